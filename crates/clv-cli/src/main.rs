@@ -1,0 +1,2 @@
+//! The `clv` command-line tool (being written).
+fn main() {}

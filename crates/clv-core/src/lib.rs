@@ -1,0 +1,32 @@
+//! # clv-core: the statistics core of `clv`
+//!
+//! Data in, numbers out: special functions, the "buy till you die" purchase
+//! models, the Gamma-Gamma spend model, maximum-likelihood fitting with standard
+//! errors, per-customer predictions and lifetime value, and simulation. This
+//! crate does no I/O, no async and knows nothing of Arrow; the `clv-data` crate
+//! and the `clv` binary sit on top of it.
+//!
+//! Every model follows the same shape: a parameter struct with a validating
+//! constructor (evaluation cannot fail afterwards), a fitter that turns a
+//! [`data::CustomerData`] into a fitted model with a [`fit::FitReport`], and
+//! predictions through the [`model::PurchaseModel`] trait.
+//!
+//! Time is always in the model's own unit (see [`time::TimeUnit`]); nothing in
+//! this crate assumes a month is 30 of anything.
+#![deny(missing_docs)]
+
+pub mod data;
+pub mod error;
+pub mod time;
+pub mod model;
+pub mod fit;
+pub mod special;
+pub mod optim;
+pub mod bgnbd;
+pub mod gamma_gamma;
+pub mod value;
+pub mod sim;
+
+pub use data::{Customer, CustomerData};
+pub use error::{Error, Result};
+pub use time::{Horizon, TimeUnit};

@@ -1,0 +1,40 @@
+//! The interface every purchase model shares.
+//!
+//! Each model (BG/NBD now; Pareto/NBD, MBG/NBD, BG/BB later) implements
+//! [`PurchaseModel`], so the CLI, lifetime value and validation code need no
+//! per-model code path.
+
+use crate::data::Customer;
+
+/// A purchase model with fixed (fitted or given) parameters.
+///
+/// All times are in the model's own time unit. Implementations never return
+/// NaN for valid customers (see [`Customer::validate`]).
+pub trait PurchaseModel: Sync {
+    /// The model's command-line name, such as `"bg-nbd"`.
+    fn name(&self) -> &'static str;
+
+    /// The log-likelihood of one customer's `(x, t_x, T)`.
+    fn log_likelihood(&self, customer: &Customer) -> f64;
+
+    /// Probability that the customer is still active at the end of observation, in `[0, 1]`.
+    fn p_alive(&self, customer: &Customer) -> f64;
+
+    /// Expected purchases in `(T, T + t]` for a customer known to be alive at
+    /// `T`, given `x` repeat purchases in `(0, T]`.
+    ///
+    /// For the models here the posterior given "alive at `T`" depends on the
+    /// data only through `x` and `T`, so
+    /// `E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) * E[Y(t) | alive, x, T]`,
+    /// which lets callers share work between customers with the same `(x, T)`.
+    fn expected_purchases_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64;
+
+    /// Expected purchases in `(T, T + t]` given the customer's history.
+    fn expected_purchases(&self, customer: &Customer, t: f64) -> f64 {
+        self.p_alive(customer)
+            * self.expected_purchases_if_alive(customer.frequency, customer.age, t)
+    }
+
+    /// Expected repeat purchases in `(0, t]` for a new, randomly chosen customer.
+    fn expected_purchases_new(&self, t: f64) -> f64;
+}

@@ -1,0 +1,1 @@
+//! Lifetime value (placeholder).

@@ -1,0 +1,2 @@
+//! # clv-data (placeholder, being written)
+#![deny(missing_docs)]
