@@ -15,17 +15,17 @@
 //! this crate assumes a month is 30 of anything.
 #![deny(missing_docs)]
 
+pub mod bgnbd;
 pub mod data;
 pub mod error;
-pub mod time;
-pub mod model;
 pub mod fit;
-pub mod special;
-pub mod optim;
-pub mod bgnbd;
 pub mod gamma_gamma;
-pub mod value;
+pub mod model;
+pub mod optim;
 pub mod sim;
+pub mod special;
+pub mod time;
+pub mod value;
 
 pub use data::{Customer, CustomerData};
 pub use error::{Error, Result};

@@ -138,7 +138,10 @@ impl FromStr for Horizon {
         let unit: TimeUnit = unit.parse().map_err(|_| Error::Parse {
             what: "horizon",
             input: s.to_string(),
-            reason: format!("unknown unit {:?}; use day, week, month or year", unit.trim()),
+            reason: format!(
+                "unknown unit {:?}; use day, week, month or year",
+                unit.trim()
+            ),
         })?;
         Horizon::new(amount, unit).map_err(|_| Error::Parse {
             what: "horizon",
