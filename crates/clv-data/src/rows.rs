@@ -1,0 +1,428 @@
+//! Validated purchase rows as the readers produce them, before aggregation.
+//!
+//! Every reader (the hand-written CSV pass, the DataFusion path, the
+//! in-memory entry point) turns its input into one or more [`Part`]s, one per
+//! worker thread. A part holds the rows that passed validation, already
+//! bucketed by a hash of the customer id into shards, so that aggregation can
+//! run one shard per thread with no merge of hash maps.
+
+use std::hash::BuildHasher;
+
+use crate::date::DateParser;
+
+/// Why a row was rejected as malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InvalidReason {
+    /// The customer id is empty or missing.
+    EmptyCustomer,
+    /// The date cannot be parsed.
+    BadDate,
+    /// The amount cannot be parsed as a finite number.
+    BadAmount,
+    /// The date is later than today and no observation end covers it.
+    FutureDate,
+    /// The record has too few fields.
+    FieldCount,
+}
+
+impl InvalidReason {
+    /// All reasons, in report order.
+    pub const ALL: [InvalidReason; 5] = [
+        InvalidReason::EmptyCustomer,
+        InvalidReason::BadDate,
+        InvalidReason::BadAmount,
+        InvalidReason::FutureDate,
+        InvalidReason::FieldCount,
+    ];
+
+    /// A short description for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            InvalidReason::EmptyCustomer => "empty customer id",
+            InvalidReason::BadDate => "unparseable date",
+            InvalidReason::BadAmount => "unparseable amount",
+            InvalidReason::FutureDate => "date in the future",
+            InvalidReason::FieldCount => "too few fields",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Which of the three mapped columns a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Col {
+    Customer,
+    Date,
+    Amount,
+    Record,
+}
+
+/// A rejected value: where (a byte offset or row index, resolved to a line
+/// later), which column, and what.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    /// Byte offset of the record (text readers) or 0-based row index.
+    pub pos: u64,
+    pub reason: InvalidReason,
+    pub col: Col,
+    /// The offending text (shortened), or a message for `FieldCount`.
+    pub text: String,
+}
+
+/// How many offending positions are remembered for the report.
+pub(crate) const KEEP_PROBLEMS: usize = 5;
+
+/// Reference to a customer id's bytes: in the shared input buffer, or (top
+/// bit set) in the part's own arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdRef {
+    off: u64,
+    len: u32,
+}
+
+const ARENA_BIT: u64 = 1 << 63;
+
+/// Rows of one shard within one part.
+#[derive(Debug, Default)]
+pub(crate) struct ShardRows {
+    pub hash: Vec<u64>,
+    pub id: Vec<IdRef>,
+    pub day: Vec<i32>,
+    pub amount: Vec<f64>,
+}
+
+/// Counts kept while reading.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadStats {
+    /// Data rows seen (blank lines excluded).
+    pub rows_read: u64,
+    pub negative_rows: u64,
+    pub negative_total: f64,
+    pub zero_rows: u64,
+    pub invalid: [u64; 5],
+    /// The first few problems (by position within the part).
+    pub problems: Vec<Problem>,
+    /// Smallest and largest day among the kept (positive) rows.
+    pub min_day: i32,
+    pub max_day: i32,
+}
+
+impl ReadStats {
+    pub fn new() -> Self {
+        ReadStats {
+            min_day: i32::MAX,
+            max_day: i32::MIN,
+            ..Default::default()
+        }
+    }
+
+    pub fn merge(&mut self, o: &ReadStats) {
+        self.rows_read += o.rows_read;
+        self.negative_rows += o.negative_rows;
+        self.negative_total += o.negative_total;
+        self.zero_rows += o.zero_rows;
+        for (a, b) in self.invalid.iter_mut().zip(o.invalid) {
+            *a += b;
+        }
+        self.problems.extend(o.problems.iter().cloned());
+        self.min_day = self.min_day.min(o.min_day);
+        self.max_day = self.max_day.max(o.max_day);
+    }
+
+    pub fn invalid_total(&self) -> u64 {
+        self.invalid.iter().sum()
+    }
+}
+
+/// One worker's validated rows.
+#[derive(Debug)]
+pub(crate) struct Part<'a> {
+    base: &'a [u8],
+    arena: Vec<u8>,
+    pub shards: Vec<ShardRows>,
+    pub stats: ReadStats,
+}
+
+impl<'a> Part<'a> {
+    #[inline]
+    pub fn id(&self, r: IdRef) -> &[u8] {
+        let (buf, off) = if r.off & ARENA_BIT != 0 {
+            (&self.arena[..], r.off & !ARENA_BIT)
+        } else {
+            (self.base, r.off)
+        };
+        &buf[off as usize..off as usize + r.len as usize]
+    }
+}
+
+/// The shared hasher for customer ids (fixed seed: deterministic).
+pub(crate) type IdHasher = foldhash::fast::FixedState;
+
+pub(crate) fn id_hasher() -> IdHasher {
+    foldhash::fast::FixedState::with_seed(0x5eed_c1f0)
+}
+
+/// Which shard a hash belongs to (uses bits that the hash tables do not).
+#[inline]
+pub(crate) fn shard_of(hash: u64, n: usize) -> usize {
+    ((((hash >> 32) & 0xffff_ffff) * n as u64) >> 32) as usize
+}
+
+/// What a reader needs to validate values.
+#[derive(Debug, Clone)]
+pub(crate) struct Validator {
+    pub dates: DateParser,
+    /// Days after this are an error ("in the future"), when set.
+    pub future_limit: Option<i32>,
+    pub skip_invalid: bool,
+}
+
+/// The outcome of validating one row.
+pub(crate) enum Checked {
+    /// Kept or dropped by policy (non-positive amount): nothing to report.
+    Ok,
+    /// Invalid, and skipping is allowed: counted.
+    Skipped,
+    /// Invalid, and it stops the read.
+    Fatal(Problem),
+}
+
+/// Builds a [`Part`] row by row.
+pub(crate) struct PartBuilder<'a> {
+    part: Part<'a>,
+    hasher: IdHasher,
+    nshards: usize,
+}
+
+impl<'a> PartBuilder<'a> {
+    pub fn new(base: &'a [u8], nshards: usize) -> Self {
+        PartBuilder {
+            part: Part {
+                base,
+                arena: Vec::new(),
+                shards: (0..nshards).map(|_| ShardRows::default()).collect(),
+                stats: ReadStats::new(),
+            },
+            hasher: id_hasher(),
+            nshards,
+        }
+    }
+
+    pub fn finish(self) -> Part<'a> {
+        self.part
+    }
+
+    /// Counts a data row that does not go through [`PartBuilder::row`].
+    pub fn stats_row(&mut self) {
+        self.part.stats.rows_read += 1;
+    }
+
+    /// Records an invalid row; returns `Fatal` unless skipping is allowed.
+    pub fn invalid(&mut self, v: &Validator, p: Problem) -> Checked {
+        let s = &mut self.part.stats;
+        s.invalid[p.reason.index()] += 1;
+        if !v.skip_invalid {
+            return Checked::Fatal(p);
+        }
+        if s.problems.len() < KEEP_PROBLEMS {
+            s.problems.push(p);
+        }
+        Checked::Skipped
+    }
+
+    /// Validates and stores one row. `id` is the raw id (trimmed here);
+    /// `in_base` says whether `id` lies inside the shared base buffer (then it
+    /// is referenced, not copied). `date` and `amount` are already parsed
+    /// (`None`: unparseable; the raw text is passed for messages).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn row(
+        &mut self,
+        v: &Validator,
+        pos: u64,
+        id: &[u8],
+        in_base: bool,
+        day: Option<i32>,
+        date_text: &dyn Fn() -> String,
+        amount: Option<f64>,
+        amount_text: &dyn Fn() -> String,
+    ) -> Checked {
+        self.part.stats.rows_read += 1;
+        let id_trim = id.trim_ascii();
+        if id_trim.is_empty() {
+            return self.invalid(
+                v,
+                Problem {
+                    pos,
+                    reason: InvalidReason::EmptyCustomer,
+                    col: Col::Customer,
+                    text: String::new(),
+                },
+            );
+        }
+        let Some(day) = day else {
+            return self.invalid(
+                v,
+                Problem {
+                    pos,
+                    reason: InvalidReason::BadDate,
+                    col: Col::Date,
+                    text: date_text(),
+                },
+            );
+        };
+        let Some(amount) = amount else {
+            return self.invalid(
+                v,
+                Problem {
+                    pos,
+                    reason: InvalidReason::BadAmount,
+                    col: Col::Amount,
+                    text: amount_text(),
+                },
+            );
+        };
+        if let Some(limit) = v.future_limit
+            && day > limit
+        {
+            return self.invalid(
+                v,
+                Problem {
+                    pos,
+                    reason: InvalidReason::FutureDate,
+                    col: Col::Date,
+                    text: crate::date::from_days(day).to_string(),
+                },
+            );
+        }
+        let s = &mut self.part.stats;
+        if amount <= 0.0 {
+            if amount < 0.0 {
+                s.negative_rows += 1;
+                s.negative_total += amount;
+            } else {
+                s.zero_rows += 1;
+            }
+            return Checked::Ok;
+        }
+        s.min_day = s.min_day.min(day);
+        s.max_day = s.max_day.max(day);
+        let r = if in_base && id_trim.len() <= u32::MAX as usize {
+            let off = id_trim.as_ptr() as usize - self.part.base.as_ptr() as usize;
+            IdRef {
+                off: off as u64,
+                len: id_trim.len() as u32,
+            }
+        } else {
+            let off = self.part.arena.len() as u64 | ARENA_BIT;
+            self.part.arena.extend_from_slice(id_trim);
+            IdRef {
+                off,
+                len: id_trim.len() as u32,
+            }
+        };
+        let hash = self.hasher.hash_one(id_trim);
+        let sh = &mut self.part.shards[shard_of(hash, self.nshards)];
+        sh.hash.push(hash);
+        sh.id.push(r);
+        sh.day.push(day);
+        sh.amount.push(amount);
+        Checked::Ok
+    }
+}
+
+/// Parses an amount: Clinger's exact fast path for plain decimals with at
+/// most 15 significant digits, the standard library otherwise. Surrounding
+/// ASCII whitespace is ignored; non-finite values (`NaN`, `inf`) are rejected.
+#[inline]
+pub(crate) fn parse_amount(s: &[u8]) -> Option<f64> {
+    let s = s.trim_ascii();
+    if let Some(v) = fast_decimal(s) {
+        return Some(v);
+    }
+    let v: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+#[inline]
+fn fast_decimal(s: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (neg, s) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut mant: u64 = 0;
+    let mut ndigits = 0usize;
+    let mut frac = 0usize;
+    let mut seen_dot = false;
+    let mut any = false;
+    for &c in s {
+        if c.is_ascii_digit() {
+            any = true;
+            if mant != 0 || c != b'0' {
+                ndigits += 1;
+            }
+            mant = mant * 10 + (c - b'0') as u64;
+            if seen_dot {
+                frac += 1;
+            }
+            if ndigits > 15 || frac > 15 {
+                return None;
+            }
+        } else if c == b'.' && !seen_dot {
+            seen_dot = true;
+        } else {
+            return None;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let v = mant as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_exactly() {
+        for s in [
+            "0",
+            "1",
+            "29.33",
+            "-14.96",
+            "+3.5",
+            ".5",
+            "5.",
+            "123456789012345",
+            "0.000001",
+            "1e3",
+            "1.5E-2",
+            "12345678901234567890.5",
+        ] {
+            let want: f64 = s.parse().unwrap();
+            assert_eq!(parse_amount(s.as_bytes()), Some(want), "{s}");
+        }
+        assert_eq!(parse_amount(b"  7.25 "), Some(7.25));
+        for bad in ["", "abc", "1,5", "NaN", "inf", "-", ".", "1.2.3", "$5"] {
+            assert_eq!(parse_amount(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_cover_all() {
+        for n in 1..5 {
+            for h in [0u64, u64::MAX, 1 << 40, 0xdead_beef_0000_0000] {
+                assert!(shard_of(h, n) < n);
+            }
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! Output tables: named string and `f64` columns, written as CSV, JSON or
+//! Parquet, to standard output or atomically to a file.
+//!
+//! Floats are written with the shortest text that reads back to the same
+//! `f64` (round-trip precision, via `ryu`). Non-finite values are written as
+//! `NaN`, `inf`, `-inf` in CSV and as `null` in JSON. JSON output is one
+//! array of objects, one object per line: valid JSON for any parser, and
+//! still easy to stream line by line.
+
+use std::fmt;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::error::{DataError, Result};
+
+/// One column of a [`Table`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// Text (an Arrow string array).
+    Str(StringArray),
+    /// Numbers.
+    F64(Vec<f64>),
+}
+
+impl Column {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Str(a) => datafusion::arrow::array::Array::len(a),
+            Column::F64(v) => v.len(),
+        }
+    }
+
+    /// True when the column has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A table of named columns, built fluently:
+///
+/// ```
+/// use clv_data::Table;
+/// let t = Table::new()
+///     .with_str("customer_id", vec!["a".into(), "b".into()])
+///     .with_f64("clv", vec![12.5, 0.1]);
+/// assert_eq!(t.num_rows(), 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    names: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new() -> Self {
+        Table::default()
+    }
+
+    /// Appends a text column from an Arrow string array.
+    pub fn with_strings(mut self, name: impl Into<String>, values: StringArray) -> Self {
+        self.names.push(name.into());
+        self.columns.push(Column::Str(values));
+        self
+    }
+
+    /// Appends a text column.
+    pub fn with_str(self, name: impl Into<String>, values: Vec<String>) -> Self {
+        self.with_strings(name, StringArray::from(values))
+    }
+
+    /// Appends a numeric column.
+    pub fn with_f64(mut self, name: impl Into<String>, values: Vec<f64>) -> Self {
+        self.names.push(name.into());
+        self.columns.push(Column::F64(values));
+        self
+    }
+
+    /// Number of rows (that of the first column; 0 without columns).
+    pub fn num_rows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+
+    /// Number of columns.
+    pub fn num_columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Column names in order.
+    pub fn column_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
+    }
+
+    /// Checks that every column has the same length and names are unique.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.num_rows();
+        for (name, c) in self.names.iter().zip(&self.columns) {
+            if c.len() != n {
+                return Err(DataError::InvalidOptions(format!(
+                    "table column {name:?} has {} rows, expected {n}",
+                    c.len()
+                )));
+            }
+        }
+        for (i, a) in self.names.iter().enumerate() {
+            if self.names[..i].contains(a) {
+                return Err(DataError::InvalidOptions(format!(
+                    "table column {a:?} appears twice"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The table as an Arrow record batch (`Utf8` and `Float64` columns).
+    pub fn to_record_batch(&self) -> Result<RecordBatch> {
+        self.validate()?;
+        let fields: Vec<Field> = self
+            .names
+            .iter()
+            .zip(&self.columns)
+            .map(|(n, c)| {
+                let dt = match c {
+                    Column::Str(_) => DataType::Utf8,
+                    Column::F64(_) => DataType::Float64,
+                };
+                Field::new(n, dt, matches!(c, Column::Str(_)))
+            })
+            .collect();
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter()
+            .map(|c| -> ArrayRef {
+                match c {
+                    Column::Str(a) => Arc::new(a.clone()),
+                    Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| DataError::engine("building the output table", e))
+    }
+}
+
+/// Output formats of [`write_table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OutputFormat {
+    /// Comma-separated values with a header row.
+    #[default]
+    Csv,
+    /// A JSON array of objects, one object per line.
+    Json,
+    /// Apache Parquet (Snappy-compressed; files only).
+    Parquet,
+}
+
+impl OutputFormat {
+    /// The format for a file name's extension (`.json`, `.parquet`/`.pq`;
+    /// anything else is CSV).
+    pub fn from_path(path: &Path) -> Self {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("json") => OutputFormat::Json,
+            Some("parquet" | "pq") => OutputFormat::Parquet,
+            _ => OutputFormat::Csv,
+        }
+    }
+}
+
+impl FromStr for OutputFormat {
+    type Err = DataError;
+
+    /// Accepts `csv`, `json`, `parquet` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(OutputFormat::Csv),
+            "json" => Ok(OutputFormat::Json),
+            "parquet" | "pq" => Ok(OutputFormat::Parquet),
+            _ => Err(DataError::InvalidOptions(format!(
+                "unknown output format {s:?}; use csv, json or parquet"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutputFormat::Csv => "csv",
+            OutputFormat::Json => "json",
+            OutputFormat::Parquet => "parquet",
+        })
+    }
+}
+
+/// Writes `table` to `path` (atomically: a temporary file in the same
+/// directory, renamed over `path` once complete; on error nothing is left
+/// behind and an existing file is untouched) or, with `None`, to standard
+/// output. Parquet to standard output is refused.
+pub fn write_table(table: &Table, path: Option<&Path>, format: OutputFormat) -> Result<()> {
+    table.validate()?;
+    match path {
+        None => {
+            if format == OutputFormat::Parquet {
+                return Err(DataError::InvalidOptions(
+                    "refusing to write Parquet to standard output; give an output file".into(),
+                ));
+            }
+            let stdout = std::io::stdout();
+            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+            write_text(table, &mut w, format == OutputFormat::Json)
+                .and_then(|()| w.flush())
+                .map_err(|e| DataError::io("<stdout>", e))
+        }
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "output".into());
+            let tmp = tempfile::Builder::new()
+                .prefix(&format!(".{name}."))
+                .suffix(".tmp")
+                .tempfile_in(dir)
+                .map_err(|e| DataError::io(dir, e))?;
+            {
+                let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file());
+                write_table_to(table, &mut w, format).map_err(|e| match e {
+                    DataError::Io { source, .. } => DataError::io(path, source),
+                    e => e,
+                })?;
+                w.flush().map_err(|e| DataError::io(path, e))?;
+            }
+            tmp.persist(path)
+                .map_err(|e| DataError::io(path, e.error))?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes `table` to any writer (CSV, JSON or Parquet).
+pub fn write_table_to<W: Write + Send>(
+    table: &Table,
+    w: &mut W,
+    format: OutputFormat,
+) -> Result<()> {
+    table.validate()?;
+    let io = |e: std::io::Error| DataError::io("<output>", e);
+    match format {
+        OutputFormat::Csv => write_text(table, w, false).map_err(io),
+        OutputFormat::Json => write_text(table, w, true).map_err(io),
+        OutputFormat::Parquet => {
+            let batch = table.to_record_batch()?;
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .build();
+            let mut writer = ArrowWriter::try_new(w, batch.schema(), Some(props))
+                .map_err(|e| DataError::engine("writing Parquet", e))?;
+            writer
+                .write(&batch)
+                .map_err(|e| DataError::engine("writing Parquet", e))?;
+            writer
+                .close()
+                .map_err(|e| DataError::engine("writing Parquet", e))?;
+            Ok(())
+        }
+    }
+}
+
+fn csv_field(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        for c in s.bytes() {
+            if c == b'"' {
+                out.push(b'"');
+            }
+            out.push(c);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly as JSON requires.
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+fn number(out: &mut Vec<u8>, v: f64, json: bool, buf: &mut ryu::Buffer) {
+    if v.is_finite() {
+        out.extend_from_slice(buf.format_finite(v).as_bytes());
+    } else if json {
+        out.extend_from_slice(b"null");
+    } else if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v > 0.0 {
+        out.extend_from_slice(b"inf");
+    } else {
+        out.extend_from_slice(b"-inf");
+    }
+}
+
+/// Formats rows `[a, b)` into `out`.
+fn format_rows(table: &Table, keys: &[Vec<u8>], a: usize, b: usize, json: bool, out: &mut Vec<u8>) {
+    let mut rb = ryu::Buffer::new();
+    for r in a..b {
+        if json {
+            out.push(b'{');
+        }
+        for (k, c) in table.columns.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            if json {
+                out.extend_from_slice(&keys[k]);
+            }
+            match c {
+                Column::Str(s) => {
+                    use datafusion::arrow::array::Array;
+                    if s.is_null(r) {
+                        if json {
+                            out.extend_from_slice(b"null");
+                        }
+                    } else if json {
+                        json_string(out, s.value(r));
+                    } else {
+                        csv_field(out, s.value(r));
+                    }
+                }
+                Column::F64(v) => number(out, v[r], json, &mut rb),
+            }
+        }
+        if json {
+            out.push(b'}');
+            if r + 1 < table.num_rows() {
+                out.push(b',');
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+/// Rows are formatted in blocks on several threads and written in order.
+fn write_text<W: Write>(table: &Table, w: &mut W, json: bool) -> std::io::Result<()> {
+    let keys: Vec<Vec<u8>> = table
+        .names
+        .iter()
+        .map(|n| {
+            let mut k = Vec::new();
+            json_string(&mut k, n);
+            k.push(b':');
+            k
+        })
+        .collect();
+    if json {
+        w.write_all(b"[\n")?;
+    } else {
+        let mut head = Vec::new();
+        for (i, n) in table.names.iter().enumerate() {
+            if i > 0 {
+                head.push(b',');
+            }
+            csv_field(&mut head, n);
+        }
+        head.push(b'\n');
+        w.write_all(&head)?;
+    }
+    let n = table.num_rows();
+    const BLOCK: usize = 32 * 1024;
+    let threads = crate::summary::default_threads(None);
+    let mut start = 0;
+    while start < n {
+        let blocks: Vec<(usize, usize)> = (0..threads)
+            .map(|k| {
+                let a = (start + k * BLOCK).min(n);
+                (a, (a + BLOCK).min(n))
+            })
+            .filter(|(a, b)| a < b)
+            .collect();
+        start = blocks.last().map_or(n, |b| b.1);
+        let bufs: Vec<Vec<u8>> = if blocks.len() == 1 {
+            let mut out = Vec::new();
+            format_rows(table, &keys, blocks[0].0, blocks[0].1, json, &mut out);
+            vec![out]
+        } else {
+            std::thread::scope(|sc| {
+                let hs: Vec<_> = blocks
+                    .iter()
+                    .map(|&(a, b)| {
+                        let keys = &keys;
+                        sc.spawn(move || {
+                            let mut out = Vec::with_capacity((b - a) * 64);
+                            format_rows(table, keys, a, b, json, &mut out);
+                            out
+                        })
+                    })
+                    .collect();
+                hs.into_iter()
+                    .map(|h| h.join().expect("formatting thread panicked"))
+                    .collect()
+            })
+        };
+        for b in &bufs {
+            w.write_all(b)?;
+        }
+    }
+    if json {
+        w.write_all(b"]\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_json_text() {
+        let t = Table::new()
+            .with_str("id", vec!["a,b".into(), "q\"x".into()])
+            .with_f64("v", vec![0.1, f64::NAN]);
+        let mut out = Vec::new();
+        write_table_to(&t, &mut out, OutputFormat::Csv).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "id,v\n\"a,b\",0.1\n\"q\"\"x\",NaN\n"
+        );
+        let mut out = Vec::new();
+        write_table_to(&t, &mut out, OutputFormat::Json).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(
+            s,
+            "[\n{\"id\":\"a,b\",\"v\":0.1},\n{\"id\":\"q\\\"x\",\"v\":null}\n]\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v[0]["v"], 0.1);
+    }
+
+    #[test]
+    fn mismatched_columns_are_rejected() {
+        let t = Table::new()
+            .with_f64("a", vec![1.0])
+            .with_f64("b", vec![1.0, 2.0]);
+        assert!(t.validate().is_err());
+        let t = Table::new()
+            .with_f64("a", vec![1.0])
+            .with_f64("a", vec![1.0]);
+        assert!(t.validate().is_err());
+    }
+}
