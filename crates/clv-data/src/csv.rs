@@ -232,6 +232,10 @@ pub(crate) fn parse_chunk<'a>(
     nshards: usize,
 ) -> Result<Part<'a>, Problem> {
     let mut b = PartBuilder::new(buf, nshards);
+    // Reserve from the average line length of a sample.
+    let sample = &buf[start..end.min(start + (1 << 16))];
+    let lines = memchr_iter(b'\n', sample).count().max(1);
+    b.reserve((end - start) / (sample.len() / lines).max(1) + 1);
     let [ci, di, ai] = lay.cols;
     let need = ci.max(di).max(ai) + 1;
     let delim = lay.delimiter;

@@ -110,5 +110,7 @@ pub use error::{DataError, Location, Result};
 pub use read::{CsvReader, InputFormat, ReadOptions, summarize_file};
 pub use report::{DataReport, InvalidCount, InvalidExample};
 pub use rows::InvalidReason;
-pub use summary::{Convention, Holdout, Summary, SummaryOptions, period_index, summarize};
+pub use summary::{
+    Convention, Holdout, Summary, SummaryOptions, ZeroAmounts, period_index, summarize,
+};
 pub use table::{Column, OutputFormat, Table, write_table, write_table_to};

@@ -222,6 +222,7 @@ pub(crate) fn validator(read: &ReadOptions, opts: &SummaryOptions) -> Result<Val
             None => Some(to_days(today)),
         },
         skip_invalid: read.skip_invalid,
+        keep_zero: opts.zero_amounts == crate::summary::ZeroAmounts::Keep,
     })
 }
 
@@ -248,7 +249,11 @@ pub fn summarize_file(
     let v = validator(read, options)?;
     match (format, read.csv_reader) {
         (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
-            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+            let t0 = std::time::Instant::now();
+            let buf = read_file(path, threads)?;
+            if std::env::var_os("CLV_DATA_TIMING").is_some() {
+                eprintln!("read file {:?}", t0.elapsed());
+            }
             let (parts, stats, mut report) =
                 read_csv_buffer(&buf, &file_name(path), read, &v, threads)?;
             let s = summary::build(parts, &stats, options, &mut report)?;
@@ -263,6 +268,35 @@ pub fn summarize_file(
     }
 }
 
+/// Reads a whole file, with `threads` threads reading disjoint ranges.
+fn read_file(path: &Path, threads: usize) -> Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let len = f.metadata().map_err(|e| DataError::io(path, e))?.len() as usize;
+    if threads <= 1 || len < (1 << 22) {
+        return std::fs::read(path).map_err(|e| DataError::io(path, e));
+    }
+    let mut buf = vec![0u8; len];
+    let per = len.div_ceil(threads);
+    let results: Vec<std::io::Result<()>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = buf
+            .chunks_mut(per)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let f = &f;
+                sc.spawn(move || f.read_exact_at(chunk, (k * per) as u64))
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("reading thread panicked"))
+            .collect()
+    });
+    for r in results {
+        r.map_err(|e| DataError::io(path, e))?;
+    }
+    Ok(buf)
+}
+
 /// The hand-written CSV pass over an in-memory file.
 pub(crate) fn read_csv_buffer<'a>(
     buf: &'a [u8],
@@ -275,6 +309,7 @@ pub(crate) fn read_csv_buffer<'a>(
     let columns = read.columns();
     let lay = csv::layout(buf, delim, columns).map_err(|e| layout_error(e, file, &columns))?;
     let hint = date_hint(read.date_format.as_deref());
+    let t0 = std::time::Instant::now();
     let parts = csv::parse_parallel(buf, &lay, v, threads).map_err(|p| {
         problem_error(
             &p,
@@ -286,6 +321,9 @@ pub(crate) fn read_csv_buffer<'a>(
             &hint,
         )
     })?;
+    if std::env::var_os("CLV_DATA_TIMING").is_some() {
+        eprintln!("parse {:?}", t0.elapsed());
+    }
     let mut stats = ReadStats::new();
     for p in &parts {
         stats.merge(&p.stats);

@@ -44,7 +44,7 @@ pub struct InvalidCount {
 /// The data-quality report of one read-and-summarise run.
 ///
 /// Every data row is accounted for:
-/// `rows_read = rows_used + invalid rows + negative_rows + zero_rows +
+/// `rows_read = rows_used + invalid rows + negative_rows + zero_rows (when dropped) +
 /// after_observation_end + late_customer_rows`
 /// (see [`DataReport::rows_dropped`]). Its [`Display`](fmt::Display) is the
 /// multi-line text the CLI prints on stderr.
@@ -73,8 +73,11 @@ pub struct DataReport {
     pub negative_rows: u64,
     /// Sum of the negative amounts.
     pub negative_total: f64,
-    /// Rows with a zero amount: dropped.
+    /// Rows with a zero amount: dropped, unless `zero_rows_kept`.
     pub zero_rows: u64,
+    /// Whether zero-amount rows were kept as purchases
+    /// ([`ZeroAmounts::Keep`](crate::ZeroAmounts::Keep)).
+    pub zero_rows_kept: bool,
     /// Purchases dated after the observation end: dropped.
     pub after_observation_end: u64,
     /// Customers whose first purchase is after the calibration end: excluded.
@@ -102,6 +105,7 @@ impl DataReport {
             negative_rows: 0,
             negative_total: 0.0,
             zero_rows: 0,
+            zero_rows_kept: false,
             after_observation_end: 0,
             late_customers: 0,
             late_customer_rows: 0,
@@ -119,7 +123,11 @@ impl DataReport {
     pub fn rows_dropped(&self) -> u64 {
         self.invalid_rows()
             + self.negative_rows
-            + self.zero_rows
+            + if self.zero_rows_kept {
+                0
+            } else {
+                self.zero_rows
+            }
             + self.after_observation_end
             + self.late_customer_rows
     }
@@ -154,7 +162,15 @@ impl fmt::Display for DataReport {
             )?;
         }
         if self.zero_rows > 0 {
-            write!(f, "\n  dropped {} rows with zero amounts", self.zero_rows)?;
+            if self.zero_rows_kept {
+                write!(
+                    f,
+                    "\n  kept {} rows with zero amounts as purchases",
+                    self.zero_rows
+                )?;
+            } else {
+                write!(f, "\n  dropped {} rows with zero amounts", self.zero_rows)?;
+            }
         }
         if self.after_observation_end > 0 {
             write!(

@@ -165,10 +165,11 @@ pub(crate) fn id_hasher() -> IdHasher {
     foldhash::fast::FixedState::with_seed(0x5eed_c1f0)
 }
 
-/// Which shard a hash belongs to (uses bits that the hash tables do not).
+/// Which shard a hash belongs to (bits 24..56: not the top 7 bits that
+/// `hashbrown` compares, nor the low bits that pick its buckets).
 #[inline]
 pub(crate) fn shard_of(hash: u64, n: usize) -> usize {
-    ((((hash >> 32) & 0xffff_ffff) * n as u64) >> 32) as usize
+    ((((hash >> 24) & 0xffff_ffff) * n as u64) >> 32) as usize
 }
 
 /// What a reader needs to validate values.
@@ -178,6 +179,8 @@ pub(crate) struct Validator {
     /// Days after this are an error ("in the future"), when set.
     pub future_limit: Option<i32>,
     pub skip_invalid: bool,
+    /// Zero amounts are purchases (see [`crate::ZeroAmounts::Keep`]).
+    pub keep_zero: bool,
 }
 
 /// The outcome of validating one row.
@@ -213,6 +216,17 @@ impl<'a> PartBuilder<'a> {
 
     pub fn finish(self) -> Part<'a> {
         self.part
+    }
+
+    /// Reserves room for about `rows` more rows, spread over the shards.
+    pub fn reserve(&mut self, rows: usize) {
+        let per = rows / self.nshards + rows / self.nshards / 16 + 16;
+        for sh in &mut self.part.shards {
+            sh.hash.reserve(per);
+            sh.id.reserve(per);
+            sh.day.reserve(per);
+            sh.amount.reserve(per);
+        }
     }
 
     /// Counts a data row that does not go through [`PartBuilder::row`].
@@ -303,10 +317,12 @@ impl<'a> PartBuilder<'a> {
             if amount < 0.0 {
                 s.negative_rows += 1;
                 s.negative_total += amount;
-            } else {
-                s.zero_rows += 1;
+                return Checked::Ok;
             }
-            return Checked::Ok;
+            s.zero_rows += 1;
+            if !v.keep_zero {
+                return Checked::Ok;
+            }
         }
         s.min_day = s.min_day.min(day);
         s.max_day = s.max_day.max(day);

@@ -19,7 +19,7 @@ use hashbrown::HashTable;
 use crate::date::{civil_from_days, from_days, to_days};
 use crate::error::{DataError, Location, Result};
 use crate::report::DataReport;
-use crate::rows::{IdRef, Part, PartBuilder, ReadStats, Validator};
+use crate::rows::{Part, PartBuilder, ReadStats, Validator};
 use crate::table::Table;
 
 /// How purchases are turned into `(x, t_x, T)`.
@@ -95,8 +95,25 @@ pub struct SummaryOptions {
     /// End of observation (inclusive); later rows are dropped and counted.
     /// Default: the last purchase date in the data.
     pub observation_end: Option<NaiveDate>,
+    /// What a zero amount is. Default: [`ZeroAmounts::Drop`].
+    pub zero_amounts: ZeroAmounts,
     /// Worker threads (default: the available parallelism, at most 8).
     pub threads: Option<usize>,
+}
+
+/// What a row with a zero amount is.
+///
+/// Negative amounts (returns) are always dropped and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ZeroAmounts {
+    /// Not a purchase: dropped and reported (count).
+    #[default]
+    Drop,
+    /// A purchase event worth 0: counted in `x`, `t_x`, `T`, and its day's
+    /// total enters the monetary value like any other. The published CDNOW
+    /// summary needs this (8 of its 2,357 customers have only a zero-value
+    /// first purchase); the rows are still counted in the report.
+    Keep,
 }
 
 impl Default for SummaryOptions {
@@ -106,6 +123,7 @@ impl Default for SummaryOptions {
             convention: Convention::Exact,
             calibration_end: None,
             observation_end: None,
+            zero_amounts: ZeroAmounts::Drop,
             threads: None,
         }
     }
@@ -237,6 +255,7 @@ pub fn summarize<S: AsRef<str>>(
         dates: crate::date::DateParser::iso(),
         future_limit: None,
         skip_invalid: false,
+        keep_zero: options.zero_amounts == ZeroAmounts::Keep,
     };
     let mut b = PartBuilder::new(&[], threads);
     for i in 0..ids.len() {
@@ -314,11 +333,12 @@ pub fn period_index(day: i32, unit: TimeUnit) -> i64 {
     }
 }
 
-/// One shard's reduced customers.
+/// One shard's reduced customers, in first-seen order (then sorted).
 #[derive(Default)]
 struct ShardOut {
-    /// (part index, id) of each included customer.
-    ids: Vec<(u32, IdRef)>,
+    /// Included customers' ids: offsets into `arena` (`ends[i]` = end of id `i`).
+    arena: Vec<u8>,
+    ends: Vec<u32>,
     int_key: Vec<i64>,
     all_int: bool,
     freq: Vec<f64>,
@@ -333,7 +353,18 @@ struct ShardOut {
     late_rows: u64,
     first_day: i32,
     last_day: i32,
-    order: Vec<u32>,
+}
+
+impl ShardOut {
+    #[inline]
+    fn id(&self, i: usize) -> &[u8] {
+        let a = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.arena[a..self.ends[i] as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
 }
 
 /// Parses an id as an integer sort key (optional `-`, 1 to 18 digits).
@@ -356,6 +387,7 @@ fn int_key(b: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// The first 8 bytes of an id, big-endian, zero-padded: orders like the bytes.
 #[inline]
 fn prefix_key(b: &[u8]) -> u64 {
     let mut k = [0u8; 8];
@@ -364,11 +396,23 @@ fn prefix_key(b: &[u8]) -> u64 {
     u64::from_be_bytes(k)
 }
 
+/// A hash-table entry: the id's first bytes inline, so that most lookups
+/// compare without touching the id's bytes elsewhere.
+#[derive(Clone, Copy)]
+struct Entry {
+    prefix: u64,
+    len: u32,
+    cust: u32,
+}
+
 fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
     let total: usize = parts.iter().map(|p| p.shards[s].hash.len()).sum();
-    let mut table: HashTable<u32> = HashTable::with_capacity(total / 2 + 16);
-    let mut cust_ids: Vec<(u32, IdRef)> = Vec::with_capacity(total / 2 + 16);
-    let mut cust_hash: Vec<u64> = Vec::with_capacity(total / 2 + 16);
+    let guess = total / 2 + 16;
+    let mut table: HashTable<Entry> = HashTable::with_capacity(guess);
+    // Interned ids, copied into a compact arena in first-seen order.
+    let mut arena: Vec<u8> = Vec::with_capacity(guess * 8);
+    let mut ends: Vec<u32> = Vec::with_capacity(guess);
+    let mut cust_hash: Vec<u64> = Vec::with_capacity(guess);
     let mut row_cust: Vec<u32> = Vec::with_capacity(total);
     let mut out = ShardOut {
         all_int: true,
@@ -376,11 +420,18 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
         last_day: i32::MIN,
         ..Default::default()
     };
-    let id_bytes = |c: &(u32, IdRef)| parts[c.0 as usize].id(c.1);
+    let id_at = |ends: &[u32], c: u32| -> (usize, usize) {
+        let a = if c == 0 {
+            0
+        } else {
+            ends[c as usize - 1] as usize
+        };
+        (a, ends[c as usize] as usize)
+    };
 
     // 1. Intern ids (consecutive rows of one customer skip the lookup).
     let mut prev: Option<(u64, u32)> = None;
-    for (pi, part) in parts.iter().enumerate() {
+    for part in parts {
         let rows = &part.shards[s];
         for i in 0..rows.hash.len() {
             if rows.day[i] > plan.obs_end {
@@ -392,18 +443,39 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
             let bytes = part.id(rows.id[i]);
             if let Some((ph, pc)) = prev
                 && ph == h
-                && id_bytes(&cust_ids[pc as usize]) == bytes
             {
-                row_cust.push(pc);
-                continue;
+                let (a, b) = id_at(&ends, pc);
+                if &arena[a..b] == bytes {
+                    row_cust.push(pc);
+                    continue;
+                }
             }
-            let c = match table.find(h, |&c| id_bytes(&cust_ids[c as usize]) == bytes) {
-                Some(&c) => c,
+            let prefix = prefix_key(bytes);
+            let len = bytes.len() as u32;
+            let found = table.find(h, |e| {
+                e.prefix == prefix && e.len == len && {
+                    len <= 8 || {
+                        let (a, b) = id_at(&ends, e.cust);
+                        &arena[a..b] == bytes
+                    }
+                }
+            });
+            let c = match found {
+                Some(e) => e.cust,
                 None => {
-                    let c = cust_ids.len() as u32;
-                    cust_ids.push((pi as u32, rows.id[i]));
+                    let c = ends.len() as u32;
+                    arena.extend_from_slice(bytes);
+                    ends.push(arena.len() as u32);
                     cust_hash.push(h);
-                    table.insert_unique(h, c, |&c| cust_hash[c as usize]);
+                    table.insert_unique(
+                        h,
+                        Entry {
+                            prefix,
+                            len,
+                            cust: c,
+                        },
+                        |e| cust_hash[e.cust as usize],
+                    );
                     c
                 }
             };
@@ -415,7 +487,7 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
     drop(cust_hash);
 
     // 2. Counting sort of the rows by customer, keeping input order.
-    let ncust = cust_ids.len();
+    let ncust = ends.len();
     let mut start = vec![0u32; ncust + 1];
     for &c in &row_cust {
         if c != u32::MAX {
@@ -427,8 +499,7 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
     }
     let nrows = start[ncust] as usize;
     let mut fill = start.clone();
-    let mut g_day = vec![0i32; nrows];
-    let mut g_amt = vec![0f64; nrows];
+    let mut grouped: Vec<(i32, f64)> = vec![(0, 0.0); nrows];
     let mut r = 0usize;
     for part in parts {
         let rows = &part.shards[s];
@@ -438,8 +509,7 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
             if c != u32::MAX {
                 let k = fill[c as usize] as usize;
                 fill[c as usize] += 1;
-                g_day[k] = rows.day[i];
-                g_amt[k] = rows.amount[i];
+                grouped[k] = (rows.day[i], rows.amount[i]);
             }
         }
     }
@@ -448,19 +518,17 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
 
     // 3. Reduce each customer.
     let cal_key = plan.key(plan.cal_end);
-    let mut scratch: Vec<(i32, f64)> = Vec::new();
+    out.arena.reserve(arena.len());
+    out.ends.reserve(ncust);
+    for v in [&mut out.freq, &mut out.rec, &mut out.age, &mut out.mon] {
+        v.reserve(ncust);
+    }
     for c in 0..ncust {
-        let (a, b) = (start[c] as usize, start[c + 1] as usize);
-        let days = &g_day[a..b];
-        let amts = &g_amt[a..b];
-        let sorted: &[(i32, f64)] = {
-            scratch.clear();
-            scratch.extend(days.iter().copied().zip(amts.iter().copied()));
-            if !days.is_sorted() {
-                scratch.sort_by_key(|&(d, _)| d); // stable: same-day order kept
-            }
-            &scratch
-        };
+        let rows = &mut grouped[start[c] as usize..start[c + 1] as usize];
+        if !rows.is_sorted_by_key(|r| r.0) {
+            rows.sort_by_key(|r| r.0); // stable: same-day order kept
+        }
+        let rows = &*rows;
         // Groups: consecutive rows with the same (side, key).
         let mut n_cal = 0u64;
         let mut first_key = 0i64;
@@ -469,13 +537,13 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
         let mut n_hold = 0u64;
         let mut hold_sum = 0.0;
         let mut i = 0;
-        while i < sorted.len() {
-            let (d0, _) = sorted[i];
+        while i < rows.len() {
+            let (d0, _) = rows[i];
             let hold = d0 > plan.cal_end;
             let k = plan.key(d0);
             let mut total = 0.0;
-            while i < sorted.len() {
-                let (d, v) = sorted[i];
+            while i < rows.len() {
+                let (d, v) = rows[i];
                 if (d > plan.cal_end) != hold || plan.key(d) != k {
                     break;
                 }
@@ -497,19 +565,21 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
         }
         if n_cal == 0 {
             out.late_customers += 1;
-            out.late_rows += sorted.len() as u64;
+            out.late_rows += rows.len() as u64;
             continue;
         }
-        out.rows_used += sorted.len() as u64;
-        out.first_day = out.first_day.min(sorted[0].0);
-        out.last_day = out.last_day.max(sorted[sorted.len() - 1].0);
+        out.rows_used += rows.len() as u64;
+        out.first_day = out.first_day.min(rows[0].0);
+        out.last_day = out.last_day.max(rows[rows.len() - 1].0);
         let x = n_cal - 1;
-        let id = cust_ids[c];
-        match int_key(id_bytes(&id)) {
+        let (a, b) = id_at(&ends, c as u32);
+        let id = &arena[a..b];
+        match int_key(id) {
             Some(k) if out.all_int => out.int_key.push(k),
             _ => out.all_int = false,
         }
-        out.ids.push(id);
+        out.arena.extend_from_slice(id);
+        out.ends.push(out.arena.len() as u32);
         out.freq.push(x as f64);
         out.rec.push(plan.span(last_key - first_key));
         out.age.push(plan.span(cal_key - first_key));
@@ -526,35 +596,83 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
     out
 }
 
-fn compare_ids(parts: &[Part<'_>], a: &(u32, IdRef), b: &(u32, IdRef)) -> Ordering {
-    parts[a.0 as usize].id(a.1).cmp(parts[b.0 as usize].id(b.1))
-}
-
-fn sort_shard(parts: &[Part<'_>], o: &mut ShardOut, numeric: bool) {
-    let n = o.ids.len();
+/// Sorts one shard's customers by id and rearranges its columns in that order.
+fn sort_shard(o: &mut ShardOut, numeric: bool) {
+    let n = o.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     if numeric {
         let keys = &o.int_key;
-        let ids = &o.ids;
+        let oo = &*o;
         order.sort_unstable_by(|&a, &b| {
             keys[a as usize]
                 .cmp(&keys[b as usize])
-                .then_with(|| compare_ids(parts, &ids[a as usize], &ids[b as usize]))
+                .then_with(|| oo.id(a as usize).cmp(oo.id(b as usize)))
         });
     } else {
-        let pre: Vec<u64> = o
-            .ids
-            .iter()
-            .map(|&(p, r)| prefix_key(parts[p as usize].id(r)))
-            .collect();
-        let ids = &o.ids;
+        let pre: Vec<u64> = (0..n).map(|i| prefix_key(o.id(i))).collect();
+        let oo = &*o;
         order.sort_unstable_by(|&a, &b| {
             pre[a as usize]
                 .cmp(&pre[b as usize])
-                .then_with(|| compare_ids(parts, &ids[a as usize], &ids[b as usize]))
+                .then_with(|| oo.id(a as usize).cmp(oo.id(b as usize)))
         });
     }
-    o.order = order;
+    if order.iter().enumerate().all(|(i, &j)| i == j as usize) {
+        return;
+    }
+    let gather = |v: &Vec<f64>| -> Vec<f64> {
+        if v.is_empty() {
+            Vec::new()
+        } else {
+            order.iter().map(|&i| v[i as usize]).collect()
+        }
+    };
+    let freq = gather(&o.freq);
+    let rec = gather(&o.rec);
+    let age = gather(&o.age);
+    let mon = gather(&o.mon);
+    let h_freq = gather(&o.h_freq);
+    let h_mon = gather(&o.h_mon);
+    let int_key = if numeric {
+        order.iter().map(|&i| o.int_key[i as usize]).collect()
+    } else {
+        Vec::new()
+    };
+    let mut arena = Vec::with_capacity(o.arena.len());
+    let mut ends = Vec::with_capacity(n);
+    for &i in &order {
+        arena.extend_from_slice(o.id(i as usize));
+        ends.push(arena.len() as u32);
+    }
+    *o = ShardOut {
+        arena,
+        ends,
+        int_key,
+        freq,
+        rec,
+        age,
+        mon,
+        h_freq,
+        h_mon,
+        ..std::mem::take(o)
+    };
+}
+
+/// Runs `f` on every element of `items` on its own thread (inline for one).
+fn for_each_parallel<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    std::thread::scope(|sc| {
+        let f = &f;
+        let hs: Vec<_> = items
+            .into_iter()
+            .map(|it| sc.spawn(move || f(it)))
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    })
 }
 
 /// Aggregates read parts into the summary and completes the report.
@@ -568,6 +686,7 @@ pub(crate) fn build(
     report.negative_rows = stats.negative_rows;
     report.negative_total = stats.negative_total;
     report.zero_rows = stats.zero_rows;
+    report.zero_rows_kept = options.zero_amounts == ZeroAmounts::Keep;
     report.invalid = crate::rows::InvalidReason::ALL
         .iter()
         .zip(stats.invalid)
@@ -637,93 +756,87 @@ pub(crate) fn build(
         convention: options.convention,
     };
     let nshards = parts.first().map_or(1, |p| p.shards.len());
+    let timing = std::env::var_os("CLV_DATA_TIMING").is_some();
+    let t0 = std::time::Instant::now();
 
-    let mut outs: Vec<ShardOut> = if nshards == 1 {
-        vec![reduce_shard(&parts, 0, &plan)]
-    } else {
-        std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..nshards)
-                .map(|s| {
-                    let parts = &parts;
-                    let plan = &plan;
-                    sc.spawn(move || reduce_shard(parts, s, plan))
-                })
-                .collect();
-            hs.into_iter()
-                .map(|h| h.join().expect("aggregation thread panicked"))
-                .collect()
-        })
-    };
+    let outs = for_each_parallel((0..nshards).collect(), |s| reduce_shard(&parts, s, &plan));
+    drop(parts);
+    let t1 = std::time::Instant::now();
     let numeric = outs.iter().all(|o| o.all_int);
-    if outs.len() == 1 {
-        sort_shard(&parts, &mut outs[0], numeric);
-    } else {
-        std::thread::scope(|sc| {
-            for o in outs.iter_mut() {
-                let parts = &parts;
-                sc.spawn(move || sort_shard(parts, o, numeric));
-            }
-        });
-    }
+    let outs = for_each_parallel(outs, |mut o| {
+        sort_shard(&mut o, numeric);
+        o
+    });
+    let t2 = std::time::Instant::now();
 
-    // Merge the sorted shards.
-    let n: usize = outs.iter().map(|o| o.ids.len()).sum();
-    let id_bytes_total: usize = outs
-        .iter()
-        .flat_map(|o| o.ids.iter())
-        .map(|r| parts[r.0 as usize].id(r.1).len())
-        .sum();
-    let mut ids = StringBuilder::with_capacity(n, id_bytes_total);
-    let (mut freq, mut rec, mut age, mut mon) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut hf, mut hm) = if plan.holdout {
-        (Vec::with_capacity(n), Vec::with_capacity(n))
+    // Merge the sorted shards: first the sequence of sources, then each column.
+    let n: usize = outs.iter().map(|o| o.len()).sum();
+    let mut src: Vec<u8> = Vec::with_capacity(n);
+    {
+        let mut heads = vec![0usize; outs.len()];
+        let less = |a: usize, ia: usize, b: usize, ib: usize| -> bool {
+            let (oa, ob) = (&outs[a], &outs[b]);
+            let ord = if numeric {
+                oa.int_key[ia].cmp(&ob.int_key[ib])
+            } else {
+                Ordering::Equal
+            };
+            ord.then_with(|| oa.id(ia).cmp(ob.id(ib))) == Ordering::Less
+        };
+        for _ in 0..n {
+            let mut best = usize::MAX;
+            for (s, o) in outs.iter().enumerate() {
+                if heads[s] < o.len()
+                    && (best == usize::MAX || less(s, heads[s], best, heads[best]))
+                {
+                    best = s;
+                }
+            }
+            heads[best] += 1;
+            src.push(best as u8);
+        }
+    }
+    let column = |get: &dyn Fn(&ShardOut) -> &Vec<f64>| -> Vec<f64> {
+        let mut heads = vec![0usize; outs.len()];
+        src.iter()
+            .map(|&s| {
+                let s = s as usize;
+                let v = get(&outs[s])[heads[s]];
+                heads[s] += 1;
+                v
+            })
+            .collect()
+    };
+    let freq = column(&|o| &o.freq);
+    let rec = column(&|o| &o.rec);
+    let age = column(&|o| &o.age);
+    let mon = column(&|o| &o.mon);
+    let (hf, hm) = if plan.holdout {
+        (column(&|o| &o.h_freq), column(&|o| &o.h_mon))
     } else {
         (Vec::new(), Vec::new())
     };
-    let mut heads = vec![0usize; outs.len()];
-    let less = |a: (usize, u32), b: (usize, u32)| -> bool {
-        let (oa, ob) = (&outs[a.0], &outs[b.0]);
-        let ord = if numeric {
-            oa.int_key[a.1 as usize].cmp(&ob.int_key[b.1 as usize])
-        } else {
-            Ordering::Equal
-        };
-        ord.then_with(|| compare_ids(&parts, &oa.ids[a.1 as usize], &ob.ids[b.1 as usize]))
-            == Ordering::Less
-    };
-    for _ in 0..n {
-        let mut best: Option<(usize, u32)> = None;
-        for (s, o) in outs.iter().enumerate() {
-            if heads[s] < o.order.len() {
-                let cand = (s, o.order[heads[s]]);
-                if best.is_none_or(|b| less(cand, b)) {
-                    best = Some(cand);
-                }
+    let id_bytes_total: usize = outs.iter().map(|o| o.arena.len()).sum();
+    let mut ids = StringBuilder::with_capacity(n, id_bytes_total);
+    {
+        let mut heads = vec![0usize; outs.len()];
+        for &s in &src {
+            let s = s as usize;
+            let bytes = outs[s].id(heads[s]);
+            heads[s] += 1;
+            match std::str::from_utf8(bytes) {
+                Ok(t) => ids.append_value(t),
+                Err(_) => ids.append_value(String::from_utf8_lossy(bytes)),
             }
         }
-        let (s, i) = best.expect("merge ran out of rows");
-        heads[s] += 1;
-        let o = &outs[s];
-        let i = i as usize;
-        let (p, r) = o.ids[i];
-        let bytes = parts[p as usize].id(r);
-        match std::str::from_utf8(bytes) {
-            Ok(t) => ids.append_value(t),
-            Err(_) => ids.append_value(String::from_utf8_lossy(bytes)),
-        }
-        freq.push(o.freq[i]);
-        rec.push(o.rec[i]);
-        age.push(o.age[i]);
-        mon.push(o.mon[i]);
-        if plan.holdout {
-            hf.push(o.h_freq[i]);
-            hm.push(o.h_mon[i]);
-        }
+    }
+    if timing {
+        eprintln!(
+            "aggregate {:?}, sort {:?}, merge {:?}",
+            t1 - t0,
+            t2 - t1,
+            t2.elapsed()
+        );
     }
 
     report.rows_used = outs.iter().map(|o| o.rows_used).sum();
@@ -739,7 +852,6 @@ pub(crate) fn build(
     }
     report.calibration_end = Some(from_days(cal_end));
     report.observation_end = Some(from_days(obs_end));
-    drop(parts);
 
     let duration = plan.span(plan.key(obs_end) - plan.key(cal_end));
     Ok(Summary {

@@ -278,7 +278,7 @@ fn results_do_not_depend_on_thread_count() {
     let ids: Vec<String> = (0..n)
         .map(|i| format!("cust{}", (i * 7919) % 3001))
         .collect();
-    let days: Vec<i32> = (0..n).map(|i| 18_000 + ((i * 31) % 400) as i32).collect();
+    let days: Vec<i32> = (0..n).map(|i| 18_000 + (i * 31) % 400).collect();
     let amounts: Vec<f64> = (0..n).map(|i| 0.01 + (i % 97) as f64 * 1.37).collect();
     let mut results = Vec::new();
     for threads in [1, 2, 3, 5] {

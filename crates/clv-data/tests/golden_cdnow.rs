@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clv_core::TimeUnit;
 use clv_data::{
-    Convention, CsvReader, NaiveDate, ReadOptions, Summary, SummaryOptions, summarize_file,
+    Convention, CsvReader, NaiveDate, ReadOptions, Summary, SummaryOptions, ZeroAmounts,
+    summarize_file,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -24,6 +25,9 @@ fn cdnow(reader: CsvReader) -> (Summary, clv_data::DataReport) {
         time_unit: TimeUnit::Week,
         convention: Convention::Exact,
         calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30),
+        // 8 customers' only purchase is worth $0.00: the published table
+        // counts them.
+        zero_amounts: ZeroAmounts::Keep,
         ..Default::default()
     };
     summarize_file(&data("cdnow_sample.csv"), &read, &opts).unwrap()
@@ -96,7 +100,22 @@ fn cdnow_summary_matches_the_published_table() {
     assert_eq!(report.rows_read, 6919);
     assert_eq!(report.rows_read, report.rows_used + report.rows_dropped());
     assert_eq!(report.customers, 2357);
+    assert_eq!(report.zero_rows, 8);
+    assert!(report.zero_rows_kept);
     s.to_customer_data().unwrap();
+}
+
+#[test]
+fn dropping_zero_amounts_loses_the_eight_zero_value_customers() {
+    let opts = SummaryOptions {
+        calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30),
+        ..Default::default()
+    };
+    let (s, r) = summarize_file(&data("cdnow_sample.csv"), &ReadOptions::default(), &opts).unwrap();
+    assert_eq!(s.len(), 2349);
+    assert_eq!(r.zero_rows, 8);
+    assert!(r.to_string().contains("dropped 8 rows with zero amounts"));
+    assert_eq!(r.rows_read, r.rows_used + r.rows_dropped());
 }
 
 #[test]
