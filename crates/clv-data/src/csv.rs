@@ -236,6 +236,10 @@ pub(crate) fn parse_chunk<'a>(
     let sample = &buf[start..end.min(start + (1 << 16))];
     let lines = memchr_iter(b'\n', sample).count().max(1);
     b.reserve((end - start) / (sample.len() / lines).max(1) + 1);
+    if memchr(b'"', &buf[start..end]).is_none() {
+        parse_plain(&buf[start..end], start as u64, true, lay, v, &mut b)?;
+        return Ok(b.finish());
+    }
     let [ci, di, ai] = lay.cols;
     let need = ci.max(di).max(ai) + 1;
     let delim = lay.delimiter;
@@ -323,6 +327,222 @@ pub(crate) fn parse_chunk<'a>(
     Ok(b.finish())
 }
 
+/// The fast path for a chunk without any quote: one `memchr2` scan over the
+/// whole chunk yields every delimiter and newline in order.
+///
+/// `hay` starts at byte `start` of the file; `in_base` says whether it lies
+/// inside the builder's base buffer (ids can then be referenced there).
+fn parse_plain(
+    hay: &[u8],
+    start: u64,
+    in_base: bool,
+    lay: &CsvLayout,
+    v: &Validator,
+    b: &mut PartBuilder<'_>,
+) -> Result<(), Problem> {
+    let [ci, di, ai] = lay.cols;
+    let need = ci.max(di).max(ai) + 1;
+    let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(need);
+    let mut line_start = 0usize;
+    let mut field_start = 0usize;
+    let mut finish =
+        |bounds: &mut Vec<(usize, usize)>, ls: usize, field_start: usize, le: usize| {
+            let mut le = le;
+            if le > ls && hay[le - 1] == b'\r' {
+                le -= 1;
+            }
+            if bounds.len() < need {
+                bounds.push((field_start.min(le), le));
+            }
+            if bounds.len() == 1 && hay[ls..le].iter().all(|c| c.is_ascii_whitespace()) {
+                return Checked::Ok; // blank line: not a row
+            }
+            let rec_pos = start + ls as u64;
+            if bounds.len() < need {
+                let p = Problem {
+                    pos: rec_pos,
+                    reason: InvalidReason::FieldCount,
+                    col: Col::Record,
+                    text: format!("expected at least {need} fields, found {}", bounds.len()),
+                };
+                b.stats_row();
+                return b.invalid(v, p);
+            }
+            let f = |i: usize| &hay[bounds[i].0..bounds[i].1];
+            let (id, ds, am) = (f(ci), f(di), f(ai));
+            b.row(
+                v,
+                rec_pos,
+                id,
+                in_base,
+                v.dates.parse(ds),
+                &|| short(ds),
+                crate::rows::parse_amount(am),
+                &|| short(am),
+            )
+        };
+    for p in memchr::memchr2_iter(lay.delimiter, b'\n', hay) {
+        if hay[p] == b'\n' {
+            if let Checked::Fatal(e) = finish(&mut bounds, line_start, field_start, p) {
+                return Err(e);
+            }
+            bounds.clear();
+            line_start = p + 1;
+            field_start = p + 1;
+        } else if bounds.len() < need {
+            bounds.push((field_start, p));
+            field_start = p + 1;
+        }
+    }
+    if line_start < hay.len()
+        && let Checked::Fatal(e) = finish(&mut bounds, line_start, field_start, hay.len())
+    {
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Why the streaming pass gave up.
+pub(crate) enum StreamError {
+    /// A malformed value (position = file offset of its record).
+    Problem(Problem),
+    /// The file has quotes: chunks cannot be split at any newline.
+    Quotes,
+    /// Reading failed.
+    Io(std::io::Error),
+}
+
+/// Reads `len` bytes at `off` (fewer at the end of the file).
+fn read_at(f: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut got = 0;
+    while got < buf.len() {
+        match f.read_at(&mut buf[got..], off + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// The streaming pass for files without quotes: each thread reads its own
+/// byte range in blocks into a reused buffer and parses complete lines, so
+/// the file is never held in memory whole. Ids of at most 8 bytes are kept
+/// inline in the rows; longer ones are copied.
+pub(crate) fn parse_streaming(
+    f: &std::fs::File,
+    len: u64,
+    lay: &CsvLayout,
+    v: &Validator,
+    threads: usize,
+) -> Result<Vec<Part<'static>>, StreamError> {
+    const BLOCK: usize = 1 << 20;
+    let start = lay.data_start as u64;
+    // Split points at line starts.
+    let mut points = vec![start];
+    let mut window = vec![0u8; 1 << 16];
+    for k in 1..threads as u64 {
+        let mut at = start + (len - start) * k / threads as u64;
+        if at <= *points.last().expect("non-empty") {
+            continue;
+        }
+        loop {
+            let n = read_at(f, &mut window, at).map_err(StreamError::Io)?;
+            if n == 0 {
+                at = len;
+                break;
+            }
+            if let Some(i) = memchr(b'\n', &window[..n]) {
+                at += i as u64 + 1;
+                break;
+            }
+            at += n as u64;
+        }
+        if at >= len {
+            break;
+        }
+        points.push(at);
+    }
+    points.push(len);
+    let nparts = crate::rows::partitions(threads);
+    let chunk = |s: u64, e: u64| -> Result<Part<'static>, StreamError> {
+        let mut b = PartBuilder::new(&[], nparts);
+        b.reserve(((e - s) / 24) as usize);
+        let mut buf = vec![0u8; BLOCK];
+        let mut carry = 0usize;
+        let mut pos = s; // file offset of buf[0]
+        loop {
+            let read_from = pos + carry as u64;
+            let want = ((e - read_from) as usize).min(buf.len() - carry);
+            let n =
+                read_at(f, &mut buf[carry..carry + want], read_from).map_err(StreamError::Io)?;
+            let valid = carry + n;
+            let at_end = read_from + n as u64 >= e || n == 0;
+            let upto = if at_end {
+                valid
+            } else {
+                match memchr::memrchr(b'\n', &buf[..valid]) {
+                    Some(i) => i + 1,
+                    None => {
+                        // A line longer than the buffer: grow it.
+                        carry = valid;
+                        buf.resize(buf.len() * 2, 0);
+                        continue;
+                    }
+                }
+            };
+            if memchr(b'"', &buf[..upto]).is_some() {
+                return Err(StreamError::Quotes);
+            }
+            parse_plain(&buf[..upto], pos, false, lay, v, &mut b).map_err(StreamError::Problem)?;
+            if at_end {
+                break;
+            }
+            buf.copy_within(upto..valid, 0);
+            carry = valid - upto;
+            pos += upto as u64;
+        }
+        Ok(b.finish())
+    };
+    let results: Vec<Result<Part<'static>, StreamError>> = if points.len() <= 2 {
+        vec![chunk(points[0], points[points.len() - 1])]
+    } else {
+        std::thread::scope(|sc| {
+            let hs: Vec<_> = points
+                .windows(2)
+                .map(|w| {
+                    let (s, e) = (w[0], w[1]);
+                    let chunk = &chunk;
+                    sc.spawn(move || chunk(s, e))
+                })
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().expect("CSV parsing thread panicked"))
+                .collect()
+        })
+    };
+    // The first error in file order wins; quotes anywhere mean a re-read.
+    let mut parts = Vec::with_capacity(results.len());
+    let mut first_err = None;
+    for r in results {
+        match r {
+            Ok(p) => parts.push(p),
+            Err(StreamError::Quotes) => return Err(StreamError::Quotes),
+            Err(e) => {
+                if first_err.is_none() {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(parts),
+    }
+}
+
 /// Parses `buf` (the whole file) with `threads` threads. Returns the parts
 /// (in file order) or the first fatal problem in file order.
 pub(crate) fn parse_parallel<'a>(
@@ -332,7 +552,7 @@ pub(crate) fn parse_parallel<'a>(
     threads: usize,
 ) -> Result<Vec<Part<'a>>, Problem> {
     let points = split_points(buf, lay.data_start, threads);
-    let nshards = threads;
+    let nshards = crate::rows::partitions(threads);
     if points.len() <= 2 {
         return Ok(vec![parse_chunk(
             buf,

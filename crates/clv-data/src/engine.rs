@@ -142,7 +142,7 @@ pub(crate) fn read_with_datafusion(
                 .execute_stream_partitioned()
                 .await
                 .map_err(df_err(&file))?;
-            let nshards = threads;
+            let nshards = crate::rows::partitions(threads);
             let mut handles = Vec::with_capacity(streams.len());
             for stream in streams {
                 let v = v.clone();

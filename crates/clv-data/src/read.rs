@@ -249,23 +249,101 @@ pub fn summarize_file(
     let v = validator(read, options)?;
     match (format, read.csv_reader) {
         (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
-            let t0 = std::time::Instant::now();
-            let buf = read_file(path, threads)?;
-            if std::env::var_os("CLV_DATA_TIMING").is_some() {
-                eprintln!("read file {:?}", t0.elapsed());
+            if let Some(r) = summarize_csv_streaming(path, read, options, &v, threads)? {
+                return Ok(r);
             }
+            // Quoted fields: read the whole file and split at record boundaries.
+            let buf = read_file(path, threads)?;
             let (parts, stats, mut report) =
                 read_csv_buffer(&buf, &file_name(path), read, &v, threads)?;
-            let s = summary::build(parts, &stats, options, &mut report)?;
+            let s = summary::build(parts, &stats, options, threads, &mut report)?;
             Ok((s, report))
         }
         _ => {
             let (parts, stats, mut report) =
                 crate::engine::read_with_datafusion(path, format, read, &v, threads)?;
-            let s = summary::build(parts, &stats, options, &mut report)?;
+            let s = summary::build(parts, &stats, options, threads, &mut report)?;
             Ok((s, report))
         }
     }
+}
+
+/// The hand-written streaming pass; `None` when the file has quotes (the
+/// caller then reads it whole).
+fn summarize_csv_streaming(
+    path: &Path,
+    read: &ReadOptions,
+    options: &SummaryOptions,
+    v: &Validator,
+    threads: usize,
+) -> Result<Option<(Summary, DataReport)>> {
+    let file = file_name(path);
+    let columns = read.columns();
+    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let len = f.metadata().map_err(|e| DataError::io(path, e))?.len();
+    let mut head = vec![0u8; (len as usize).min(1 << 20)];
+    {
+        use std::os::unix::fs::FileExt;
+        f.read_exact_at(&mut head, 0)
+            .map_err(|e| DataError::io(path, e))?;
+    }
+    if memchr::memchr(b'\n', &head).is_none() && (head.len() as u64) < len {
+        return Ok(None); // a header over 1 MiB: let the whole-file path cope
+    }
+    let delim = read.delimiter_for(path);
+    let lay = csv::layout(&head, delim, columns).map_err(|e| layout_error(e, &file, &columns))?;
+    if memchr::memchr(b'"', &head[lay.data_start.min(head.len())..]).is_some() {
+        return Ok(None);
+    }
+    let hint = date_hint(read.date_format.as_deref());
+    let t0 = std::time::Instant::now();
+    let parts = match csv::parse_streaming(&f, len, &lay, v, threads) {
+        Ok(parts) => parts,
+        Err(csv::StreamError::Quotes) => return Ok(None),
+        Err(csv::StreamError::Io(e)) => return Err(DataError::io(path, e)),
+        Err(csv::StreamError::Problem(p)) => {
+            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+            return Err(problem_error(
+                &p,
+                Location::Line {
+                    file,
+                    line: csv::line_of(&buf, p.pos),
+                },
+                &columns,
+                &hint,
+            ));
+        }
+    };
+    if std::env::var_os("CLV_DATA_TIMING").is_some() {
+        eprintln!("parse (streaming) {:?}", t0.elapsed());
+    }
+    let mut stats = ReadStats::new();
+    for p in &parts {
+        stats.merge(&p.stats);
+    }
+    let mut report = DataReport::new(file.clone(), "hand-written CSV reader");
+    if !stats.problems.is_empty() {
+        // Error path only: line numbers need the text before each problem.
+        let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+        report.invalid_examples = stats
+            .problems
+            .iter()
+            .take(crate::rows::KEEP_PROBLEMS)
+            .map(|p| {
+                example(
+                    p,
+                    Location::Line {
+                        file: file.clone(),
+                        line: csv::line_of(&buf, p.pos),
+                    },
+                    &columns,
+                    &hint,
+                )
+            })
+            .collect();
+    }
+    let s = summary::build(parts, &stats, options, threads, &mut report)?;
+    Ok(Some((s, report)))
 }
 
 /// Reads a whole file, with `threads` threads reading disjoint ranges.

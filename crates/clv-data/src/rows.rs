@@ -75,23 +75,72 @@ pub(crate) struct Problem {
 /// How many offending positions are remembered for the report.
 pub(crate) const KEEP_PROBLEMS: usize = 5;
 
-/// Reference to a customer id's bytes: in the shared input buffer, or (top
-/// bit set) in the part's own arena.
+/// Reference to a customer id's bytes, packed in a `u64`: offset (39 bits)
+/// and length (24 bits) in the shared input buffer, or (top bit set) in the
+/// part's own arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IdRef {
-    off: u64,
-    len: u32,
-}
+pub(crate) struct IdRef(u64);
 
 const ARENA_BIT: u64 = 1 << 63;
+const LEN_BITS: u32 = 24;
+const MAX_OFF: u64 = (1 << 39) - 1;
+const MAX_LEN: usize = (1 << LEN_BITS) - 1;
 
-/// Rows of one shard within one part.
-#[derive(Debug, Default)]
-pub(crate) struct ShardRows {
-    pub hash: Vec<u64>,
-    pub id: Vec<IdRef>,
-    pub day: Vec<i32>,
-    pub amount: Vec<f64>,
+impl IdRef {
+    fn new(off: u64, len: usize, arena: bool) -> Self {
+        IdRef((off << LEN_BITS) | len as u64 | if arena { ARENA_BIT } else { 0 })
+    }
+
+    #[inline]
+    fn parts(self) -> (bool, usize, usize) {
+        let arena = self.0 & ARENA_BIT != 0;
+        let off = ((self.0 & !ARENA_BIT) >> LEN_BITS) as usize;
+        (arena, off, (self.0 & MAX_LEN as u64) as usize)
+    }
+}
+
+/// One validated purchase row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    /// Hash of the id's bytes.
+    pub hash: u64,
+    /// The id's first 8 bytes, big-endian, zero-padded (orders like the bytes).
+    pub prefix: u64,
+    pub id: IdRef,
+    pub amount: f64,
+    pub day: i32,
+}
+
+impl Row {
+    /// Length of the id in bytes.
+    #[inline]
+    pub fn id_len(&self) -> usize {
+        self.id.parts().2
+    }
+}
+
+/// The first 8 bytes of an id, big-endian, zero-padded.
+#[inline]
+pub(crate) fn prefix_key(b: &[u8]) -> u64 {
+    if let Some(first) = b.first_chunk::<8>() {
+        return u64::from_be_bytes(*first);
+    }
+    let mut k = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        k |= (c as u64) << (56 - 8 * i);
+    }
+    k
+}
+
+/// A 64-bit hash of `(a, b)`: two folded 128-bit multiplies.
+#[inline]
+fn mix(a: u64, b: u64) -> u64 {
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+    let m = (a ^ K1) as u128 * (b ^ K2) as u128;
+    let x = (m as u64) ^ ((m >> 64) as u64);
+    let m = (x ^ K2) as u128 * K1 as u128;
+    (m as u64) ^ ((m >> 64) as u64)
 }
 
 /// Counts kept while reading.
@@ -137,25 +186,30 @@ impl ReadStats {
     }
 }
 
-/// One worker's validated rows.
+/// One worker's validated rows, bucketed into partitions by id hash.
 #[derive(Debug)]
 pub(crate) struct Part<'a> {
     base: &'a [u8],
     arena: Vec<u8>,
-    pub shards: Vec<ShardRows>,
+    pub shards: Vec<Vec<Row>>,
     pub stats: ReadStats,
 }
 
 impl<'a> Part<'a> {
+    /// The id's bytes of a row whose id is longer than 8 bytes (shorter ids
+    /// are entirely in [`Row::prefix`]).
     #[inline]
     pub fn id(&self, r: IdRef) -> &[u8] {
-        let (buf, off) = if r.off & ARENA_BIT != 0 {
-            (&self.arena[..], r.off & !ARENA_BIT)
-        } else {
-            (self.base, r.off)
-        };
-        &buf[off as usize..off as usize + r.len as usize]
+        let (arena, off, len) = r.parts();
+        let buf = if arena { &self.arena[..] } else { self.base };
+        &buf[off..off + len]
     }
+}
+
+/// How many hash partitions readers produce for `threads` workers: enough
+/// that each partition's hash table stays in cache during aggregation.
+pub(crate) fn partitions(threads: usize) -> usize {
+    threads * 16
 }
 
 /// The shared hasher for customer ids (fixed seed: deterministic).
@@ -206,7 +260,7 @@ impl<'a> PartBuilder<'a> {
             part: Part {
                 base,
                 arena: Vec::new(),
-                shards: (0..nshards).map(|_| ShardRows::default()).collect(),
+                shards: (0..nshards).map(|_| Vec::new()).collect(),
                 stats: ReadStats::new(),
             },
             hasher: id_hasher(),
@@ -222,10 +276,7 @@ impl<'a> PartBuilder<'a> {
     pub fn reserve(&mut self, rows: usize) {
         let per = rows / self.nshards + rows / self.nshards / 16 + 16;
         for sh in &mut self.part.shards {
-            sh.hash.reserve(per);
-            sh.id.reserve(per);
-            sh.day.reserve(per);
-            sh.amount.reserve(per);
+            sh.reserve(per);
         }
     }
 
@@ -326,26 +377,33 @@ impl<'a> PartBuilder<'a> {
         }
         s.min_day = s.min_day.min(day);
         s.max_day = s.max_day.max(day);
-        let r = if in_base && id_trim.len() <= u32::MAX as usize {
-            let off = id_trim.as_ptr() as usize - self.part.base.as_ptr() as usize;
-            IdRef {
-                off: off as u64,
-                len: id_trim.len() as u32,
-            }
+        let len = id_trim.len().min(MAX_LEN);
+        let id_trim = &id_trim[..len];
+        let base_off = (id_trim.as_ptr() as usize).wrapping_sub(self.part.base.as_ptr() as usize);
+        let id = if len <= 8 {
+            // Short ids live entirely in the row's prefix.
+            IdRef::new(0, len, false)
+        } else if in_base && (base_off as u64) <= MAX_OFF {
+            IdRef::new(base_off as u64, len, false)
         } else {
-            let off = self.part.arena.len() as u64 | ARENA_BIT;
+            let off = self.part.arena.len() as u64;
             self.part.arena.extend_from_slice(id_trim);
-            IdRef {
-                off,
-                len: id_trim.len() as u32,
-            }
+            IdRef::new(off, len, true)
         };
-        let hash = self.hasher.hash_one(id_trim);
-        let sh = &mut self.part.shards[shard_of(hash, self.nshards)];
-        sh.hash.push(hash);
-        sh.id.push(r);
-        sh.day.push(day);
-        sh.amount.push(amount);
+        let prefix = prefix_key(id_trim);
+        let hash = if len <= 8 {
+            // Short ids: a multiply-mix of the inline bytes and the length.
+            mix(prefix, len as u64)
+        } else {
+            self.hasher.hash_one(id_trim)
+        };
+        self.part.shards[shard_of(hash, self.nshards)].push(Row {
+            hash,
+            prefix,
+            id,
+            amount,
+            day,
+        });
         Checked::Ok
     }
 }

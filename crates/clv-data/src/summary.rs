@@ -19,7 +19,7 @@ use hashbrown::HashTable;
 use crate::date::{civil_from_days, from_days, to_days};
 use crate::error::{DataError, Location, Result};
 use crate::report::DataReport;
-use crate::rows::{Part, PartBuilder, ReadStats, Validator};
+use crate::rows::{Part, PartBuilder, ReadStats, Validator, partitions, prefix_key};
 use crate::table::Table;
 
 /// How purchases are turned into `(x, t_x, T)`.
@@ -257,7 +257,7 @@ pub fn summarize<S: AsRef<str>>(
         skip_invalid: false,
         keep_zero: options.zero_amounts == ZeroAmounts::Keep,
     };
-    let mut b = PartBuilder::new(&[], threads);
+    let mut b = PartBuilder::new(&[], partitions(threads));
     for i in 0..ids.len() {
         let a = amounts[i];
         let amount = a.is_finite().then_some(a);
@@ -286,7 +286,7 @@ pub fn summarize<S: AsRef<str>>(
     let part = b.finish();
     let mut report = DataReport::new("<memory>", "in-memory entry point");
     let stats = part.stats.clone();
-    build(vec![part], &stats, options, &mut report).map(|s| (s, report))
+    build(vec![part], &stats, options, threads, &mut report).map(|s| (s, report))
 }
 
 /// Resolved dates and settings for aggregation.
@@ -353,6 +353,8 @@ struct ShardOut {
     late_rows: u64,
     first_day: i32,
     last_day: i32,
+    /// Customers in id order (indices into the columns above).
+    order: Vec<u32>,
 }
 
 impl ShardOut {
@@ -387,15 +389,6 @@ fn int_key(b: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// The first 8 bytes of an id, big-endian, zero-padded: orders like the bytes.
-#[inline]
-fn prefix_key(b: &[u8]) -> u64 {
-    let mut k = [0u8; 8];
-    let n = b.len().min(8);
-    k[..n].copy_from_slice(&b[..n]);
-    u64::from_be_bytes(k)
-}
-
 /// A hash-table entry: the id's first bytes inline, so that most lookups
 /// compare without touching the id's bytes elsewhere.
 #[derive(Clone, Copy)]
@@ -405,21 +398,64 @@ struct Entry {
     cust: u32,
 }
 
-fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
-    let total: usize = parts.iter().map(|p| p.shards[s].hash.len()).sum();
-    let guess = total / 2 + 16;
-    let mut table: HashTable<Entry> = HashTable::with_capacity(guess);
-    // Interned ids, copied into a compact arena in first-seen order.
-    let mut arena: Vec<u8> = Vec::with_capacity(guess * 8);
-    let mut ends: Vec<u32> = Vec::with_capacity(guess);
-    let mut cust_hash: Vec<u64> = Vec::with_capacity(guess);
-    let mut row_cust: Vec<u32> = Vec::with_capacity(total);
+/// Reusable per-thread buffers for [`reduce_partition`].
+#[derive(Default)]
+struct Scratch {
+    table: HashTable<Entry>,
+    /// Interned ids of the partition (bytes), `ends[c]` = end of id `c`.
+    arena: Vec<u8>,
+    ends: Vec<u32>,
+    cust_hash: Vec<u64>,
+    row_cust: Vec<u32>,
+    start: Vec<u32>,
+    grouped: Vec<(i32, f64)>,
+}
+
+/// Aggregates the partitions in `range` into one output (one per thread).
+fn reduce_range(parts: &[Part<'_>], range: std::ops::Range<usize>, plan: &Plan) -> ShardOut {
     let mut out = ShardOut {
         all_int: true,
         first_day: i32::MAX,
         last_day: i32::MIN,
         ..Default::default()
     };
+    let total: usize = range
+        .clone()
+        .map(|s| parts.iter().map(|p| p.shards[s].len()).sum::<usize>())
+        .sum();
+    for v in [&mut out.freq, &mut out.rec, &mut out.age, &mut out.mon] {
+        v.reserve(total / 2);
+    }
+    let mut scratch = Scratch::default();
+    for s in range {
+        reduce_partition(parts, s, plan, &mut scratch, &mut out);
+    }
+    out
+}
+
+fn reduce_partition(
+    parts: &[Part<'_>],
+    s: usize,
+    plan: &Plan,
+    sc: &mut Scratch,
+    out: &mut ShardOut,
+) {
+    let total: usize = parts.iter().map(|p| p.shards[s].len()).sum();
+    sc.table.clear();
+    sc.table.reserve(total / 2 + 16, |_| 0);
+    sc.arena.clear();
+    sc.ends.clear();
+    sc.cust_hash.clear();
+    sc.row_cust.clear();
+    let Scratch {
+        table,
+        arena,
+        ends,
+        cust_hash,
+        row_cust,
+        start,
+        grouped,
+    } = sc;
     let id_at = |ends: &[u32], c: u32| -> (usize, usize) {
         let a = if c == 0 {
             0
@@ -430,48 +466,54 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
     };
 
     // 1. Intern ids (consecutive rows of one customer skip the lookup).
-    let mut prev: Option<(u64, u32)> = None;
+    //    Ids of at most 8 bytes compare by their inline prefix alone.
+    let mut prev: Option<(u64, u64, usize, u32)> = None;
     for part in parts {
-        let rows = &part.shards[s];
-        for i in 0..rows.hash.len() {
-            if rows.day[i] > plan.obs_end {
+        for row in &part.shards[s] {
+            if row.day > plan.obs_end {
                 out.after_obs += 1;
                 row_cust.push(u32::MAX);
                 continue;
             }
-            let h = rows.hash[i];
-            let bytes = part.id(rows.id[i]);
-            if let Some((ph, pc)) = prev
+            let h = row.hash;
+            let len = row.id_len();
+            let prefix = row.prefix;
+            if let Some((ph, pp, pl, pc)) = prev
                 && ph == h
+                && pp == prefix
+                && pl == len
+                && (len <= 8 || {
+                    let (a, b) = id_at(ends, pc);
+                    &arena[a..b] == part.id(row.id)
+                })
             {
-                let (a, b) = id_at(&ends, pc);
-                if &arena[a..b] == bytes {
-                    row_cust.push(pc);
-                    continue;
-                }
+                row_cust.push(pc);
+                continue;
             }
-            let prefix = prefix_key(bytes);
-            let len = bytes.len() as u32;
             let found = table.find(h, |e| {
-                e.prefix == prefix && e.len == len && {
-                    len <= 8 || {
-                        let (a, b) = id_at(&ends, e.cust);
-                        &arena[a..b] == bytes
-                    }
-                }
+                e.prefix == prefix
+                    && e.len as usize == len
+                    && (len <= 8 || {
+                        let (a, b) = id_at(ends, e.cust);
+                        &arena[a..b] == part.id(row.id)
+                    })
             });
             let c = match found {
                 Some(e) => e.cust,
                 None => {
                     let c = ends.len() as u32;
-                    arena.extend_from_slice(bytes);
+                    if len <= 8 {
+                        arena.extend_from_slice(&prefix.to_be_bytes()[..len]);
+                    } else {
+                        arena.extend_from_slice(part.id(row.id));
+                    }
                     ends.push(arena.len() as u32);
                     cust_hash.push(h);
                     table.insert_unique(
                         h,
                         Entry {
                             prefix,
-                            len,
+                            len: len as u32,
                             cust: c,
                         },
                         |e| cust_hash[e.cust as usize],
@@ -479,17 +521,16 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
                     c
                 }
             };
-            prev = Some((h, c));
+            prev = Some((h, prefix, len, c));
             row_cust.push(c);
         }
     }
-    drop(table);
-    drop(cust_hash);
 
     // 2. Counting sort of the rows by customer, keeping input order.
     let ncust = ends.len();
-    let mut start = vec![0u32; ncust + 1];
-    for &c in &row_cust {
+    start.clear();
+    start.resize(ncust + 1, 0);
+    for &c in row_cust.iter() {
         if c != u32::MAX {
             start[c as usize + 1] += 1;
         }
@@ -498,31 +539,29 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
         start[i + 1] += start[i];
     }
     let nrows = start[ncust] as usize;
-    let mut fill = start.clone();
-    let mut grouped: Vec<(i32, f64)> = vec![(0, 0.0); nrows];
-    let mut r = 0usize;
-    for part in parts {
-        let rows = &part.shards[s];
-        for i in 0..rows.hash.len() {
-            let c = row_cust[r];
-            r += 1;
-            if c != u32::MAX {
-                let k = fill[c as usize] as usize;
-                fill[c as usize] += 1;
-                grouped[k] = (rows.day[i], rows.amount[i]);
+    grouped.clear();
+    grouped.resize(nrows, (0, 0.0));
+    {
+        // `fill` reuses `cust_hash`'s memory: it is no longer needed.
+        let fill = cust_hash;
+        fill.clear();
+        fill.extend(start[..ncust].iter().map(|&x| x as u64));
+        let mut r = 0usize;
+        for part in parts {
+            for row in &part.shards[s] {
+                let c = row_cust[r];
+                r += 1;
+                if c != u32::MAX {
+                    let k = fill[c as usize] as usize;
+                    fill[c as usize] += 1;
+                    grouped[k] = (row.day, row.amount);
+                }
             }
         }
     }
-    drop(row_cust);
-    drop(fill);
 
     // 3. Reduce each customer.
     let cal_key = plan.key(plan.cal_end);
-    out.arena.reserve(arena.len());
-    out.ends.reserve(ncust);
-    for v in [&mut out.freq, &mut out.rec, &mut out.age, &mut out.mon] {
-        v.reserve(ncust);
-    }
     for c in 0..ncust {
         let rows = &mut grouped[start[c] as usize..start[c + 1] as usize];
         if !rows.is_sorted_by_key(|r| r.0) {
@@ -572,7 +611,7 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
         out.first_day = out.first_day.min(rows[0].0);
         out.last_day = out.last_day.max(rows[rows.len() - 1].0);
         let x = n_cal - 1;
-        let (a, b) = id_at(&ends, c as u32);
+        let (a, b) = id_at(ends, c as u32);
         let id = &arena[a..b];
         match int_key(id) {
             Some(k) if out.all_int => out.int_key.push(k),
@@ -593,69 +632,35 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, plan: &Plan) -> ShardOut {
             });
         }
     }
-    out
 }
 
 /// Sorts one shard's customers by id and rearranges its columns in that order.
 fn sort_shard(o: &mut ShardOut, numeric: bool) {
     let n = o.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    if numeric {
-        let keys = &o.int_key;
-        let oo = &*o;
-        order.sort_unstable_by(|&a, &b| {
-            keys[a as usize]
-                .cmp(&keys[b as usize])
-                .then_with(|| oo.id(a as usize).cmp(oo.id(b as usize)))
-        });
+    // Sort (key, index) pairs (no indirection in the comparisons), then
+    // order runs of equal keys by the ids' bytes.
+    let mut pairs: Vec<(u64, u32)> = if numeric {
+        // Flip the sign bit: signed order as unsigned.
+        (0..n)
+            .map(|i| ((o.int_key[i] as u64) ^ (1 << 63), i as u32))
+            .collect()
     } else {
-        let pre: Vec<u64> = (0..n).map(|i| prefix_key(o.id(i))).collect();
-        let oo = &*o;
-        order.sort_unstable_by(|&a, &b| {
-            pre[a as usize]
-                .cmp(&pre[b as usize])
-                .then_with(|| oo.id(a as usize).cmp(oo.id(b as usize)))
-        });
-    }
-    if order.iter().enumerate().all(|(i, &j)| i == j as usize) {
-        return;
-    }
-    let gather = |v: &Vec<f64>| -> Vec<f64> {
-        if v.is_empty() {
-            Vec::new()
-        } else {
-            order.iter().map(|&i| v[i as usize]).collect()
+        (0..n).map(|i| (prefix_key(o.id(i)), i as u32)).collect()
+    };
+    pairs.sort_unstable();
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && pairs[j].0 == pairs[i].0 {
+            j += 1;
         }
-    };
-    let freq = gather(&o.freq);
-    let rec = gather(&o.rec);
-    let age = gather(&o.age);
-    let mon = gather(&o.mon);
-    let h_freq = gather(&o.h_freq);
-    let h_mon = gather(&o.h_mon);
-    let int_key = if numeric {
-        order.iter().map(|&i| o.int_key[i as usize]).collect()
-    } else {
-        Vec::new()
-    };
-    let mut arena = Vec::with_capacity(o.arena.len());
-    let mut ends = Vec::with_capacity(n);
-    for &i in &order {
-        arena.extend_from_slice(o.id(i as usize));
-        ends.push(arena.len() as u32);
+        if j - i > 1 {
+            let oo = &*o;
+            pairs[i..j].sort_unstable_by(|a, b| oo.id(a.1 as usize).cmp(oo.id(b.1 as usize)));
+        }
+        i = j;
     }
-    *o = ShardOut {
-        arena,
-        ends,
-        int_key,
-        freq,
-        rec,
-        age,
-        mon,
-        h_freq,
-        h_mon,
-        ..std::mem::take(o)
-    };
+    o.order = pairs.into_iter().map(|p| p.1).collect();
 }
 
 /// Runs `f` on every element of `items` on its own thread (inline for one).
@@ -680,6 +685,7 @@ pub(crate) fn build(
     parts: Vec<Part<'_>>,
     stats: &ReadStats,
     options: &SummaryOptions,
+    threads: usize,
     report: &mut DataReport,
 ) -> Result<Summary> {
     report.rows_read = stats.rows_read;
@@ -755,11 +761,15 @@ pub(crate) fn build(
         unit: options.time_unit,
         convention: options.convention,
     };
-    let nshards = parts.first().map_or(1, |p| p.shards.len());
+    let nparts = parts.first().map_or(1, |p| p.shards.len());
+    let threads = threads.clamp(1, nparts);
     let timing = std::env::var_os("CLV_DATA_TIMING").is_some();
     let t0 = std::time::Instant::now();
 
-    let outs = for_each_parallel((0..nshards).collect(), |s| reduce_shard(&parts, s, &plan));
+    let ranges: Vec<std::ops::Range<usize>> = (0..threads)
+        .map(|t| t * nparts / threads..(t + 1) * nparts / threads)
+        .collect();
+    let outs = for_each_parallel(ranges, |r| reduce_range(&parts, r, &plan));
     drop(parts);
     let t1 = std::time::Instant::now();
     let numeric = outs.iter().all(|o| o.all_int);
@@ -776,6 +786,7 @@ pub(crate) fn build(
         let mut heads = vec![0usize; outs.len()];
         let less = |a: usize, ia: usize, b: usize, ib: usize| -> bool {
             let (oa, ob) = (&outs[a], &outs[b]);
+            let (ia, ib) = (oa.order[ia] as usize, ob.order[ib] as usize);
             let ord = if numeric {
                 oa.int_key[ia].cmp(&ob.int_key[ib])
             } else {
@@ -796,40 +807,57 @@ pub(crate) fn build(
             src.push(best as u8);
         }
     }
-    let column = |get: &dyn Fn(&ShardOut) -> &Vec<f64>| -> Vec<f64> {
+    let column = |get: &(dyn Fn(&ShardOut) -> &Vec<f64> + Sync)| -> Vec<f64> {
         let mut heads = vec![0usize; outs.len()];
         src.iter()
             .map(|&s| {
                 let s = s as usize;
-                let v = get(&outs[s])[heads[s]];
+                let o = &outs[s];
+                let v = get(o)[o.order[heads[s]] as usize];
                 heads[s] += 1;
                 v
             })
             .collect()
     };
-    let freq = column(&|o| &o.freq);
-    let rec = column(&|o| &o.rec);
-    let age = column(&|o| &o.age);
-    let mon = column(&|o| &o.mon);
-    let (hf, hm) = if plan.holdout {
-        (column(&|o| &o.h_freq), column(&|o| &o.h_mon))
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let id_bytes_total: usize = outs.iter().map(|o| o.arena.len()).sum();
-    let mut ids = StringBuilder::with_capacity(n, id_bytes_total);
-    {
+    let build_ids = || {
+        let id_bytes_total: usize = outs.iter().map(|o| o.arena.len()).sum();
+        let mut ids = StringBuilder::with_capacity(n, id_bytes_total);
         let mut heads = vec![0usize; outs.len()];
         for &s in &src {
             let s = s as usize;
-            let bytes = outs[s].id(heads[s]);
+            let o = &outs[s];
+            let bytes = o.id(o.order[heads[s]] as usize);
             heads[s] += 1;
             match std::str::from_utf8(bytes) {
                 Ok(t) => ids.append_value(t),
                 Err(_) => ids.append_value(String::from_utf8_lossy(bytes)),
             }
         }
-    }
+        ids
+    };
+    let build_cols = || {
+        let cols = [
+            column(&|o| &o.freq),
+            column(&|o| &o.rec),
+            column(&|o| &o.age),
+            column(&|o| &o.mon),
+        ];
+        let hold = if plan.holdout {
+            (column(&|o| &o.h_freq), column(&|o| &o.h_mon))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        (cols, hold)
+    };
+    let (mut ids, ([freq, rec, age, mon], (hf, hm))) = if threads > 1 {
+        std::thread::scope(|sc| {
+            let h = sc.spawn(build_cols);
+            let ids = build_ids();
+            (ids, h.join().expect("merge thread panicked"))
+        })
+    } else {
+        (build_ids(), build_cols())
+    };
     if timing {
         eprintln!(
             "aggregate {:?}, sort {:?}, merge {:?}",

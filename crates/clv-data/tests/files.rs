@@ -494,3 +494,64 @@ fn both_readers_agree_on_a_messy_file() {
     assert_eq!(out[0].1.rows_read, 30_000);
     assert_eq!(out[0].1.negative_rows, 600);
 }
+
+#[test]
+fn long_ids_and_block_boundaries_in_the_streaming_pass() {
+    // Quote-free file over several 1 MiB blocks, ids longer than 8 bytes,
+    // a blank line, CRLF endings, an extra column.
+    let dir = tmp();
+    let mut text = String::from("customer_id,date,amount,note\r\n");
+    for i in 0..120_000u64 {
+        let c = (i * 2_654_435_761) % 9_973;
+        let id = if c % 3 == 0 {
+            format!("customer-{c:08}")
+        } else {
+            format!("{c}")
+        };
+        let day = 1 + (i * 13) % 28;
+        text.push_str(&format!(
+            "{id},2023-{:02}-{day:02},{}.5,n\r\n",
+            1 + i % 12,
+            i % 90
+        ));
+        if i == 50_000 {
+            text.push_str("\r\n");
+        }
+    }
+    let p = write(dir.path(), "long.csv", &text);
+    let opts = SummaryOptions {
+        calibration_end: NaiveDate::from_ymd_opt(2023, 6, 30),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for reader in READERS {
+        for threads in [1, 2, 3] {
+            let read = ReadOptions {
+                threads: Some(threads),
+                ..read_opts(reader)
+            };
+            out.push(summarize_file(&p, &read, &opts).unwrap());
+        }
+    }
+    for (s, r) in &out[1..] {
+        assert_eq!(s, &out[0].0);
+        assert_eq!(r.rows_read, out[0].1.rows_read);
+        assert_eq!(r.rows_used, out[0].1.rows_used);
+    }
+    assert_eq!(out[0].1.rows_read, 120_000);
+    assert!((0..out[0].0.len()).any(|i| out[0].0.customer_id(i).starts_with("customer-")));
+    // An error late in the file is located exactly.
+    let mut bad = text.clone();
+    bad.push_str("x,2023-01-01,oops,n\n");
+    let p = write(dir.path(), "late.csv", &bad);
+    for reader in READERS {
+        let msg = summary(&p, &read_opts(reader)).unwrap_err().to_string();
+        assert!(
+            msg.ends_with(&format!(
+                "late.csv:{}: column \"amount\": cannot parse \"oops\" as a number",
+                120_000 + 3
+            )),
+            "{msg}"
+        );
+    }
+}
