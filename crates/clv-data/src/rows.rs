@@ -119,6 +119,26 @@ impl Row {
     }
 }
 
+/// Parses an id as an integer sort key (optional `-`, 1 to 18 digits).
+#[inline]
+pub(crate) fn int_key(b: &[u8]) -> Option<i64> {
+    let (neg, d) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if d.is_empty() || d.len() > 18 {
+        return None;
+    }
+    let mut v = 0i64;
+    for &c in d {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    Some(if neg { -v } else { v })
+}
+
 /// The first 8 bytes of an id, big-endian, zero-padded.
 #[inline]
 pub(crate) fn prefix_key(b: &[u8]) -> u64 {
@@ -155,6 +175,8 @@ pub(crate) struct ReadStats {
     /// The first few problems (by position within the part).
     pub problems: Vec<Problem>,
     /// Smallest and largest day among the kept (positive) rows.
+    /// Whether every kept row's customer id is an integer (see [`int_key`]).
+    pub all_int: bool,
     pub min_day: i32,
     pub max_day: i32,
 }
@@ -162,6 +184,7 @@ pub(crate) struct ReadStats {
 impl ReadStats {
     pub fn new() -> Self {
         ReadStats {
+            all_int: true,
             min_day: i32::MAX,
             max_day: i32::MIN,
             ..Default::default()
@@ -179,6 +202,7 @@ impl ReadStats {
         self.problems.extend(o.problems.iter().cloned());
         self.min_day = self.min_day.min(o.min_day);
         self.max_day = self.max_day.max(o.max_day);
+        self.all_int &= o.all_int;
     }
 
     pub fn invalid_total(&self) -> u64 {
@@ -374,6 +398,9 @@ impl<'a> PartBuilder<'a> {
             if !v.keep_zero {
                 return Checked::Ok;
             }
+        }
+        if s.all_int && int_key(id_trim).is_none() {
+            s.all_int = false;
         }
         s.min_day = s.min_day.min(day);
         s.max_day = s.max_day.max(day);

@@ -7,7 +7,6 @@
 //! the rows per customer with a counting sort that keeps input order, and
 //! reduces each customer; the shards are then sorted and merged by id.
 
-use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
@@ -19,7 +18,7 @@ use hashbrown::HashTable;
 use crate::date::{civil_from_days, from_days, to_days};
 use crate::error::{DataError, Location, Result};
 use crate::report::DataReport;
-use crate::rows::{Part, PartBuilder, ReadStats, Validator, partitions, prefix_key};
+use crate::rows::{Part, PartBuilder, ReadStats, Validator, int_key, partitions, prefix_key};
 use crate::table::Table;
 
 /// How purchases are turned into `(x, t_x, T)`.
@@ -339,8 +338,8 @@ struct ShardOut {
     /// Included customers' ids: offsets into `arena` (`ends[i]` = end of id `i`).
     arena: Vec<u8>,
     ends: Vec<u32>,
+    /// Integer sort keys (when all ids are integers).
     int_key: Vec<i64>,
-    all_int: bool,
     freq: Vec<f64>,
     rec: Vec<f64>,
     age: Vec<f64>,
@@ -353,8 +352,8 @@ struct ShardOut {
     late_rows: u64,
     first_day: i32,
     last_day: i32,
-    /// Customers in id order (indices into the columns above).
-    order: Vec<u32>,
+    /// Ranges of customers sorted by id (one per partition).
+    runs: Vec<std::ops::Range<usize>>,
 }
 
 impl ShardOut {
@@ -367,26 +366,6 @@ impl ShardOut {
     fn len(&self) -> usize {
         self.ends.len()
     }
-}
-
-/// Parses an id as an integer sort key (optional `-`, 1 to 18 digits).
-#[inline]
-fn int_key(b: &[u8]) -> Option<i64> {
-    let (neg, d) = match b.first()? {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if d.is_empty() || d.len() > 18 {
-        return None;
-    }
-    let mut v = 0i64;
-    for &c in d {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + (c - b'0') as i64;
-    }
-    Some(if neg { -v } else { v })
 }
 
 /// A hash-table entry: the id's first bytes inline, so that most lookups
@@ -412,9 +391,13 @@ struct Scratch {
 }
 
 /// Aggregates the partitions in `range` into one output (one per thread).
-fn reduce_range(parts: &[Part<'_>], range: std::ops::Range<usize>, plan: &Plan) -> ShardOut {
+fn reduce_range(
+    parts: &[Part<'_>],
+    range: std::ops::Range<usize>,
+    plan: &Plan,
+    numeric: bool,
+) -> ShardOut {
     let mut out = ShardOut {
-        all_int: true,
         first_day: i32::MAX,
         last_day: i32::MIN,
         ..Default::default()
@@ -428,7 +411,10 @@ fn reduce_range(parts: &[Part<'_>], range: std::ops::Range<usize>, plan: &Plan) 
     }
     let mut scratch = Scratch::default();
     for s in range {
-        reduce_partition(parts, s, plan, &mut scratch, &mut out);
+        let first = out.len();
+        reduce_partition(parts, s, plan, numeric, &mut scratch, &mut out);
+        sort_run(&mut out, first, numeric);
+        out.runs.push(first..out.len());
     }
     out
 }
@@ -437,6 +423,7 @@ fn reduce_partition(
     parts: &[Part<'_>],
     s: usize,
     plan: &Plan,
+    numeric: bool,
     sc: &mut Scratch,
     out: &mut ShardOut,
 ) {
@@ -613,9 +600,8 @@ fn reduce_partition(
         let x = n_cal - 1;
         let (a, b) = id_at(ends, c as u32);
         let id = &arena[a..b];
-        match int_key(id) {
-            Some(k) if out.all_int => out.int_key.push(k),
-            _ => out.all_int = false,
+        if numeric {
+            out.int_key.push(int_key(id).unwrap_or(i64::MAX));
         }
         out.arena.extend_from_slice(id);
         out.ends.push(out.arena.len() as u32);
@@ -634,18 +620,20 @@ fn reduce_partition(
     }
 }
 
-/// Sorts one shard's customers by id and rearranges its columns in that order.
-fn sort_shard(o: &mut ShardOut, numeric: bool) {
-    let n = o.len();
-    // Sort (key, index) pairs (no indirection in the comparisons), then
-    // order runs of equal keys by the ids' bytes.
+/// Sorts the customers `first..` of `o` (one partition's, so the work stays
+/// in cache) by id, rearranging every column.
+fn sort_run(o: &mut ShardOut, first: usize, numeric: bool) {
+    let n = o.len() - first;
+    // Sort (key, index) pairs, then order runs of equal keys by the bytes.
     let mut pairs: Vec<(u64, u32)> = if numeric {
         // Flip the sign bit: signed order as unsigned.
-        (0..n)
+        (first..o.len())
             .map(|i| ((o.int_key[i] as u64) ^ (1 << 63), i as u32))
             .collect()
     } else {
-        (0..n).map(|i| (prefix_key(o.id(i)), i as u32)).collect()
+        (first..o.len())
+            .map(|i| (prefix_key(o.id(i)), i as u32))
+            .collect()
     };
     pairs.sort_unstable();
     let mut i = 0;
@@ -660,7 +648,75 @@ fn sort_shard(o: &mut ShardOut, numeric: bool) {
         }
         i = j;
     }
-    o.order = pairs.into_iter().map(|p| p.1).collect();
+    if pairs
+        .iter()
+        .enumerate()
+        .all(|(k, p)| p.1 as usize == first + k)
+    {
+        return;
+    }
+    fn permute<T: Copy>(v: &mut [T], first: usize, pairs: &[(u64, u32)]) {
+        if v.len() <= first {
+            return;
+        }
+        let sorted: Vec<T> = pairs.iter().map(|p| v[p.1 as usize]).collect();
+        v[first..].copy_from_slice(&sorted);
+    }
+    permute(&mut o.freq, first, &pairs);
+    permute(&mut o.rec, first, &pairs);
+    permute(&mut o.age, first, &pairs);
+    permute(&mut o.mon, first, &pairs);
+    permute(&mut o.h_freq, first, &pairs);
+    permute(&mut o.h_mon, first, &pairs);
+    permute(&mut o.int_key, first, &pairs);
+    let a0 = if first == 0 {
+        0
+    } else {
+        o.ends[first - 1] as usize
+    };
+    let mut arena = Vec::with_capacity(o.arena.len() - a0);
+    let mut ends = Vec::with_capacity(n);
+    for p in &pairs {
+        arena.extend_from_slice(o.id(p.1 as usize));
+        ends.push((a0 + arena.len()) as u32);
+    }
+    o.arena.truncate(a0);
+    o.arena.extend_from_slice(&arena);
+    o.ends.truncate(first);
+    o.ends.extend_from_slice(&ends);
+}
+
+/// Stable LSD radix sort by the `u64` key, 8 bits a pass, skipping the
+/// bytes on which all keys agree.
+fn radix_sort(v: &mut Vec<(u64, u32)>) {
+    let n = v.len();
+    if n < 2 {
+        return;
+    }
+    let mut counts = vec![[0usize; 256]; 8];
+    for &(k, _) in v.iter() {
+        for (b, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * b)) & 0xff) as usize] += 1;
+        }
+    }
+    let mut tmp: Vec<(u64, u32)> = vec![(0, 0); n];
+    for (b, c) in counts.iter().enumerate() {
+        if c.contains(&n) {
+            continue; // every key has the same byte here
+        }
+        let mut offs = [0usize; 256];
+        let mut acc = 0;
+        for d in 0..256 {
+            offs[d] = acc;
+            acc += c[d];
+        }
+        for &e in v.iter() {
+            let d = ((e.0 >> (8 * b)) & 0xff) as usize;
+            tmp[offs[d]] = e;
+            offs[d] += 1;
+        }
+        std::mem::swap(v, &mut tmp);
+    }
 }
 
 /// Runs `f` on every element of `items` on its own thread (inline for one).
@@ -769,65 +825,77 @@ pub(crate) fn build(
     let ranges: Vec<std::ops::Range<usize>> = (0..threads)
         .map(|t| t * nparts / threads..(t + 1) * nparts / threads)
         .collect();
-    let outs = for_each_parallel(ranges, |r| reduce_range(&parts, r, &plan));
+    let numeric = stats.all_int;
+    let outs = for_each_parallel(ranges, |r| reduce_range(&parts, r, &plan, numeric));
     drop(parts);
     let t1 = std::time::Instant::now();
-    let numeric = outs.iter().all(|o| o.all_int);
-    let outs = for_each_parallel(outs, |mut o| {
-        sort_shard(&mut o, numeric);
-        o
-    });
     let t2 = std::time::Instant::now();
 
     // Merge the sorted shards: first the sequence of sources, then each column.
     let n: usize = outs.iter().map(|o| o.len()).sum();
-    let mut src: Vec<u8> = Vec::with_capacity(n);
-    {
-        let mut heads = vec![0usize; outs.len()];
-        let less = |a: usize, ia: usize, b: usize, ib: usize| -> bool {
-            let (oa, ob) = (&outs[a], &outs[b]);
-            let (ia, ib) = (oa.order[ia] as usize, ob.order[ib] as usize);
-            let ord = if numeric {
-                oa.int_key[ia].cmp(&ob.int_key[ib])
+    // Global order: a stable LSD radix sort of (key, index) over all shards'
+    // customers (each partition's run is already sorted, so the gathers below
+    // read a few sequential streams), then equal keys ordered by id bytes.
+    let base: Vec<usize> = outs
+        .iter()
+        .scan(0usize, |acc, o| {
+            let b = *acc;
+            *acc += o.len();
+            Some(b)
+        })
+        .collect();
+    let locate = |g: u32| -> (usize, usize) {
+        let g = g as usize;
+        let s = base.iter().rposition(|&b| b <= g).unwrap_or(0);
+        (s, g - base[s])
+    };
+    let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(n);
+    for (s, o) in outs.iter().enumerate() {
+        for i in 0..o.len() {
+            let k = if numeric {
+                (o.int_key[i] as u64) ^ (1 << 63)
             } else {
-                Ordering::Equal
+                prefix_key(o.id(i))
             };
-            ord.then_with(|| oa.id(ia).cmp(ob.id(ib))) == Ordering::Less
-        };
-        for _ in 0..n {
-            let mut best = usize::MAX;
-            for (s, o) in outs.iter().enumerate() {
-                if heads[s] < o.len()
-                    && (best == usize::MAX || less(s, heads[s], best, heads[best]))
-                {
-                    best = s;
-                }
-            }
-            heads[best] += 1;
-            src.push(best as u8);
+            pairs.push((k, (base[s] + i) as u32));
         }
     }
+    radix_sort(&mut pairs);
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && pairs[j].0 == pairs[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            pairs[i..j].sort_by(|a, b| {
+                let (sa, ia) = locate(a.1);
+                let (sb, ib) = locate(b.1);
+                outs[sa].id(ia).cmp(outs[sb].id(ib))
+            });
+        }
+        i = j;
+    }
+    let src: Vec<(u32, u32)> = pairs
+        .into_iter()
+        .map(|(_, g)| {
+            let (s, i) = locate(g);
+            (s as u32, i as u32)
+        })
+        .collect();
+    if timing {
+        eprintln!("merge order {:?}", t2.elapsed());
+    }
     let column = |get: &(dyn Fn(&ShardOut) -> &Vec<f64> + Sync)| -> Vec<f64> {
-        let mut heads = vec![0usize; outs.len()];
         src.iter()
-            .map(|&s| {
-                let s = s as usize;
-                let o = &outs[s];
-                let v = get(o)[o.order[heads[s]] as usize];
-                heads[s] += 1;
-                v
-            })
+            .map(|&(s, i)| get(&outs[s as usize])[i as usize])
             .collect()
     };
     let build_ids = || {
         let id_bytes_total: usize = outs.iter().map(|o| o.arena.len()).sum();
         let mut ids = StringBuilder::with_capacity(n, id_bytes_total);
-        let mut heads = vec![0usize; outs.len()];
-        for &s in &src {
-            let s = s as usize;
-            let o = &outs[s];
-            let bytes = o.id(o.order[heads[s]] as usize);
-            heads[s] += 1;
+        for &(s, i) in &src {
+            let bytes = outs[s as usize].id(i as usize);
             match std::str::from_utf8(bytes) {
                 Ok(t) => ids.append_value(t),
                 Err(_) => ids.append_value(String::from_utf8_lossy(bytes)),

@@ -293,6 +293,15 @@ fn results_do_not_depend_on_thread_count() {
         assert_eq!(r, &results[0]);
     }
     assert_eq!(results[0].len(), 3001);
+    let s = &results[0];
+    assert!((1..s.len()).all(|i| s.customer_id(i - 1) < s.customer_id(i)));
+    // Integer ids sort numerically across all partitions.
+    let ids: Vec<String> = (0..n).map(|i| ((i * 7919) % 3001).to_string()).collect();
+    let (s, _) = summarize(&ids, &days, &amounts, &SummaryOptions::default()).unwrap();
+    let nums: Vec<i64> = (0..s.len())
+        .map(|i| s.customer_id(i).parse().unwrap())
+        .collect();
+    assert_eq!(nums, (0..3001).collect::<Vec<i64>>());
 }
 
 #[test]

@@ -492,6 +492,8 @@ fn both_readers_agree_on_a_messy_file() {
         assert_eq!(r.negative_rows, out[0].1.negative_rows);
     }
     assert_eq!(out[0].1.rows_read, 30_000);
+    let s = &out[0].0;
+    assert!((1..s.len()).all(|i| s.customer_id(i - 1) < s.customer_id(i)));
     assert_eq!(out[0].1.negative_rows, 600);
 }
 
@@ -539,7 +541,12 @@ fn long_ids_and_block_boundaries_in_the_streaming_pass() {
         assert_eq!(r.rows_used, out[0].1.rows_used);
     }
     assert_eq!(out[0].1.rows_read, 120_000);
-    assert!((0..out[0].0.len()).any(|i| out[0].0.customer_id(i).starts_with("customer-")));
+    let ids: Vec<&str> = (0..out[0].0.len())
+        .map(|i| out[0].0.customer_id(i))
+        .collect();
+    assert!(ids.iter().any(|id| id.starts_with("customer-")));
+    // Not all ids are integers: byte order, strictly increasing.
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
     // An error late in the file is located exactly.
     let mut bad = text.clone();
     bad.push_str("x,2023-01-01,oops,n\n");
