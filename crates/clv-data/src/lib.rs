@@ -36,19 +36,28 @@
 //!
 //! ## Which reader runs
 //!
-//! Apache Arrow is the in-memory format of the output and Apache DataFusion
-//! reads Parquet and JSON (and CSV on request). For CSV — the hot path from
-//! transactions to summaries — a hand-written parallel pass (`memchr` line
-//! splitting of the file in one chunk per thread, hand-written date and
-//! number parsing) runs by default because it measured faster than
-//! DataFusion's CSV reader feeding the same aggregation (numbers in the
-//! `summary` benchmark and the README of this crate's benches). Both readers
-//! share validation and aggregation and are tested to give identical
-//! results; [`CsvReader::DataFusion`] selects DataFusion's.
+//! Apache Arrow is the in-memory format of the output (the ids are an Arrow
+//! string array; tables become Arrow record batches for Parquet) and Apache
+//! DataFusion reads Parquet and JSON, and CSV on request
+//! ([`CsvReader::DataFusion`]: every column declared `Utf8`, one stream per
+//! partition on a multi-threaded Tokio runtime). For CSV — the hot path from
+//! transactions to summaries — the **hand-written pass runs by default**
+//! ([`CsvReader::Auto`] = [`CsvReader::HandWritten`]) because it measured
+//! faster: on a 2-core machine, 1,000,000 customers, 3.25 million rows,
+//! 77 MB of CSV (ISO dates), file to sorted summary took 0.47 s and 170 MB
+//! peak RSS by hand against 0.57 s and 255 MB through DataFusion's CSV
+//! reader (0.52 s against 0.63 s with the rows shuffled). Both readers feed
+//! the same validation and aggregation, and the tests check that they give
+//! identical summaries and reports.
 //!
-//! Aggregation is sharded by a hash of the customer id, one shard per
-//! thread, so no per-thread hash maps need merging; ids are referenced in
-//! the input buffer, not copied.
+//! The hand-written pass streams: one thread per byte range of the file,
+//! each reading 1 MiB blocks into a reused buffer and scanning every
+//! delimiter and newline with one `memchr2` pass; dates and numbers are
+//! parsed by hand (chrono only for a user date format). A file with quotes
+//! anywhere is instead read whole and split at record boundaries by quote
+//! parity, and lines with quotes take an RFC 4180 state machine. Parallel
+//! readers do not know line numbers: problems carry byte offsets, turned
+//! into exact lines (by counting newlines) only when reported.
 //!
 //! ## Example
 //!

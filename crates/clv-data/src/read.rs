@@ -296,7 +296,6 @@ fn summarize_csv_streaming(
         return Ok(None);
     }
     let hint = date_hint(read.date_format.as_deref());
-    let t0 = std::time::Instant::now();
     let parts = match csv::parse_streaming(&f, len, &lay, v, threads) {
         Ok(parts) => parts,
         Err(csv::StreamError::Quotes) => return Ok(None),
@@ -314,9 +313,6 @@ fn summarize_csv_streaming(
             ));
         }
     };
-    if std::env::var_os("CLV_DATA_TIMING").is_some() {
-        eprintln!("parse (streaming) {:?}", t0.elapsed());
-    }
     let mut stats = ReadStats::new();
     for p in &parts {
         stats.merge(&p.stats);
@@ -387,7 +383,6 @@ pub(crate) fn read_csv_buffer<'a>(
     let columns = read.columns();
     let lay = csv::layout(buf, delim, columns).map_err(|e| layout_error(e, file, &columns))?;
     let hint = date_hint(read.date_format.as_deref());
-    let t0 = std::time::Instant::now();
     let parts = csv::parse_parallel(buf, &lay, v, threads).map_err(|p| {
         problem_error(
             &p,
@@ -399,9 +394,6 @@ pub(crate) fn read_csv_buffer<'a>(
             &hint,
         )
     })?;
-    if std::env::var_os("CLV_DATA_TIMING").is_some() {
-        eprintln!("parse {:?}", t0.elapsed());
-    }
     let mut stats = ReadStats::new();
     for p in &parts {
         stats.merge(&p.stats);

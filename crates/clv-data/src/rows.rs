@@ -102,8 +102,6 @@ impl IdRef {
 /// One validated purchase row.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Row {
-    /// Hash of the id's bytes.
-    pub hash: u64,
     /// The id's first 8 bytes, big-endian, zero-padded (orders like the bytes).
     pub prefix: u64,
     pub id: IdRef,
@@ -150,6 +148,18 @@ pub(crate) fn prefix_key(b: &[u8]) -> u64 {
         k |= (c as u64) << (56 - 8 * i);
     }
     k
+}
+
+/// The hash of an id (not stored: recomputed where needed). Ids of at most 8
+/// bytes: a multiply-mix of the inline bytes and the length; longer ids:
+/// foldhash of the bytes.
+#[inline]
+pub(crate) fn id_hash(hasher: &IdHasher, prefix: u64, id: &[u8]) -> u64 {
+    if id.len() <= 8 {
+        mix(prefix, id.len() as u64)
+    } else {
+        hasher.hash_one(id)
+    }
 }
 
 /// A 64-bit hash of `(a, b)`: two folded 128-bit multiplies.
@@ -418,14 +428,8 @@ impl<'a> PartBuilder<'a> {
             IdRef::new(off, len, true)
         };
         let prefix = prefix_key(id_trim);
-        let hash = if len <= 8 {
-            // Short ids: a multiply-mix of the inline bytes and the length.
-            mix(prefix, len as u64)
-        } else {
-            self.hasher.hash_one(id_trim)
-        };
+        let hash = id_hash(&self.hasher, prefix, id_trim);
         self.part.shards[shard_of(hash, self.nshards)].push(Row {
-            hash,
             prefix,
             id,
             amount,

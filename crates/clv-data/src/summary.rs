@@ -1,11 +1,18 @@
 //! Per-customer summaries `(x, t_x, T, monetary value)` in two conventions,
 //! with optional holdout columns.
 //!
-//! See [`Convention`] for the exact definitions. Aggregation runs one hash
-//! shard per thread: each thread interns the customer ids of its shard
-//! (a `hashbrown` table over references into the input, no copies), groups
-//! the rows per customer with a counting sort that keeps input order, and
-//! reduces each customer; the shards are then sorted and merged by id.
+//! See [`Convention`] for the exact definitions.
+//!
+//! Aggregation: readers bucket rows into `16 × threads` partitions by a hash
+//! of the customer id. Each thread takes a contiguous range of partitions
+//! and, one partition at a time (so its hash table and arrays stay in
+//! cache), interns the ids in a `hashbrown` table whose entries carry the
+//! first 8 bytes of the id inline, groups the rows per customer with a
+//! counting sort that keeps input order (so same-day amounts are summed in
+//! file order, whatever the thread count), reduces each customer, and sorts
+//! the partition's customers by id. The global order comes from a stable
+//! radix sort of (id key, index) over all customers; the output columns are
+//! then gathered from the sorted partition runs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -454,6 +461,7 @@ fn reduce_partition(
 
     // 1. Intern ids (consecutive rows of one customer skip the lookup).
     //    Ids of at most 8 bytes compare by their inline prefix alone.
+    let hasher = crate::rows::id_hasher();
     let mut prev: Option<(u64, u64, usize, u32)> = None;
     for part in parts {
         for row in &part.shards[s] {
@@ -462,9 +470,13 @@ fn reduce_partition(
                 row_cust.push(u32::MAX);
                 continue;
             }
-            let h = row.hash;
             let len = row.id_len();
             let prefix = row.prefix;
+            let h = if len <= 8 {
+                crate::rows::id_hash(&hasher, prefix, &[0; 8][..len])
+            } else {
+                crate::rows::id_hash(&hasher, prefix, part.id(row.id))
+            };
             if let Some((ph, pp, pl, pc)) = prev
                 && ph == h
                 && pp == prefix
@@ -819,8 +831,6 @@ pub(crate) fn build(
     };
     let nparts = parts.first().map_or(1, |p| p.shards.len());
     let threads = threads.clamp(1, nparts);
-    let timing = std::env::var_os("CLV_DATA_TIMING").is_some();
-    let t0 = std::time::Instant::now();
 
     let ranges: Vec<std::ops::Range<usize>> = (0..threads)
         .map(|t| t * nparts / threads..(t + 1) * nparts / threads)
@@ -828,8 +838,6 @@ pub(crate) fn build(
     let numeric = stats.all_int;
     let outs = for_each_parallel(ranges, |r| reduce_range(&parts, r, &plan, numeric));
     drop(parts);
-    let t1 = std::time::Instant::now();
-    let t2 = std::time::Instant::now();
 
     // Merge the sorted shards: first the sequence of sources, then each column.
     let n: usize = outs.iter().map(|o| o.len()).sum();
@@ -883,9 +891,6 @@ pub(crate) fn build(
             (s as u32, i as u32)
         })
         .collect();
-    if timing {
-        eprintln!("merge order {:?}", t2.elapsed());
-    }
     let column = |get: &(dyn Fn(&ShardOut) -> &Vec<f64> + Sync)| -> Vec<f64> {
         src.iter()
             .map(|&(s, i)| get(&outs[s as usize])[i as usize])
@@ -926,14 +931,6 @@ pub(crate) fn build(
     } else {
         (build_ids(), build_cols())
     };
-    if timing {
-        eprintln!(
-            "aggregate {:?}, sort {:?}, merge {:?}",
-            t1 - t0,
-            t2 - t1,
-            t2.elapsed()
-        );
-    }
 
     report.rows_used = outs.iter().map(|o| o.rows_used).sum();
     report.after_observation_end = outs.iter().map(|o| o.after_obs).sum();
