@@ -242,9 +242,18 @@ pub fn write_table(table: &Table, path: Option<&Path>, format: OutputFormat) -> 
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "output".into());
+            // Like a plain create: an existing file's permissions are kept,
+            // a new file gets 0o666 less the umask (not tempfile's 0o600).
+            let perms = std::fs::metadata(path)
+                .map(|m| m.permissions())
+                .unwrap_or_else(|_| {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::Permissions::from_mode(0o666)
+                });
             let tmp = tempfile::Builder::new()
                 .prefix(&format!(".{name}."))
                 .suffix(".tmp")
+                .permissions(perms)
                 .tempfile_in(dir)
                 .map_err(|e| DataError::io(dir, e))?;
             {

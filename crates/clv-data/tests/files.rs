@@ -293,6 +293,13 @@ fn written_tables_read_back_in_every_format() {
         .collect();
     names.sort();
     assert_eq!(names, ["t.csv", "t.json", "t.parquet"]);
+    // New files get the usual permissions (not the temporary file's 0600).
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("t.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_ne!(mode & 0o044, 0, "mode {mode:o}");
 }
 
 #[test]
