@@ -44,9 +44,10 @@
 //! transactions to summaries — the **hand-written pass runs by default**
 //! ([`CsvReader::Auto`] = [`CsvReader::HandWritten`]) because it measured
 //! faster: on a 2-core machine, 1,000,000 customers, 3.25 million rows,
-//! 77 MB of CSV (ISO dates), file to sorted summary took 0.47 s and 170 MB
-//! peak RSS by hand against 0.57 s and 255 MB through DataFusion's CSV
-//! reader (0.52 s against 0.63 s with the rows shuffled). Both readers feed
+//! 77 MB of CSV (ISO dates), file to sorted summary took 0.42–0.47 s and
+//! about 172 MB peak RSS by hand against 0.52–0.54 s and about 230 MB
+//! through DataFusion's CSV reader (rows shuffled: 0.43–0.52 s against
+//! 0.59–0.61 s). Both readers feed
 //! the same validation and aggregation, and the tests check that they give
 //! identical summaries and reports.
 //!
