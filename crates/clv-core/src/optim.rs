@@ -14,6 +14,8 @@
 //! BFGS (algorithm 6.1, initial scaling 6.20), line search for the strong
 //! Wolfe conditions (algorithms 3.5 and 3.6, cubic interpolation 3.59).
 
+#![allow(clippy::needless_range_loop)] // index-based matrix code reads best
+
 use std::fmt;
 
 /// A smooth function to minimise, with its gradient.
