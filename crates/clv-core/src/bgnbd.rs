@@ -59,6 +59,7 @@
 //! rows are summed in parallel.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rayon::prelude::*;
 
@@ -388,6 +389,38 @@ impl PurchaseModel for BgNbdParams {
     }
 }
 
+/// A small, fast hasher for numeric keys (multiply-rotate, with a final mix
+/// so that keys differing only in high bits, like small integers stored as
+/// `f64`, spread over the table).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn finish(&self) -> u64 {
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
+}
+
+/// `HashMap` with [`FastHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
 /// One row with `x > 0`: indices into the distinct values and its weight.
 #[derive(Debug, Clone, Copy)]
 struct Row {
@@ -412,19 +445,24 @@ struct Prepared {
     total_weight: f64,
 }
 
-fn intern(map: &mut HashMap<u64, u32>, values: &mut Vec<f64>, v: f64) -> u32 {
+fn intern(map: &mut FastMap<u64, u32>, values: &mut Vec<f64>, v: f64) -> u32 {
     *map.entry(v.to_bits()).or_insert_with(|| {
         values.push(v);
         (values.len() - 1) as u32
     })
 }
 
+/// Rows of the subsample used for a warm start on large data.
+const SUBSAMPLE_ROWS: usize = 20_000;
+
 /// Rows per parallel chunk (below this the sum runs on one thread).
 const CHUNK: usize = 16_384;
 
 impl Prepared {
+    /// Indexes `data`, merging identical rows (so the input need not be compressed).
     fn new(data: &CustomerData) -> Prepared {
-        let (mut xm, mut tm, mut rm) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let (mut xm, mut tm, mut rm) = (FastMap::default(), FastMap::default(), FastMap::default());
+        let mut seen: FastMap<(u32, u32, u32), u32> = FastMap::default();
         let mut p = Prepared {
             xs: Vec::new(),
             x_weight: Vec::new(),
@@ -455,15 +493,49 @@ impl Prepared {
                 p.zero_weight[it as usize] += w;
             } else {
                 let itx = intern(&mut rm, &mut p.recencies, t_x);
-                p.rows.push(Row {
-                    ix: ix as u32,
-                    it,
-                    itx,
-                    w,
-                });
+                match seen.entry((ix as u32, it, itx)) {
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        p.rows[*e.get() as usize].w += w;
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(p.rows.len() as u32);
+                        p.rows.push(Row {
+                            ix: ix as u32,
+                            it,
+                            itx,
+                            w,
+                        });
+                    }
+                }
             }
         }
         p
+    }
+
+    /// Every `k`-th row with `x > 0` and `1/k` of the `x = 0` weight: an
+    /// unbiased subsample of the likelihood for a quick warm start.
+    fn subsample(&self, k: usize) -> Prepared {
+        let rows: Vec<Row> = self.rows.iter().step_by(k).copied().collect();
+        let scale = 1.0 / k as f64;
+        let zero_weight: Vec<f64> = self.zero_weight.iter().map(|w| w * scale).collect();
+        let mut x_weight = vec![0.0; self.xs.len()];
+        for r in &rows {
+            x_weight[r.ix as usize] += r.w;
+        }
+        let zero_total: f64 = zero_weight.iter().sum();
+        if let Some(i0) = self.xs.iter().position(|&x| x == 0.0) {
+            x_weight[i0] += zero_total;
+        }
+        let total_weight = x_weight.iter().sum();
+        Prepared {
+            xs: self.xs.clone(),
+            x_weight,
+            ages: self.ages.clone(),
+            zero_weight,
+            recencies: self.recencies.clone(),
+            rows,
+            total_weight,
+        }
     }
 
     /// Total log-likelihood and (if asked) its gradient in natural parameters.
@@ -650,40 +722,44 @@ impl BgNbdFitter {
         if data.is_empty() {
             return Err(Error::NotEnoughData("no customers to fit BG/NBD".into()));
         }
-        let prepared = Prepared::new(&data.compress());
+        let prepared = Prepared::new(data);
         if prepared.rows.is_empty() {
             return Err(Error::NotEnoughData(
                 "no customer made a repeat purchase: BG/NBD cannot be fitted".into(),
             ));
         }
-        let problem = Problem {
-            data: &prepared,
-            penalty: self.penalty,
-        };
         let bfgs = Bfgs {
             max_iterations: self.max_iterations,
             gradient_tolerance: self.tolerance,
             ..Bfgs::default()
         };
-        let mut best: Option<optim::Minimum> = None;
-        for start in self.starts(data) {
-            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(&problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
+        let problem = Problem {
+            data: &prepared,
+            penalty: self.penalty,
+        };
+        // Large data: find the optimum of an unbiased subsample first, then
+        // polish on all rows starting from it with the subsample's inverse
+        // Hessian (a few Newton-like steps instead of a full BFGS run).
+        let k = prepared.rows.len() / SUBSAMPLE_ROWS;
+        let m = if k >= 2 {
+            let sub = prepared.subsample(k);
+            let sub_problem = Problem {
+                data: &sub,
+                penalty: self.penalty,
+            };
+            let warm = self.multi_start(&sub_problem, &bfgs, data)?;
+            let h0 = optim::hessian_from_gradient(&warm.theta, |t, g| {
+                sub_problem.value_and_gradient(t, g);
+            });
+            let m = bfgs.minimize_from(&problem, &warm.theta, optim::invert_spd(&h0).as_deref());
+            if m.converged() {
+                m
+            } else {
+                self.multi_start(&problem, &bfgs, data)?
             }
-            if best.as_ref().is_some_and(|b| b.converged()) {
-                break;
-            }
-        }
-        let m = best.ok_or_else(|| {
-            Error::FitFailed("BG/NBD: no starting point gave a finite likelihood".into())
-        })?;
+        } else {
+            self.multi_start(&problem, &bfgs, data)?
+        };
         let params = Problem::params(&m.theta);
         if params
             .to_array()
@@ -730,6 +806,34 @@ impl BgNbdFitter {
                 standard_errors,
                 covariance,
             },
+        })
+    }
+
+    /// BFGS from each start until one converges; the best result.
+    fn multi_start(
+        &self,
+        problem: &Problem<'_>,
+        bfgs: &Bfgs,
+        data: &CustomerData,
+    ) -> Result<optim::Minimum> {
+        let mut best: Option<optim::Minimum> = None;
+        for start in self.starts(data) {
+            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
+            let m = bfgs.minimize(problem, &theta);
+            let better = m.value.is_finite()
+                && best.as_ref().is_none_or(|b| {
+                    (m.converged() && !b.converged())
+                        || (m.converged() == b.converged() && m.value < b.value)
+                });
+            if better {
+                best = Some(m);
+            }
+            if best.as_ref().is_some_and(|b| b.converged()) {
+                break;
+            }
+        }
+        best.ok_or_else(|| {
+            Error::FitFailed("BG/NBD: no starting point gave a finite likelihood".into())
         })
     }
 

@@ -37,11 +37,9 @@
 //! conditional expectation stays finite as long as `px + q > 1`, and is an
 //! error otherwise (never NaN or infinity).
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
-use crate::bgnbd::check_positive;
+use crate::bgnbd::{FastMap, check_positive};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::optim::{self, Bfgs, Objective};
@@ -171,6 +169,8 @@ struct Prepared {
 }
 
 const CHUNK: usize = 16_384;
+/// Rows of the subsample used for a warm start on large data.
+const SUBSAMPLE_ROWS: usize = 20_000;
 
 impl Prepared {
     fn new(frequency: &[f64], monetary: &[f64], weight: &[f64]) -> Result<Prepared> {
@@ -182,7 +182,7 @@ impl Prepared {
                 weight.len()
             )));
         }
-        let mut index: HashMap<u64, u32> = HashMap::new();
+        let mut index: FastMap<u64, u32> = FastMap::default();
         let mut p = Prepared {
             xs: vec![],
             x_weight: vec![],
@@ -192,7 +192,7 @@ impl Prepared {
             total_weight: 0.0,
         };
         // Merge identical (x, mbar) rows.
-        let mut merged: HashMap<(u64, u64), usize> = HashMap::new();
+        let mut merged: FastMap<(u64, u64), usize> = FastMap::default();
         for i in 0..n {
             let (x, m, w) = (frequency[i], monetary[i], weight[i]);
             if !(x.is_finite() && x >= 0.0) {
@@ -232,6 +232,28 @@ impl Prepared {
             }
         }
         Ok(p)
+    }
+
+    /// Every `k`-th row: an unbiased subsample for a warm start.
+    fn subsample(&self, k: usize) -> Prepared {
+        let rows: Vec<(u32, f64, f64, f64)> = self.rows.iter().step_by(k).copied().collect();
+        let mut x_weight = vec![0.0; self.xs.len()];
+        let (mut sum_x_ln_m, mut sum_ln_m, mut total_weight) = (0.0, 0.0, 0.0);
+        for &(ix, x, xm, w) in &rows {
+            let ln_m = (xm / x).ln();
+            x_weight[ix as usize] += w;
+            sum_x_ln_m += w * x * ln_m;
+            sum_ln_m += w * ln_m;
+            total_weight += w;
+        }
+        Prepared {
+            xs: self.xs.clone(),
+            x_weight,
+            rows,
+            sum_x_ln_m,
+            sum_ln_m,
+            total_weight,
+        }
     }
 
     /// Total log-likelihood and its gradient in natural parameters.
@@ -359,38 +381,28 @@ impl GammaGammaFitter {
             gradient_tolerance: self.tolerance,
             ..Bfgs::default()
         };
-        // Starts: moment-based (mean spend ~ p v / (q - 1)) and neutral ones.
-        let mean = data.rows.iter().map(|r| r.3 * r.2 / r.1).sum::<f64>() / data.total_weight;
-        let mut starts = Vec::new();
-        if let Some(s) = self.start {
-            starts.push(s);
-        }
-        for (p, q) in [(2.0, 3.0), (1.0, 1.5), (10.0, 10.0)] {
-            starts.push(GammaGammaParams {
-                p,
-                q,
-                v: (mean * (q - 1.0) / p).max(1e-6),
+        // Large data: optimum of a subsample first, then a few Newton-like
+        // steps on all rows (as in the BG/NBD fitter).
+        let k = data.rows.len() / SUBSAMPLE_ROWS;
+        let m = if k >= 2 {
+            let sub = data.subsample(k);
+            let sub_problem = Problem {
+                data: &sub,
+                penalty: self.penalty,
+            };
+            let warm = self.multi_start(&sub_problem, &bfgs)?;
+            let h0 = optim::hessian_from_gradient(&warm.theta, |t, g| {
+                sub_problem.value_and_gradient(t, g);
             });
-        }
-        let mut best: Option<optim::Minimum> = None;
-        for start in starts {
-            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(&problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
+            let m = bfgs.minimize_from(&problem, &warm.theta, optim::invert_spd(&h0).as_deref());
+            if m.converged() {
+                m
+            } else {
+                self.multi_start(&problem, &bfgs)?
             }
-            if best.as_ref().is_some_and(|b| b.converged()) {
-                break;
-            }
-        }
-        let m = best.ok_or_else(|| {
-            Error::FitFailed("Gamma-Gamma: no starting point gave a finite likelihood".into())
-        })?;
+        } else {
+            self.multi_start(&problem, &bfgs)?
+        };
         let params = params_of(&m.theta);
         if params
             .to_array()
@@ -437,6 +449,45 @@ impl GammaGammaFitter {
                 standard_errors,
                 covariance,
             },
+        })
+    }
+}
+
+impl GammaGammaFitter {
+    /// BFGS from each start until one converges; the best result.
+    fn multi_start(&self, problem: &Problem<'_>, bfgs: &Bfgs) -> Result<optim::Minimum> {
+        let data = problem.data;
+        // Starts: moment-based (mean spend ~ p v / (q - 1)) and neutral ones.
+        let mean = data.rows.iter().map(|r| r.3 * r.2 / r.1).sum::<f64>() / data.total_weight;
+        let mut starts = Vec::new();
+        if let Some(s) = self.start {
+            starts.push(s);
+        }
+        for (p, q) in [(2.0, 3.0), (1.0, 1.5), (10.0, 10.0)] {
+            starts.push(GammaGammaParams {
+                p,
+                q,
+                v: (mean * (q - 1.0) / p).max(1e-6),
+            });
+        }
+        let mut best: Option<optim::Minimum> = None;
+        for start in starts {
+            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
+            let m = bfgs.minimize(problem, &theta);
+            let better = m.value.is_finite()
+                && best.as_ref().is_none_or(|b| {
+                    (m.converged() && !b.converged())
+                        || (m.converged() == b.converged() && m.value < b.value)
+                });
+            if better {
+                best = Some(m);
+            }
+            if best.as_ref().is_some_and(|b| b.converged()) {
+                break;
+            }
+        }
+        best.ok_or_else(|| {
+            Error::FitFailed("Gamma-Gamma: no starting point gave a finite likelihood".into())
         })
     }
 }

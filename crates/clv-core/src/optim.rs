@@ -150,6 +150,19 @@ fn inf_norm(a: &[f64]) -> f64 {
 impl Bfgs {
     /// Minimises `obj` from `start`.
     pub fn minimize<O: Objective + ?Sized>(&self, obj: &O, start: &[f64]) -> Minimum {
+        self.minimize_from(obj, start, None)
+    }
+
+    /// Minimises `obj` from `start` with an initial inverse-Hessian
+    /// approximation (for example the inverse of a Hessian computed on a
+    /// subsample, which turns the first steps into Newton steps). Falls back
+    /// to the scaled identity when `inverse_hessian` is `None`.
+    pub fn minimize_from<O: Objective + ?Sized>(
+        &self,
+        obj: &O,
+        start: &[f64],
+        inverse_hessian: Option<&[Vec<f64>]>,
+    ) -> Minimum {
         let n = obj.dim();
         assert_eq!(start.len(), n, "start has the wrong dimension");
         let mut counter = Counter {
@@ -176,6 +189,20 @@ impl Bfgs {
             h[i * n + i] = 1.0;
         }
         let mut first = true;
+        if let Some(h0) = inverse_hessian {
+            if h0.len() == n
+                && h0
+                    .iter()
+                    .all(|r| r.len() == n && r.iter().all(|v| v.is_finite()))
+            {
+                for i in 0..n {
+                    for j in 0..n {
+                        h[i * n + j] = h0[i][j];
+                    }
+                }
+                first = false;
+            }
+        }
         let mut d = vec![0.0; n];
         let mut x_new = vec![0.0; n];
         let mut g_new = vec![0.0; n];
@@ -209,7 +236,7 @@ impl Bfgs {
             } else {
                 1.0
             };
-            let alpha0 = if first {
+            let alpha0 = if first && inverse_hessian.is_none() {
                 (1.0 / inf_norm(&g)).min(1.0).min(alpha_max)
             } else {
                 1.0_f64.min(alpha_max)

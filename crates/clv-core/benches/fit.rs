@@ -1,0 +1,91 @@
+//! Fit benchmarks on 1,000,000 simulated customers (CDNOW-like BG/NBD and
+//! Gamma-Gamma parameters, 52 weeks of acquisition, observed to week 78,
+//! times rounded to whole days and expressed in weeks, as real data are).
+//!
+//! Run: `cargo bench -p clv-core --bench fit`.
+
+use std::hint::black_box;
+
+use clv_core::CustomerData;
+use clv_core::bgnbd::{BgNbdFitter, BgNbdParams};
+use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
+use clv_core::sim::Simulation;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// `(data, mean repeat spend)` with times floored to days, in weeks.
+fn daily_data(customers: usize) -> (CustomerData, Vec<f64>) {
+    let end = 78.0;
+    let sim = Simulation {
+        purchases: BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap(),
+        spend: Some(GammaGammaParams::new(6.25, 3.74, 15.44).unwrap()),
+        customers,
+        acquisition: 52.0,
+        end,
+        seed: 42,
+    };
+    let day = |t: f64| (t * 7.0).floor();
+    let (mut x, mut tx, mut age, mut m) = (vec![], vec![], vec![], vec![]);
+    for c in sim.run().unwrap() {
+        // Purchases on the same day merge (amounts summed).
+        let mut days: Vec<(f64, f64)> = Vec::new();
+        for (&t, &z) in c.purchases.iter().zip(&c.amounts) {
+            match days.last_mut() {
+                Some(last) if last.0 == day(t) => last.1 += z,
+                _ => days.push((day(t), z)),
+            }
+        }
+        let first = days[0].0;
+        let n = days.len() - 1;
+        x.push(n as f64);
+        tx.push((days[n].0 - first) / 7.0);
+        age.push((day(end) - first) / 7.0);
+        m.push(if n > 0 {
+            days[1..].iter().map(|d| d.1).sum::<f64>() / n as f64
+        } else {
+            0.0
+        });
+    }
+    (CustomerData::new(x, tx, age).unwrap(), m)
+}
+
+fn bench(c: &mut Criterion) {
+    let (data, monetary) = daily_data(1_000_000);
+    let compressed = data.compress();
+    eprintln!(
+        "1M customers: {} distinct (x, t_x, T) rows",
+        compressed.len()
+    );
+    let fitted = BgNbdFitter::default().fit(&data).unwrap();
+    eprintln!(
+        "BG/NBD: {:?} ({} iterations)",
+        fitted.params, fitted.report.iterations
+    );
+    let weights = vec![1.0; data.len()];
+    let gg = GammaGammaFitter::default()
+        .fit(&data.frequency, &monetary, &weights)
+        .unwrap();
+    eprintln!(
+        "Gamma-Gamma: {:?} ({} iterations)",
+        gg.params, gg.report.iterations
+    );
+
+    let mut group = c.benchmark_group("fit_1m");
+    group.sample_size(10);
+    group.bench_function("bgnbd_fit_including_compress", |b| {
+        b.iter(|| BgNbdFitter::default().fit(black_box(&data)).unwrap())
+    });
+    group.bench_function("bgnbd_fit_precompressed", |b| {
+        b.iter(|| BgNbdFitter::default().fit(black_box(&compressed)).unwrap())
+    });
+    group.bench_function("gamma_gamma_fit", |b| {
+        b.iter(|| {
+            GammaGammaFitter::default()
+                .fit(black_box(&data.frequency), &monetary, &weights)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
