@@ -452,6 +452,9 @@ fn intern(map: &mut FastMap<u64, u32>, values: &mut Vec<f64>, v: f64) -> u32 {
     })
 }
 
+/// Frequencies below this are indexed through a table instead of a hash map.
+const X_TABLE: usize = 4096;
+
 /// Rows of the subsample used for a warm start on large data.
 const SUBSAMPLE_ROWS: usize = 20_000;
 
@@ -463,6 +466,7 @@ impl Prepared {
     fn new(data: &CustomerData) -> Prepared {
         let (mut xm, mut tm, mut rm) = (FastMap::default(), FastMap::default(), FastMap::default());
         let mut seen: FastMap<(u32, u32, u32), u32> = FastMap::default();
+        let mut x_table = vec![u32::MAX; X_TABLE];
         let mut p = Prepared {
             xs: Vec::new(),
             x_weight: Vec::new(),
@@ -479,7 +483,17 @@ impl Prepared {
                 data.age[i],
                 data.weight[i],
             );
-            let ix = intern(&mut xm, &mut p.xs, x) as usize;
+            // Frequencies are small integers: index them through a table.
+            let ix = if x < X_TABLE as f64 {
+                let slot = &mut x_table[x as usize];
+                if *slot == u32::MAX {
+                    *slot = p.xs.len() as u32;
+                    p.xs.push(x);
+                }
+                *slot as usize
+            } else {
+                intern(&mut xm, &mut p.xs, x) as usize
+            };
             if ix == p.x_weight.len() {
                 p.x_weight.push(0.0);
             }

@@ -35,8 +35,9 @@ pub enum Termination {
     /// The largest gradient component fell below the tolerance (converged).
     GradientTolerance,
     /// An iteration changed the objective by less than the relative
-    /// function tolerance (converged: no further progress is possible in
-    /// floating point).
+    /// function tolerance, or no step could decrease it while the gradient
+    /// was below [`Bfgs::acceptable_gradient`] (converged: no further
+    /// progress is possible in floating point).
     FunctionTolerance,
     /// The iteration limit was reached.
     MaxIterations,
@@ -60,7 +61,9 @@ impl fmt::Display for Termination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Termination::GradientTolerance => "gradient norm below tolerance",
-            Termination::FunctionTolerance => "relative change of the objective below tolerance",
+            Termination::FunctionTolerance => {
+                "no further decrease of the objective possible (change below tolerance)"
+            }
             Termination::MaxIterations => "maximum number of iterations reached",
             Termination::LineSearchFailed => "line search failed to find a better point",
             Termination::NonFiniteStart => "objective not finite at the starting point",
@@ -109,6 +112,9 @@ pub struct Bfgs {
     pub function_tolerance: f64,
     /// Largest Euclidean step length tried by the line search.
     pub max_step: f64,
+    /// When the line search can no longer decrease `f` (rounding noise), the
+    /// run still counts as converged if `max_i |g_i|` is below this.
+    pub acceptable_gradient: f64,
 }
 
 impl Default for Bfgs {
@@ -118,6 +124,7 @@ impl Default for Bfgs {
             gradient_tolerance: 1e-9,
             function_tolerance: 1e-15,
             max_step: 5.0,
+            acceptable_gradient: 1e-6,
         }
     }
 }
@@ -253,14 +260,14 @@ impl Bfgs {
                 &mut g_new,
             );
             let Some((alpha, f_new)) = step else {
-                return finish(
-                    x,
-                    f,
-                    g,
-                    iter,
-                    counter.evaluations,
-                    Termination::LineSearchFailed,
-                );
+                // No decrease is possible any more: converged if the gradient
+                // is already small (the tolerance was below the noise floor).
+                let t = if inf_norm(&g) <= self.acceptable_gradient {
+                    Termination::FunctionTolerance
+                } else {
+                    Termination::LineSearchFailed
+                };
+                return finish(x, f, g, iter, counter.evaluations, t);
             };
             let s: Vec<f64> = d.iter().map(|v| alpha * v).collect();
             let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
