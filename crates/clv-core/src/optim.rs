@@ -196,19 +196,18 @@ impl Bfgs {
             h[i * n + i] = 1.0;
         }
         let mut first = true;
-        if let Some(h0) = inverse_hessian {
-            if h0.len() == n
-                && h0
-                    .iter()
-                    .all(|r| r.len() == n && r.iter().all(|v| v.is_finite()))
-            {
-                for i in 0..n {
-                    for j in 0..n {
-                        h[i * n + j] = h0[i][j];
-                    }
+        if let Some(h0) = inverse_hessian
+            && h0.len() == n
+            && h0
+                .iter()
+                .all(|r| r.len() == n && r.iter().all(|v| v.is_finite()))
+        {
+            for i in 0..n {
+                for j in 0..n {
+                    h[i * n + j] = h0[i][j];
                 }
-                first = false;
             }
+            first = false;
         }
         let mut d = vec![0.0; n];
         let mut x_new = vec![0.0; n];
