@@ -85,6 +85,32 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Conditional expectations as lifetime value needs them: every distinct
+    // (x, T) pair of the 1M customers, at 12 monthly horizons.
+    let mut pairs: Vec<(f64, f64)> = (0..data.len())
+        .map(|i| (data.frequency[i], data.age[i]))
+        .collect();
+    pairs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    pairs.dedup();
+    eprintln!("{} distinct (x, T) pairs", pairs.len());
+    let p = fitted.params;
+    let mut group = c.benchmark_group("predict");
+    group.sample_size(10);
+    group.bench_function("expected_if_alive_pairs_x12", |b| {
+        b.iter(|| {
+            let mut s = 0.0;
+            for &(x, age) in &pairs {
+                for m in 1..=12 {
+                    s += p
+                        .conditional_expected_if_alive(x, age, m as f64 * 4.348)
+                        .unwrap();
+                }
+            }
+            black_box(s)
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

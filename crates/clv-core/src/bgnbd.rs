@@ -674,6 +674,9 @@ pub struct FittedBgNbd {
     /// The maximum-likelihood (or penalised) parameters.
     pub params: BgNbdParams,
     /// Fit statistics; standard errors and covariance in the order `r, alpha, a, b`.
+    /// Standard errors and covariance are empty when the observed information
+    /// (Hessian of the penalised total negative log-likelihood, natural
+    /// parameters) is not positive definite.
     pub report: FitReport,
 }
 

@@ -151,6 +151,9 @@ pub struct FittedGammaGamma {
     /// The maximum-likelihood (or penalised) parameters.
     pub params: GammaGammaParams,
     /// Fit statistics over the repeat buyers; errors in the order `p, q, v`.
+    /// Standard errors and covariance are empty when the observed information
+    /// (Hessian of the penalised total negative log-likelihood, natural
+    /// parameters) is not positive definite.
     pub report: FitReport,
 }
 
