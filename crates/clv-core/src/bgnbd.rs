@@ -452,6 +452,14 @@ fn intern(map: &mut FastMap<u64, u32>, values: &mut Vec<f64>, v: f64) -> u32 {
     })
 }
 
+/// Index of distinct `(x, T, t_x)` rows.
+type RowIndex = FastMap<(u32, u32, u32), u32>;
+
+/// Inputs with at least this many rows are indexed in parallel.
+const PARALLEL_PREPARE: usize = 100_000;
+/// Number of parts indexed in parallel (fixed, for thread-independent results).
+const PREPARE_PARTS: usize = 4;
+
 /// Frequencies below this are indexed through a table instead of a hash map.
 const X_TABLE: usize = 4096;
 
@@ -462,10 +470,75 @@ const SUBSAMPLE_ROWS: usize = 20_000;
 const CHUNK: usize = 16_384;
 
 impl Prepared {
-    /// Indexes `data`, merging identical rows (so the input need not be compressed).
+    /// Indexes `data`, merging identical rows (so the input need not be
+    /// compressed). Large inputs are indexed in [`PREPARE_PARTS`] parts in
+    /// parallel, then merged in order (the result does not depend on the
+    /// number of threads).
     fn new(data: &CustomerData) -> Prepared {
+        let n = data.len();
+        if n < PARALLEL_PREPARE {
+            return Self::build(data, 0..n).0;
+        }
+        let step = n.div_ceil(PREPARE_PARTS);
+        let mut parts: Vec<(Prepared, RowIndex)> = (0..PREPARE_PARTS)
+            .into_par_iter()
+            .map(|k| Self::build(data, (k * step).min(n)..((k + 1) * step).min(n)))
+            .collect();
+        let (mut base, mut seen) = parts.remove(0);
+        for (other, _) in parts {
+            base.absorb(other, &mut seen);
+        }
+        base
+    }
+
+    /// Adds another part's rows, re-indexing its distinct values.
+    fn absorb(&mut self, other: Prepared, seen: &mut RowIndex) {
+        let remap = |mine: &mut Vec<f64>, theirs: &[f64]| -> Vec<u32> {
+            let mut map: FastMap<u64, u32> = mine
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.to_bits(), i as u32))
+                .collect();
+            theirs.iter().map(|&v| intern(&mut map, mine, v)).collect()
+        };
+        let x_map = remap(&mut self.xs, &other.xs);
+        let t_map = remap(&mut self.ages, &other.ages);
+        let r_map = remap(&mut self.recencies, &other.recencies);
+        self.x_weight.resize(self.xs.len(), 0.0);
+        self.zero_weight.resize(self.ages.len(), 0.0);
+        for (j, &w) in other.x_weight.iter().enumerate() {
+            self.x_weight[x_map[j] as usize] += w;
+        }
+        for (j, &w) in other.zero_weight.iter().enumerate() {
+            self.zero_weight[t_map[j] as usize] += w;
+        }
+        self.total_weight += other.total_weight;
+        for row in other.rows {
+            let (ix, it, itx) = (
+                x_map[row.ix as usize],
+                t_map[row.it as usize],
+                r_map[row.itx as usize],
+            );
+            self.add_row(seen, ix, it, itx, row.w);
+        }
+    }
+
+    fn add_row(&mut self, seen: &mut RowIndex, ix: u32, it: u32, itx: u32, w: f64) {
+        match seen.entry((ix, it, itx)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                self.rows[*e.get() as usize].w += w;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(self.rows.len() as u32);
+                self.rows.push(Row { ix, it, itx, w });
+            }
+        }
+    }
+
+    /// Indexes rows `range` of `data`.
+    fn build(data: &CustomerData, range: std::ops::Range<usize>) -> (Prepared, RowIndex) {
         let (mut xm, mut tm, mut rm) = (FastMap::default(), FastMap::default(), FastMap::default());
-        let mut seen: FastMap<(u32, u32, u32), u32> = FastMap::default();
+        let mut seen: RowIndex = FastMap::default();
         let mut x_table = vec![u32::MAX; X_TABLE];
         let mut p = Prepared {
             xs: Vec::new(),
@@ -473,10 +546,10 @@ impl Prepared {
             ages: Vec::new(),
             zero_weight: Vec::new(),
             recencies: Vec::new(),
-            rows: Vec::with_capacity(data.len()),
+            rows: Vec::with_capacity(range.len() / 2),
             total_weight: 0.0,
         };
-        for i in 0..data.len() {
+        for i in range {
             let (x, t_x, age, w) = (
                 data.frequency[i],
                 data.recency[i],
@@ -507,23 +580,10 @@ impl Prepared {
                 p.zero_weight[it as usize] += w;
             } else {
                 let itx = intern(&mut rm, &mut p.recencies, t_x);
-                match seen.entry((ix as u32, it, itx)) {
-                    std::collections::hash_map::Entry::Occupied(e) => {
-                        p.rows[*e.get() as usize].w += w;
-                    }
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(p.rows.len() as u32);
-                        p.rows.push(Row {
-                            ix: ix as u32,
-                            it,
-                            itx,
-                            w,
-                        });
-                    }
-                }
+                p.add_row(&mut seen, ix as u32, it, itx, w);
             }
         }
-        p
+        (p, seen)
     }
 
     /// Every `k`-th row with `x > 0` and `1/k` of the `x = 0` weight: an
@@ -885,6 +945,35 @@ mod tests {
 
     fn cdnow_rounded() -> BgNbdParams {
         BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap()
+    }
+
+    #[test]
+    fn parallel_indexing_matches_sequential() {
+        let n = PARALLEL_PREPARE + 12_345;
+        let (mut x, mut tx, mut age) = (vec![], vec![], vec![]);
+        for i in 0..n {
+            let t = 1.0 + (i % 97) as f64 / 7.0;
+            let f = (i % 13) as f64;
+            x.push(f);
+            tx.push(if f == 0.0 {
+                0.0
+            } else {
+                t * ((i % 5) as f64 / 4.0)
+            });
+            age.push(t);
+        }
+        let data = CustomerData::new(x, tx, age).unwrap();
+        let par = Prepared::new(&data);
+        let (seq, _) = Prepared::build(&data, 0..n);
+        assert_eq!(par.rows.len(), seq.rows.len());
+        assert_eq!(par.total_weight, seq.total_weight);
+        let p = cdnow_rounded();
+        let (l1, g1) = par.evaluate(&p, true);
+        let (l2, g2) = seq.evaluate(&p, true);
+        assert!((l1 - l2).abs() <= 1e-10 * l2.abs());
+        for i in 0..4 {
+            assert!((g1[i] - g2[i]).abs() <= 1e-9 * g2[i].abs().max(1.0));
+        }
     }
 
     #[test]
