@@ -194,8 +194,10 @@ impl Prepared {
             sum_ln_m: 0.0,
             total_weight: 0.0,
         };
-        // Merge identical (x, mbar) rows.
-        let mut merged: FastMap<(u64, u64), usize> = FastMap::default();
+        // Mean spends are mostly distinct, so rows are not merged (hashing
+        // would cost more than it saves); small integer frequencies are
+        // indexed through a table.
+        let mut x_table = vec![u32::MAX; 4096];
         for i in 0..n {
             let (x, m, w) = (frequency[i], monetary[i], weight[i]);
             if !(x.is_finite() && x >= 0.0) {
@@ -217,22 +219,30 @@ impl Prepared {
                      (x = {x}), got {m}"
                 )));
             }
-            let ix = *index.entry(x.to_bits()).or_insert_with(|| {
+            let slot = if x < 4096.0 && x.fract() == 0.0 {
+                x_table[x as usize]
+            } else {
+                *index.get(&x.to_bits()).unwrap_or(&u32::MAX)
+            };
+            let ix = if slot == u32::MAX {
+                let ix = p.xs.len() as u32;
                 p.xs.push(x);
                 p.x_weight.push(0.0);
-                (p.xs.len() - 1) as u32
-            });
-            p.x_weight[ix as usize] += w;
-            p.sum_x_ln_m += w * x * m.ln();
-            p.sum_ln_m += w * m.ln();
-            p.total_weight += w;
-            match merged.get(&(x.to_bits(), m.to_bits())) {
-                Some(&j) => p.rows[j].3 += w,
-                None => {
-                    merged.insert((x.to_bits(), m.to_bits()), p.rows.len());
-                    p.rows.push((ix, x, x * m, w));
+                if x < 4096.0 && x.fract() == 0.0 {
+                    x_table[x as usize] = ix;
+                } else {
+                    index.insert(x.to_bits(), ix);
                 }
-            }
+                ix
+            } else {
+                slot
+            };
+            p.x_weight[ix as usize] += w;
+            let ln_m = m.ln();
+            p.sum_x_ln_m += w * x * ln_m;
+            p.sum_ln_m += w * ln_m;
+            p.total_weight += w;
+            p.rows.push((ix, x, x * m, w));
         }
         Ok(p)
     }
