@@ -14,7 +14,12 @@
 //!   negative non-integer arguments use the reflection formula.
 //! - [`hyp2f1`]: relative error below `1e-10` over `z < 1` for the parameter
 //!   ranges of the buy-till-you-die models (parameters up to about `1e4`), see
-//!   the function's documentation for the method.
+//!   the function's documentation for the method. Measured worst relative
+//!   errors against the table (about 1,700 cases): BG/NBD forms `7e-12`
+//!   (Euler form `8e-14`), Pareto/NBD forms `3e-12`, parameters near `1e4`
+//!   with `z` from `-1000` to `0.999` `1.5e-11`, random parameters up to 50
+//!   with `z` in `(-1000, 1)` `1e-12`, integer and near-integer `c - a - b`
+//!   `4e-13`.
 //!
 //! # References
 //!

@@ -12,7 +12,10 @@ rows = []
 
 
 def f2(a, b, c, z):
-    v = mp.hyp2f1(a, b, c, z)
+    try:
+        v = mp.hyp2f1(a, b, c, z, maxterms=10**6, maxprec=20000)
+    except (ValueError, mp.libmp.libhyper.NoConvergence):
+        return None  # mpmath cannot give a reference value: skipped
     if v == 0:
         return None
     return (1 if v > 0 else -1), mp.log(abs(v))
@@ -74,6 +77,13 @@ for _ in range(300):
     else:
         z = -(10 ** rng.uniform(0, 3))
     add_2f1("general", a, b, c, z)
+
+# Large parameters (~1e4): BG/NBD original form and Pareto/NBD forms at x = 10,000.
+for z in [-1e3, -5.0, -0.5, 0.3, 0.7, 0.95, 0.999]:
+    add_2f1("large", 0.243 + 1e4, 2.426 + 1e4, 0.793 + 2.426 + 1e4 - 1, z)
+    add_2f1("large", 0.55 + 0.6 + 1e4, 1.6, 0.55 + 0.6 + 1e4 + 1, z)
+    add_2f1("large", 0.55 + 0.6 + 1e4, 0.55 + 1e4, 0.55 + 0.6 + 1e4 + 1, z)
+    add_2f1("large", 5000.5, 20.25, 9000.0, z)
 
 # Integer and near-integer c - a - b (the degenerate 1 - z case).
 for m in [-2, -1, 0, 1, 3]:
