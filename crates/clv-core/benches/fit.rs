@@ -71,10 +71,10 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("fit_1m");
     group.sample_size(10);
-    group.bench_function("bgnbd_fit_including_compress", |b| {
+    group.bench_function("bgnbd_fit_raw_rows", |b| {
         b.iter(|| BgNbdFitter::default().fit(black_box(&data)).unwrap())
     });
-    group.bench_function("bgnbd_fit_precompressed", |b| {
+    group.bench_function("bgnbd_fit_compressed_rows", |b| {
         b.iter(|| BgNbdFitter::default().fit(black_box(&compressed)).unwrap())
     });
     group.bench_function("gamma_gamma_fit", |b| {
