@@ -91,7 +91,7 @@ impl Simulation {
     /// customers as a full run; `start` must be a multiple of [`BLOCK`]).
     pub fn run_range(&self, start: usize, count: usize) -> Result<Vec<SimulatedCustomer>> {
         self.validate()?;
-        if start % BLOCK != 0 {
+        if !start.is_multiple_of(BLOCK) {
             return Err(Error::InvalidData(format!(
                 "start {start} must be a multiple of {BLOCK}"
             )));
@@ -247,10 +247,10 @@ mod tests {
         let cs = settings(5).run().unwrap();
         let (data, monetary) = summarize(&cs, 39.0).unwrap();
         assert_eq!(data.len(), cs.len());
-        for i in 0..data.len() {
+        for (i, m) in monetary.iter().enumerate() {
             let c = data.customer(i);
             assert!(c.recency <= c.age);
-            assert_eq!(c.frequency == 0.0, monetary[i] == 0.0);
+            assert_eq!(c.frequency == 0.0, *m == 0.0);
         }
     }
 }

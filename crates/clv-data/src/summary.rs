@@ -101,7 +101,8 @@ pub struct SummaryOptions {
     /// End of observation (inclusive); later rows are dropped and counted.
     /// Default: the last purchase date in the data.
     pub observation_end: Option<NaiveDate>,
-    /// What a zero amount is. Default: [`ZeroAmounts::Drop`].
+    /// What a zero amount is. Default: [`ZeroAmounts::Keep`] (a purchase
+    /// worth 0, as in the published CDNOW summary and in `lifetimes`).
     pub zero_amounts: ZeroAmounts,
     /// Worker threads (default: the available parallelism, at most 8).
     pub threads: Option<usize>,
@@ -113,12 +114,12 @@ pub struct SummaryOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ZeroAmounts {
     /// Not a purchase: dropped and reported (count).
-    #[default]
     Drop,
     /// A purchase event worth 0: counted in `x`, `t_x`, `T`, and its day's
     /// total enters the monetary value like any other. The published CDNOW
     /// summary needs this (8 of its 2,357 customers have only a zero-value
     /// first purchase); the rows are still counted in the report.
+    #[default]
     Keep,
 }
 
@@ -129,7 +130,7 @@ impl Default for SummaryOptions {
             convention: Convention::Exact,
             calibration_end: None,
             observation_end: None,
-            zero_amounts: ZeroAmounts::Drop,
+            zero_amounts: ZeroAmounts::Keep,
             threads: None,
         }
     }
@@ -238,8 +239,8 @@ impl Summary {
 /// Builds a summary from in-memory transactions: customer ids, purchase
 /// dates as days since 1970-01-01 and amounts (same length).
 ///
-/// The same validation policy as for files applies: non-positive amounts
-/// are dropped and reported, an empty customer id or a non-finite amount is
+/// The same validation policy as for files applies: negative amounts are
+/// dropped and reported, zero amounts follow [`SummaryOptions::zero_amounts`], an empty customer id or a non-finite amount is
 /// an error naming the 1-based row. No future-date check is made (there is
 /// no "today" here).
 pub fn summarize<S: AsRef<str>>(

@@ -208,13 +208,9 @@ fn policy_drops_are_counted() {
         d("2020-03-01"),
     ];
     let amounts = [10.0, -4.0, 0.0, -1.5, 9.0];
-    let (s, r) = summarize(
-        &ids,
-        &days,
-        &amounts,
-        &opts(TimeUnit::Day, Convention::Exact, Some("2020-02-01"), None),
-    )
-    .unwrap();
+    let mut options = opts(TimeUnit::Day, Convention::Exact, Some("2020-02-01"), None);
+    options.zero_amounts = clv_data::ZeroAmounts::Drop;
+    let (s, r) = summarize(&ids, &days, &amounts, &options).unwrap();
     assert_eq!(s.frequency[0], 0.0);
     assert_eq!(r.negative_rows, 2);
     assert_eq!(r.negative_total, -5.5);
@@ -232,6 +228,31 @@ fn policy_drops_are_counted() {
         text.contains("1 rows dated after the observation end"),
         "{text}"
     );
+}
+
+#[test]
+fn zero_amounts_are_purchases_by_default() {
+    let ids = ["a", "a", "a"];
+    let days = [d("2020-01-01"), d("2020-01-03"), d("2020-01-05")];
+    let amounts = [10.0, 0.0, 4.0];
+    let (s, r) = summarize(
+        &ids,
+        &days,
+        &amounts,
+        &opts(TimeUnit::Day, Convention::Exact, None, None),
+    )
+    .unwrap();
+    // Two repeat purchases (days 2 and 4), worth 0 and 4: mean 2.
+    assert_eq!(s.frequency[0], 2.0);
+    assert_eq!(s.recency[0], 4.0);
+    assert_eq!(s.monetary_value[0], 2.0);
+    assert_eq!(r.zero_rows, 1);
+    assert!(r.zero_rows_kept);
+    assert!(
+        r.to_string()
+            .contains("kept 1 rows with zero amounts as purchases")
+    );
+    assert_eq!(r.rows_read, r.rows_used + r.rows_dropped());
 }
 
 #[test]

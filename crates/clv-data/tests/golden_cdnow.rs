@@ -26,7 +26,7 @@ fn cdnow(reader: CsvReader) -> (Summary, clv_data::DataReport) {
         convention: Convention::Exact,
         calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30),
         // 8 customers' only purchase is worth $0.00: the published table
-        // counts them.
+        // counts them (the default, stated here because it matters).
         zero_amounts: ZeroAmounts::Keep,
         ..Default::default()
     };
@@ -109,6 +109,7 @@ fn cdnow_summary_matches_the_published_table() {
 fn dropping_zero_amounts_loses_the_eight_zero_value_customers() {
     let opts = SummaryOptions {
         calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30),
+        zero_amounts: ZeroAmounts::Drop,
         ..Default::default()
     };
     let (s, r) = summarize_file(&data("cdnow_sample.csv"), &ReadOptions::default(), &opts).unwrap();

@@ -1,0 +1,159 @@
+//! The model JSON written by `clv fit` and read by `clv predict --model-file`.
+//!
+//! Contract (fields may be added, never renamed): `model`, `time_unit`,
+//! `params` (papers' names), `standard_errors`, `log_likelihood` (total, in the
+//! data's own time unit), `aic`, `bic`, `n_customers`, `converged`,
+//! `iterations`, and `spend` with the same fields for the spend model.
+
+use anyhow::{Context, Result, bail};
+use clv_core::TimeUnit;
+use clv_core::bgnbd::BgNbdParams;
+use clv_core::fit::FitReport;
+use clv_core::gamma_gamma::GammaGammaParams;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::usage;
+
+/// One fitted model: parameters and fit report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedSection {
+    /// Model name (`bg-nbd`, `gamma-gamma`).
+    pub model: String,
+    /// Parameters by the paper's names.
+    pub params: Map<String, Value>,
+    /// Standard errors by parameter name.
+    pub standard_errors: Map<String, Value>,
+    /// Covariance matrix in the order of `params`.
+    pub covariance: Vec<Vec<f64>>,
+    /// Total log-likelihood at the optimum (unpenalised).
+    pub log_likelihood: f64,
+    /// Akaike information criterion.
+    pub aic: f64,
+    /// Bayesian information criterion.
+    pub bic: f64,
+    /// Customers the model was fitted on.
+    pub n_customers: u64,
+    /// Whether the optimiser converged.
+    pub converged: bool,
+    /// Optimiser iterations.
+    pub iterations: usize,
+    /// Why the optimiser stopped.
+    pub termination: String,
+    /// L2 penalty weight.
+    pub penalty: f64,
+}
+
+/// Where the model came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataInfo {
+    /// The transaction file.
+    pub source: String,
+    /// Summary convention (`exact` or `period`).
+    pub convention: String,
+    /// First purchase date in the data.
+    pub first_date: String,
+    /// End of the calibration window the model was fitted on.
+    pub calibration_end: String,
+}
+
+/// The whole model file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// The purchase model.
+    #[serde(flatten)]
+    pub purchase: FittedSection,
+    /// Time unit of the model's rates and times.
+    pub time_unit: TimeUnit,
+    /// The spend model, if fitted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub spend: Option<FittedSection>,
+    /// The data the model was fitted on.
+    pub data: DataInfo,
+    /// Version of clv that wrote the file.
+    pub clv_version: String,
+}
+
+/// Builds a section from named parameter values and a fit report.
+pub fn section(model: &str, names: &[&str], values: &[f64], report: &FitReport) -> FittedSection {
+    let map = |v: &[f64]| -> Map<String, Value> {
+        names
+            .iter()
+            .zip(v)
+            .map(|(n, x)| (n.to_string(), Value::from(*x)))
+            .collect()
+    };
+    FittedSection {
+        model: model.to_string(),
+        params: map(values),
+        standard_errors: map(&report.standard_errors),
+        covariance: report.covariance.clone(),
+        log_likelihood: report.log_likelihood,
+        aic: report.aic,
+        bic: report.bic,
+        n_customers: report.n_customers.round() as u64,
+        converged: report.converged,
+        iterations: report.iterations,
+        termination: report.termination.clone(),
+        penalty: report.penalty,
+    }
+}
+
+impl FittedSection {
+    fn get(&self, name: &str) -> Result<f64> {
+        self.params
+            .get(name)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| {
+                usage(format!(
+                    "model file: {} has no numeric parameter {name:?}",
+                    self.model
+                ))
+            })
+    }
+}
+
+impl ModelFile {
+    /// The BG/NBD parameters (errors if the file holds another model).
+    pub fn bgnbd(&self) -> Result<BgNbdParams> {
+        if self.purchase.model != "bg-nbd" {
+            bail!(usage(format!(
+                "model file: unsupported model {:?}",
+                self.purchase.model
+            )));
+        }
+        let p = &self.purchase;
+        BgNbdParams::new(p.get("r")?, p.get("alpha")?, p.get("a")?, p.get("b")?)
+            .map_err(|e| usage(format!("model file: {e}")))
+    }
+
+    /// The Gamma-Gamma parameters, if the file has a spend model.
+    pub fn gamma_gamma(&self) -> Result<Option<GammaGammaParams>> {
+        let Some(s) = &self.spend else {
+            return Ok(None);
+        };
+        if s.model != "gamma-gamma" {
+            bail!(usage(format!(
+                "model file: unsupported spend model {:?}",
+                s.model
+            )));
+        }
+        Ok(Some(
+            GammaGammaParams::new(s.get("p")?, s.get("q")?, s.get("v")?)
+                .map_err(|e| usage(format!("model file: {e}")))?,
+        ))
+    }
+
+    /// Reads and validates a model file.
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("cannot read model file {}: {e}", path.display())))?;
+        let m: ModelFile = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("{}: not a clv model file: {e}", path.display())))?;
+        m.bgnbd()
+            .with_context(|| format!("in {}", path.display()))?;
+        m.gamma_gamma()
+            .with_context(|| format!("in {}", path.display()))?;
+        Ok(m)
+    }
+}
