@@ -55,6 +55,12 @@ pub struct DataInfo {
     pub first_date: String,
     /// End of the calibration window the model was fitted on.
     pub calibration_end: String,
+    /// End of observation (the holdout's end when there is a holdout).
+    #[serde(default)]
+    pub observation_end: String,
+    /// Whether zero-amount rows counted as purchases (`keep` or `drop`).
+    #[serde(default)]
+    pub zero_amounts: String,
 }
 
 /// The whole model file.

@@ -125,3 +125,82 @@ fn simulation_is_deterministic_and_refits() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Zero amounts are purchases by default; a repeat buyer whose repeat
+/// purchases were free stays out of the Gamma-Gamma fit but is predicted.
+/// With `--zero-amounts drop` the free orders disappear.
+#[test]
+fn zero_amount_repeat_purchases() {
+    let dir = scratch("zero");
+    let input = dir.join("tx.csv");
+    let mut text = String::from("customer_id,date,amount\nfree,2020-01-01,10\nfree,2020-01-15,0\n");
+    // Enough paying repeat buyers for a Gamma-Gamma fit.
+    for i in 0..40 {
+        let amount = 5 + (i * 7) % 23;
+        text += &format!("c{i},2020-01-0{},{amount}\n", 1 + i % 9);
+        text += &format!("c{i},2020-02-{},{}\n", 10 + i % 18, amount + i % 5);
+        if i % 3 == 0 {
+            text += &format!("c{i},2020-03-0{},{}\n", 1 + i % 9, amount + 2);
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let path = input.to_str().unwrap();
+    let args = [
+        "predict",
+        path,
+        "--model",
+        "bg-nbd",
+        "--spend",
+        "gamma-gamma",
+        "--horizon",
+        "8 weeks",
+    ];
+    let out = clv(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("kept 1 rows with zero amounts as purchases"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 repeat buyers whose repeat purchases are all worth 0"),
+        "{stderr}"
+    );
+    let csv = Csv::parse(&String::from_utf8(out.stdout).unwrap());
+    let free = csv
+        .strs("customer_id")
+        .iter()
+        .position(|c| c == "free")
+        .unwrap();
+    assert_eq!(csv.f64s("frequency")[free], 1.0);
+    assert_eq!(csv.f64s("monetary_value")[free], 0.0);
+    let spend = csv.f64s("expected_spend")[free];
+    assert!(spend.is_finite() && spend > 0.0, "{spend}");
+    // Shrunk from 0 towards the mean: below every paying one-repeat buyer's.
+    let (x, all) = (csv.f64s("frequency"), csv.f64s("expected_spend"));
+    let others: Vec<f64> = (0..x.len())
+        .filter(|&i| i != free && x[i] == 1.0)
+        .map(|i| all[i])
+        .collect();
+    assert!(
+        !others.is_empty() && others.iter().all(|&s| s > spend),
+        "{spend} {others:?}"
+    );
+
+    let mut dropped = args.to_vec();
+    dropped.extend(["--zero-amounts", "drop"]);
+    let out = clv(&dropped);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dropped 1 rows with zero amounts"),
+        "{stderr}"
+    );
+    let csv = Csv::parse(&String::from_utf8(out.stdout).unwrap());
+    let free = csv
+        .strs("customer_id")
+        .iter()
+        .position(|c| c == "free")
+        .unwrap();
+    assert_eq!(csv.f64s("frequency")[free], 0.0);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -84,7 +84,9 @@ impl GammaGammaParams {
     /// # Errors
     ///
     /// [`Error::InvalidData`] for negative or non-finite `x`, or (for
-    /// `x > 0`) a non-positive or non-finite `mbar`;
+    /// `x > 0`) a negative or non-finite `mbar` (a repeat buyer whose repeat
+    /// purchases were all free, `mbar = 0`, is shrunk towards 0 by the same
+    /// formula);
     /// [`Error::Numerical`] when the expectation is infinite
     /// (`p x + q <= 1`, including `x = 0` with `q <= 1`).
     pub fn conditional_expected_spend(&self, x: f64, mbar: f64) -> Result<f64> {
@@ -93,9 +95,9 @@ impl GammaGammaParams {
                 "frequency must be finite and non-negative, got {x}"
             )));
         }
-        if x > 0.0 && !(mbar.is_finite() && mbar > 0.0) {
+        if x > 0.0 && !(mbar.is_finite() && mbar >= 0.0) {
             return Err(Error::InvalidData(format!(
-                "mean spend must be positive and finite for a repeat buyer, got {mbar}"
+                "mean spend must be non-negative and finite for a repeat buyer, got {mbar}"
             )));
         }
         let GammaGammaParams { p, q, v } = *self;
@@ -537,6 +539,9 @@ mod tests {
         let tiny = GammaGammaParams::new(0.1, 0.5, 10.0).unwrap();
         assert!(tiny.conditional_expected_spend(1.0, 20.0).is_err());
         assert!(p.conditional_expected_spend(1.0, -1.0).is_err());
+        // Free repeat purchases: only the prior part of the weighted mean.
+        let free = p.conditional_expected_spend(2.0, 0.0).unwrap();
+        assert!((free - p.p * p.v / (2.0 * p.p + p.q - 1.0)).abs() < 1e-12);
         assert!(p.conditional_expected_spend(f64::NAN, 1.0).is_err());
     }
 

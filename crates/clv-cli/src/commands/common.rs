@@ -44,6 +44,11 @@ pub fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Res
         },
         first_date: summary.first_date.to_string(),
         calibration_end: summary.calibration_end.to_string(),
+        observation_end: summary.observation_end.to_string(),
+        zero_amounts: match args.zero_amounts {
+            crate::args::ZeroAmounts::Keep => "keep".into(),
+            crate::args::ZeroAmounts::Drop => "drop".into(),
+        },
     };
     Ok(Loaded {
         summary,
@@ -154,7 +159,22 @@ pub fn fit_models(loaded: &Loaded, args: &ModelArgs, progress: &Progress) -> Res
                 penalty: args.penalty,
                 ..Default::default()
             };
-            let weights = vec![1.0; loaded.data.len()];
+            // Gamma-Gamma models positive spend: repeat buyers whose repeat
+            // purchases were all worth 0 (zero amounts kept as purchases) are
+            // left out of the fit, said so, and still predicted.
+            let (x, m) = (&loaded.data.frequency, &loaded.summary.monetary_value);
+            let weights: Vec<f64> = x
+                .iter()
+                .zip(m)
+                .map(|(&x, &m)| if x > 0.0 && m <= 0.0 { 0.0 } else { 1.0 })
+                .collect();
+            let free = weights.iter().filter(|&&w| w == 0.0).count();
+            if free > 0 {
+                progress.say(format!(
+                    "note: {free} repeat buyers whose repeat purchases are all worth 0 are left out of \
+                     the Gamma-Gamma fit (their expected spend is still predicted)"
+                ));
+            }
             let fitted = progress
                 .stage("fitted Gamma-Gamma on the repeat buyers", || {
                     fitter.fit(
