@@ -24,11 +24,12 @@ impl Progress {
         }
     }
 
-    /// Runs `f`, then prints `what` with the time it took.
-    pub fn stage<T>(&self, what: &str, f: impl FnOnce() -> T) -> T {
+    /// Runs `f`, then, if it succeeded, prints `what` with the time it took
+    /// (a failed stage is reported by its error alone).
+    pub fn stage<T, E>(&self, what: &str, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         let t = Instant::now();
         let out = f();
-        if !self.quiet {
+        if !self.quiet && out.is_ok() {
             eprintln!(
                 "[{:>6.2}s] {what} ({:.2}s)",
                 self.start.elapsed().as_secs_f64(),

@@ -13,9 +13,10 @@
 //!   `YYYYMMDD`, or a user chrono format ([`date`]); Parquet `Date32`,
 //!   `Date64`, `Timestamp` (local date in its zone), integer `YYYYMMDD` and
 //!   string columns are accepted.
-//! * **Validation** ([`DataReport`]): only positive amounts are purchases;
-//!   negative (returns) and zero amounts are dropped and reported with count
-//!   and total, rows after the observation end are dropped and counted,
+//! * **Validation** ([`DataReport`]): negative amounts (returns) are
+//!   dropped and reported with count and total; zero amounts are purchases
+//!   worth 0 by default ([`ZeroAmounts::Keep`], as in the published CDNOW
+//!   summary) or dropped ([`ZeroAmounts::Drop`]), and counted either way; rows after the observation end are dropped and counted,
 //!   customers whose first purchase is after the calibration end are
 //!   excluded and counted. A malformed value is an error naming the file, the
 //!   1-based line (the header is line 1) and the column, for example
@@ -85,6 +86,39 @@
 //! assert_eq!(report.rows_used, 4);
 //! let data = summary.to_customer_data().unwrap();
 //! assert_eq!(data.len(), 2);
+//! ```
+//!
+//! From a file to every customer's value with the statistics core (the
+//! bundled CDNOW sample; the README shows the same code):
+//!
+//! ```
+//! use clv_core::bgnbd::BgNbdFitter;
+//! use clv_core::gamma_gamma::GammaGammaFitter;
+//! use clv_core::value::{ValueSettings, predict};
+//! use clv_core::{Horizon, TimeUnit};
+//! use clv_data::{NaiveDate, ReadOptions, SummaryOptions, summarize_file};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/cdnow_sample.csv");
+//! let options = SummaryOptions {
+//!     calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30),
+//!     ..Default::default() // weeks, exact convention
+//! };
+//! let (summary, _report) = summarize_file(path.as_ref(), &ReadOptions::default(), &options)?;
+//! let data = summary.to_customer_data()?;
+//! let bgnbd = BgNbdFitter::default().fit(&data)?;
+//! let weights = vec![1.0; data.len()];
+//! let gg = GammaGammaFitter::default().fit(&data.frequency, &summary.monetary_value, &weights)?;
+//! assert!((bgnbd.params.r - 0.243).abs() < 1e-3 && (gg.params.p - 6.25).abs() < 1e-2);
+//!
+//! let spend = (0..data.len())
+//!     .map(|i| gg.params.conditional_expected_spend(data.frequency[i], summary.monetary_value[i]))
+//!     .collect::<Result<Vec<f64>, _>>()?;
+//! let horizon: Horizon = "12 months".parse()?;
+//! let settings = ValueSettings::new(horizon, TimeUnit::Week, 0.10, 1.0)?;
+//! let value = predict(&bgnbd.params, &data, &spend, &settings)?;
+//! assert!((value.clv[0] - 36.73).abs() < 0.01); // customer 1
+//! # Ok(()) }
 //! ```
 //!
 //! Reading a file is one call:

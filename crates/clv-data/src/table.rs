@@ -400,43 +400,94 @@ fn write_text<W: Write>(table: &Table, w: &mut W, json: bool) -> std::io::Result
         w.write_all(&head)?;
     }
     let n = table.num_rows();
-    const BLOCK: usize = 32 * 1024;
-    let threads = crate::summary::default_threads(None);
-    let mut start = 0;
-    while start < n {
-        let blocks: Vec<(usize, usize)> = (0..threads)
-            .map(|k| {
-                let a = (start + k * BLOCK).min(n);
-                (a, (a + BLOCK).min(n))
-            })
-            .filter(|(a, b)| a < b)
-            .collect();
-        start = blocks.last().map_or(n, |b| b.1);
-        let bufs: Vec<Vec<u8>> = if blocks.len() == 1 {
-            let mut out = Vec::new();
-            format_rows(table, &keys, blocks[0].0, blocks[0].1, json, &mut out);
-            vec![out]
-        } else {
-            std::thread::scope(|sc| {
-                let hs: Vec<_> = blocks
-                    .iter()
-                    .map(|&(a, b)| {
-                        let keys = &keys;
-                        sc.spawn(move || {
-                            let mut out = Vec::with_capacity((b - a) * 64);
-                            format_rows(table, keys, a, b, json, &mut out);
-                            out
-                        })
-                    })
-                    .collect();
-                hs.into_iter()
-                    .map(|h| h.join().expect("formatting thread panicked"))
-                    .collect()
-            })
-        };
-        for b in &bufs {
-            w.write_all(b)?;
+    // Blocks of rows are formatted on worker threads (taking block numbers
+    // from a shared counter) while this thread writes finished blocks in
+    // order; buffers go back to the workers, so the output is formatted into
+    // a handful of reused buffers (no fresh pages per block).
+    const BLOCK: usize = 16 * 1024;
+    let blocks = n.div_ceil(BLOCK);
+    let threads = crate::summary::default_threads(None).clamp(1, blocks.max(1));
+    if threads <= 1 || blocks <= 1 {
+        let mut out = Vec::with_capacity(BLOCK.min(n) * 64);
+        for b in 0..blocks {
+            out.clear();
+            format_rows(
+                table,
+                &keys,
+                b * BLOCK,
+                ((b + 1) * BLOCK).min(n),
+                json,
+                &mut out,
+            );
+            w.write_all(&out)?;
         }
+    } else {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::mpsc;
+        let next = AtomicUsize::new(0);
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<u8>)>();
+        let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+        let pool_rx = std::sync::Mutex::new(pool_rx);
+        // At most this many blocks are formatted ahead of the writer.
+        let ahead = 2 * threads + 2;
+        for _ in 0..ahead {
+            pool_tx
+                .send(Vec::with_capacity(BLOCK * 64))
+                .expect("pool open");
+        }
+        std::thread::scope(|sc| -> std::io::Result<()> {
+            for _ in 0..threads {
+                let (next, done_tx, pool_rx, keys) = (&next, done_tx.clone(), &pool_rx, &keys);
+                sc.spawn(move || {
+                    loop {
+                        let Ok(mut out) = pool_rx.lock().expect("pool lock").recv() else {
+                            return;
+                        };
+                        let b = next.fetch_add(1, Ordering::Relaxed);
+                        if b >= blocks {
+                            return;
+                        }
+                        out.clear();
+                        format_rows(
+                            table,
+                            keys,
+                            b * BLOCK,
+                            ((b + 1) * BLOCK).min(n),
+                            json,
+                            &mut out,
+                        );
+                        if done_tx.send((b, out)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut pending: std::collections::BTreeMap<usize, Vec<u8>> = Default::default();
+            let mut written = 0;
+            let mut result = Ok(());
+            for (b, buf) in done_rx.iter() {
+                pending.insert(b, buf);
+                while let Some(buf) = pending.remove(&written) {
+                    if result.is_ok() {
+                        result = w.write_all(&buf);
+                    }
+                    written += 1;
+                    if result.is_ok() {
+                        // Workers may have stopped already; a closed pool is fine.
+                        let _ = pool_tx.send(buf);
+                    }
+                }
+                if result.is_err() {
+                    // Stop the workers: they find the pool closed (or no
+                    // buffers) and the counter past the end.
+                    next.store(blocks, Ordering::Relaxed);
+                    break;
+                }
+            }
+            drop(pool_tx);
+            result
+        })?;
     }
     if json {
         w.write_all(b"]\n")?;
@@ -468,6 +519,43 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v[0]["v"], 0.1);
+    }
+
+    #[test]
+    fn many_blocks_are_written_in_order() {
+        let n = 100_003;
+        let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        let v: Vec<f64> = (0..n).map(|i| i as f64 / 7.0).collect();
+        let t = Table::new().with_str("id", ids).with_f64("v", v.clone());
+        let mut out = Vec::new();
+        write_table_to(&t, &mut out, OutputFormat::Csv).unwrap();
+        let mut expected = String::from("id,v\n");
+        let mut b = ryu::Buffer::new();
+        for (i, x) in v.iter().enumerate() {
+            expected += &format!("c{i},{}\n", b.format(*x));
+        }
+        assert!(out == expected.as_bytes());
+    }
+
+    #[test]
+    fn a_failing_writer_stops_the_workers() {
+        let n = 200_000;
+        let t = Table::new().with_f64("v", (0..n).map(|i| i as f64).collect());
+        struct Full(usize);
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 > 100_000 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = write_table_to(&t, &mut Full(0), OutputFormat::Csv).unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
     }
 
     #[test]
