@@ -43,7 +43,7 @@ use crate::bgnbd::{FastMap, check_positive};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::optim::{self, Bfgs, Objective};
-use crate::special::{digamma, ln_gamma, ln_gamma_ratio};
+use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Parameters of the Gamma-Gamma spend model, named as in Fader & Hardie's
 /// note. Standard errors and covariances are in the order `p, q, v`.
@@ -159,23 +159,124 @@ pub struct FittedGammaGamma {
     pub report: FitReport,
 }
 
-/// Repeat buyers indexed for fast evaluation.
-#[derive(Debug, Clone)]
+/// Repeat buyers as columns, in parts of the input (fixed size, so sums do
+/// not depend on the number of threads).
+#[derive(Debug, Clone, Default)]
 struct Prepared {
-    /// Distinct frequencies and their weights.
+    /// Distinct frequencies and their total weights.
     xs: Vec<f64>,
     x_weight: Vec<f64>,
-    /// Per row: index of x, `x`, `x * mbar`, weight.
-    rows: Vec<(u32, f64, f64, f64)>,
+    /// Rows with `x > 0` and positive weight, in input order.
+    parts: Vec<Columns>,
     /// Σ w x ln mbar and Σ w ln mbar (constant in the parameters).
     sum_x_ln_m: f64,
     sum_ln_m: f64,
     total_weight: f64,
 }
 
-const CHUNK: usize = 16_384;
+/// Per row: `x`, `x * mbar` and the weight.
+#[derive(Debug, Clone, Default)]
+struct Columns {
+    x: Vec<f64>,
+    xm: Vec<f64>,
+    w: Vec<f64>,
+}
+
+impl Columns {
+    fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// Σ w [x ln d, ln d, x/d, 1/d, x/d², 1/d²] with `d = v + x mbar`: all
+    /// the likelihood needs from the rows (they depend on `v` only).
+    fn sums(&self, v: f64) -> [f64; 6] {
+        let mut s = [0.0; 6];
+        for ((&x, &xm), &w) in self.x.iter().zip(&self.xm).zip(&self.w) {
+            let d = v + xm;
+            let r = 1.0 / d;
+            let wl = w * d.ln();
+            let wr = w * r;
+            let wr2 = wr * r;
+            s[0] += x * wl;
+            s[1] += wl;
+            s[2] += x * wr;
+            s[3] += wr;
+            s[4] += x * wr2;
+            s[5] += wr2;
+        }
+        s
+    }
+}
+
+/// Input rows per part of the preparation and of the evaluation.
+const PART_ROWS: usize = 65_536;
 /// Rows of the subsample used for a warm start on large data.
 const SUBSAMPLE_ROWS: usize = 20_000;
+/// Frequencies below this are indexed through a table instead of a hash map.
+const X_TABLE: usize = 4096;
+/// Newton iterations allowed when polishing on all rows.
+const NEWTON_ITERATIONS: usize = 50;
+
+/// Distinct frequencies with their total weights, in order of first appearance.
+struct XWeights {
+    xs: Vec<f64>,
+    weight: Vec<f64>,
+    table: Vec<u32>,
+    map: FastMap<u64, u32>,
+}
+
+impl XWeights {
+    fn new() -> XWeights {
+        XWeights {
+            xs: Vec::new(),
+            weight: Vec::new(),
+            table: vec![u32::MAX; X_TABLE],
+            map: FastMap::default(),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, x: f64, w: f64) {
+        // `x` is positive here; integers below X_TABLE go through the table.
+        let xi = x as usize;
+        let small = xi < X_TABLE && xi as f64 == x;
+        let slot = if small {
+            self.table[xi]
+        } else {
+            *self.map.get(&x.to_bits()).unwrap_or(&u32::MAX)
+        };
+        let ix = if slot == u32::MAX {
+            let ix = self.xs.len() as u32;
+            self.xs.push(x);
+            self.weight.push(0.0);
+            if small {
+                self.table[xi] = ix;
+            } else {
+                self.map.insert(x.to_bits(), ix);
+            }
+            ix
+        } else {
+            slot
+        };
+        self.weight[ix as usize] += w;
+    }
+}
+
+/// One part of the input, prepared.
+struct Part {
+    columns: Columns,
+    x_weights: XWeights,
+    sum_x_ln_m: f64,
+    sum_ln_m: f64,
+    total_weight: f64,
+}
+
+/// Log-likelihood, gradient and Hessian in natural parameters `(p, q, v)`.
+struct Derivatives {
+    ll: f64,
+    gradient: [f64; 3],
+    hessian: [[f64; 3]; 3],
+}
 
 impl Prepared {
     fn new(frequency: &[f64], monetary: &[f64], weight: &[f64]) -> Result<Prepared> {
@@ -187,20 +288,55 @@ impl Prepared {
                 weight.len()
             )));
         }
-        let mut index: FastMap<u64, u32> = FastMap::default();
-        let mut p = Prepared {
-            xs: vec![],
-            x_weight: vec![],
-            rows: Vec::new(),
+        let part = |k: usize| Self::part(frequency, monetary, weight, k * PART_ROWS, n);
+        let n_parts = n.div_ceil(PART_ROWS);
+        let parts: Vec<Result<Part>> = if n_parts > 1 {
+            (0..n_parts).into_par_iter().map(part).collect()
+        } else {
+            (0..n_parts).map(part).collect()
+        };
+        // Merged in input order: the first error is the first bad row.
+        let mut p = Prepared::default();
+        let mut x_weights = XWeights::new();
+        for part in parts {
+            let part = part?;
+            for (&x, &w) in part.x_weights.xs.iter().zip(&part.x_weights.weight) {
+                x_weights.add(x, w);
+            }
+            p.sum_x_ln_m += part.sum_x_ln_m;
+            p.sum_ln_m += part.sum_ln_m;
+            p.total_weight += part.total_weight;
+            if part.columns.len() > 0 {
+                p.parts.push(part.columns);
+            }
+        }
+        p.xs = x_weights.xs;
+        p.x_weight = x_weights.weight;
+        Ok(p)
+    }
+
+    /// Validates and collects input rows `start..start + PART_ROWS`.
+    fn part(
+        frequency: &[f64],
+        monetary: &[f64],
+        weight: &[f64],
+        start: usize,
+        n: usize,
+    ) -> Result<Part> {
+        let end = (start + PART_ROWS).min(n);
+        let mut part = Part {
+            columns: Columns::default(),
+            x_weights: XWeights::new(),
             sum_x_ln_m: 0.0,
             sum_ln_m: 0.0,
             total_weight: 0.0,
         };
-        // Mean spends are mostly distinct, so rows are not merged (hashing
-        // would cost more than it saves); small integer frequencies are
-        // indexed through a table.
-        let mut x_table = vec![u32::MAX; 4096];
-        for i in 0..n {
+        let c = &mut part.columns;
+        let cap = (end - start) / 2 + 16;
+        c.x.reserve(cap);
+        c.xm.reserve(cap);
+        c.w.reserve(cap);
+        for i in start..end {
             let (x, m, w) = (frequency[i], monetary[i], weight[i]);
             if !(x.is_finite() && x >= 0.0) {
                 return Err(Error::InvalidData(format!(
@@ -221,50 +357,50 @@ impl Prepared {
                      (x = {x}), got {m}"
                 )));
             }
-            let slot = if x < 4096.0 && x.fract() == 0.0 {
-                x_table[x as usize]
-            } else {
-                *index.get(&x.to_bits()).unwrap_or(&u32::MAX)
-            };
-            let ix = if slot == u32::MAX {
-                let ix = p.xs.len() as u32;
-                p.xs.push(x);
-                p.x_weight.push(0.0);
-                if x < 4096.0 && x.fract() == 0.0 {
-                    x_table[x as usize] = ix;
-                } else {
-                    index.insert(x.to_bits(), ix);
-                }
-                ix
-            } else {
-                slot
-            };
-            p.x_weight[ix as usize] += w;
-            let ln_m = m.ln();
-            p.sum_x_ln_m += w * x * ln_m;
-            p.sum_ln_m += w * ln_m;
-            p.total_weight += w;
-            p.rows.push((ix, x, x * m, w));
+            part.x_weights.add(x, w);
+            let wl = w * m.ln();
+            part.sum_x_ln_m += x * wl;
+            part.sum_ln_m += wl;
+            part.total_weight += w;
+            c.x.push(x);
+            c.xm.push(x * m);
+            c.w.push(w);
         }
-        Ok(p)
+        Ok(part)
+    }
+
+    fn n_rows(&self) -> usize {
+        self.parts.iter().map(Columns::len).sum()
     }
 
     /// Every `k`-th row: an unbiased subsample for a warm start.
     fn subsample(&self, k: usize) -> Prepared {
-        let rows: Vec<(u32, f64, f64, f64)> = self.rows.iter().step_by(k).copied().collect();
-        let mut x_weight = vec![0.0; self.xs.len()];
+        let mut c = Columns::default();
+        let mut i = 0;
+        for part in &self.parts {
+            // First row of this part that is a multiple of k overall.
+            let mut j = (k - i % k) % k;
+            while j < part.len() {
+                c.x.push(part.x[j]);
+                c.xm.push(part.xm[j]);
+                c.w.push(part.w[j]);
+                j += k;
+            }
+            i += part.len();
+        }
+        let mut x_weights = XWeights::new();
         let (mut sum_x_ln_m, mut sum_ln_m, mut total_weight) = (0.0, 0.0, 0.0);
-        for &(ix, x, xm, w) in &rows {
-            let ln_m = (xm / x).ln();
-            x_weight[ix as usize] += w;
-            sum_x_ln_m += w * x * ln_m;
-            sum_ln_m += w * ln_m;
+        for ((&x, &xm), &w) in c.x.iter().zip(&c.xm).zip(&c.w) {
+            let wl = w * (xm / x).ln();
+            x_weights.add(x, w);
+            sum_x_ln_m += x * wl;
+            sum_ln_m += wl;
             total_weight += w;
         }
         Prepared {
-            xs: self.xs.clone(),
-            x_weight,
-            rows,
+            xs: x_weights.xs,
+            x_weight: x_weights.weight,
+            parts: vec![c],
             sum_x_ln_m,
             sum_ln_m,
             total_weight,
@@ -273,50 +409,61 @@ impl Prepared {
 
     /// Total log-likelihood and its gradient in natural parameters.
     fn evaluate(&self, params: &GammaGammaParams) -> (f64, [f64; 3]) {
+        let d = self.derivatives(params, false);
+        (d.ll, d.gradient)
+    }
+
+    /// Total log-likelihood, gradient and (if asked) Hessian in natural
+    /// parameters. One pass over the rows: per row one `ln` and one division.
+    fn derivatives(&self, params: &GammaGammaParams, with_hessian: bool) -> Derivatives {
         let GammaGammaParams { p, q, v } = *params;
-        // Per row only ln(v + x mbar) and 1/(v + x mbar) depend on it.
-        let row_sums = |rows: &[(u32, f64, f64, f64)]| -> [f64; 4] {
-            // [Σ w (px+q) ln(v+xm), Σ w x ln(v+xm), Σ w ln(v+xm), Σ w (px+q)/(v+xm)]
-            let mut s = [0.0; 4];
-            for &(_, x, xm, w) in rows {
-                let d = v + xm;
-                let l = d.ln();
-                let k = p * x + q;
-                s[0] += w * k * l;
-                s[1] += w * x * l;
-                s[2] += w * l;
-                s[3] += w * k / d;
-            }
-            s
-        };
-        let s = if self.rows.len() > CHUNK {
-            self.rows.par_chunks(CHUNK).map(row_sums).reduce(
-                || [0.0; 4],
-                |mut a, b| {
-                    for i in 0..4 {
-                        a[i] += b[i];
-                    }
-                    a
-                },
-            )
+        let s = if self.parts.len() > 1 {
+            // Fixed parts summed in order: independent of the thread count.
+            let sums: Vec<[f64; 6]> = self.parts.par_iter().map(|c| c.sums(v)).collect();
+            sums.iter().fold([0.0; 6], |mut a, b| {
+                for i in 0..6 {
+                    a[i] += b[i];
+                }
+                a
+            })
         } else {
-            row_sums(&self.rows)
+            self.parts.first().map_or([0.0; 6], |c| c.sums(v))
         };
-        let mut ll = -s[0] + p * self.sum_x_ln_m - self.sum_ln_m;
+        let big_w = self.total_weight;
+        let ln_v = v.ln();
+        let mut ll = -(p * s[0] + q * s[1]) + p * self.sum_x_ln_m - self.sum_ln_m;
         let mut g = [
-            self.sum_x_ln_m - s[1],
-            -s[2],
-            q * self.total_weight / v - s[3],
+            self.sum_x_ln_m - s[0],
+            -s[1],
+            q * big_w / v - (p * s[2] + q * s[3]),
         ];
+        let mut h = [[0.0; 3]; 3];
         let (lgq, psi_q) = (ln_gamma(q), digamma(q));
+        let tri_q = if with_hessian { trigamma(q) } else { 0.0 };
         for (&x, &w) in self.xs.iter().zip(&self.x_weight) {
             let px = p * x;
-            ll += w * (ln_gamma_ratio(px, q) - lgq + q * v.ln() + px * x.ln());
+            ll += w * (ln_gamma_ratio(px, q) - lgq + q * ln_v + px * x.ln());
             let (psi_pxq, psi_px) = (digamma(px + q), digamma(px));
             g[0] += w * x * (psi_pxq - psi_px + x.ln());
-            g[1] += w * (psi_pxq - psi_q + v.ln());
+            g[1] += w * (psi_pxq - psi_q + ln_v);
+            if with_hessian {
+                let tri_pxq = trigamma(px + q);
+                h[0][0] += w * x * x * (tri_pxq - trigamma(px));
+                h[0][1] += w * x * tri_pxq;
+                h[1][1] += w * (tri_pxq - tri_q);
+            }
         }
-        (ll, g)
+        if with_hessian {
+            h[0][2] = -s[2];
+            h[1][2] = big_w / v - s[3];
+            h[2][2] = -q * big_w / (v * v) + p * s[4] + q * s[5];
+            (h[1][0], h[2][0], h[2][1]) = (h[0][1], h[0][2], h[1][2]);
+        }
+        Derivatives {
+            ll,
+            gradient: g,
+            hessian: h,
+        }
     }
 }
 
@@ -355,11 +502,66 @@ impl Objective for Problem<'_> {
     }
 }
 
+impl Problem<'_> {
+    /// Objective, gradient and Hessian over the log-parameters for
+    /// [`optim::newton`]; the extra value is the log-likelihood and the
+    /// observed information (Hessian of the penalised total negative
+    /// log-likelihood in natural parameters).
+    fn evaluation(&self, theta: &[f64]) -> optim::Evaluation<(f64, Vec<Vec<f64>>)> {
+        let params = params_of(theta);
+        let arr = params.to_array();
+        let invalid = optim::Evaluation {
+            value: f64::INFINITY,
+            gradient: vec![f64::NAN; 3],
+            hessian: vec![vec![f64::NAN; 3]; 3],
+            extra: (f64::NAN, vec![]),
+        };
+        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return invalid;
+        }
+        let d = self.data.derivatives(&params, true);
+        let n = self.data.total_weight;
+        let pen = self.penalty;
+        // F = -LL/n + pen Σ p²: derivatives in natural parameters ...
+        let f_grad: Vec<f64> = (0..3)
+            .map(|i| -d.gradient[i] / n + 2.0 * pen * arr[i])
+            .collect();
+        let f_hess =
+            |i: usize, j: usize| -d.hessian[i][j] / n + if i == j { 2.0 * pen } else { 0.0 };
+        // ... and over θ = ln p: ∂F/∂θ_i = p_i F_i,
+        // ∂²F/∂θ_i∂θ_j = p_i p_j F_ij + δ_ij p_i F_i.
+        let gradient: Vec<f64> = (0..3).map(|i| arr[i] * f_grad[i]).collect();
+        let hessian: Vec<Vec<f64>> = (0..3)
+            .map(|i| {
+                (0..3)
+                    .map(|j| {
+                        arr[i] * arr[j] * f_hess(i, j) + if i == j { gradient[i] } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect();
+        let information: Vec<Vec<f64>> = (0..3)
+            .map(|i| (0..3).map(|j| n * f_hess(i, j)).collect())
+            .collect();
+        let value = -d.ll / n + pen * arr.iter().map(|v| v * v).sum::<f64>();
+        optim::Evaluation {
+            value,
+            gradient,
+            hessian,
+            extra: (d.ll, information),
+        }
+    }
+}
+
 impl GammaGammaFitter {
     /// Fits the model on the repeat buyers among the rows: `frequency[i]` is
     /// `x`, `monetary[i]` the mean of the `x` repeat transactions, `weight[i]`
     /// how many customers the row stands for. Rows with `x = 0` (or weight 0)
     /// are ignored.
+    ///
+    /// Large inputs are fitted on a subsample first; Newton steps with the
+    /// analytic Hessian (one pass over the rows each) then polish on all
+    /// rows, and the Hessian of the last step gives the standard errors.
     ///
     /// # Errors
     ///
@@ -382,7 +584,8 @@ impl GammaGammaFitter {
             });
         }
         let data = Prepared::new(frequency, monetary, weight)?;
-        if data.rows.is_empty() {
+        let rows = data.n_rows();
+        if rows == 0 {
             return Err(Error::NotEnoughData(
                 "no repeat buyers (x > 0): the Gamma-Gamma model cannot be fitted".into(),
             ));
@@ -396,28 +599,48 @@ impl GammaGammaFitter {
             gradient_tolerance: self.tolerance,
             ..Bfgs::default()
         };
-        // Large data: optimum of a subsample first, then a few Newton-like
-        // steps on all rows (as in the BG/NBD fitter).
-        let k = data.rows.len() / SUBSAMPLE_ROWS;
-        let m = if k >= 2 {
+        // Large data: optimum of a subsample first (only a start, so a loose
+        // tolerance will do); small data: BFGS on all rows.
+        let k = rows / SUBSAMPLE_ROWS;
+        let (start, full_bfgs) = if k >= 2 {
             let sub = data.subsample(k);
             let sub_problem = Problem {
                 data: &sub,
                 penalty: self.penalty,
             };
-            let warm = self.multi_start(&sub_problem, &bfgs)?;
-            let h0 = optim::hessian_from_gradient(&warm.theta, |t, g| {
-                sub_problem.value_and_gradient(t, g);
-            });
-            let m = bfgs.minimize_from(&problem, &warm.theta, optim::invert_spd(&h0).as_deref());
-            if m.converged() {
-                m
-            } else {
-                self.multi_start(&problem, &bfgs)?
+            let loose = Bfgs {
+                gradient_tolerance: self.tolerance.max(1e-6),
+                ..bfgs
+            };
+            (self.multi_start(&sub_problem, &loose)?.theta, None)
+        } else {
+            let m = self.multi_start(&problem, &bfgs)?;
+            (m.theta.clone(), Some(m))
+        };
+        let (mut m, mut at_m) = optim::newton(&start, self.tolerance, NEWTON_ITERATIONS, |t| {
+            problem.evaluation(t)
+        });
+        if m.converged() {
+            if let Some(b) = &full_bfgs {
+                m.iterations += b.iterations;
+                m.evaluations += b.evaluations;
             }
         } else {
-            self.multi_start(&problem, &bfgs)?
-        };
+            // Newton failed (Hessian not positive definite, or no progress):
+            // BFGS on all rows, from the start and then from the usual starts.
+            m = match full_bfgs {
+                Some(b) => b,
+                None => {
+                    let b = bfgs.minimize(&problem, &start);
+                    if b.converged() {
+                        b
+                    } else {
+                        self.multi_start(&problem, &bfgs)?
+                    }
+                }
+            };
+            at_m = problem.evaluation(&m.theta);
+        }
         let params = params_of(&m.theta);
         if params
             .to_array()
@@ -429,24 +652,13 @@ impl GammaGammaFitter {
                 m.termination
             )));
         }
-        let (ll, _) = data.evaluate(&params);
+        let (ll, hessian) = at_m.extra;
         if !ll.is_finite() {
             return Err(Error::FitFailed(
                 "Gamma-Gamma: non-finite log-likelihood".into(),
             ));
         }
         let n = data.total_weight;
-        let hessian = optim::hessian_from_gradient(&params.to_array(), |x, g| {
-            let q = GammaGammaParams {
-                p: x[0],
-                q: x[1],
-                v: x[2],
-            };
-            let (_, grad) = data.evaluate(&q);
-            for i in 0..3 {
-                g[i] = -grad[i] + 2.0 * self.penalty * n * x[i];
-            }
-        });
         let (covariance, standard_errors) = optim::covariance(&hessian).unwrap_or_default();
         Ok(FittedGammaGamma {
             params,
@@ -473,7 +685,13 @@ impl GammaGammaFitter {
     fn multi_start(&self, problem: &Problem<'_>, bfgs: &Bfgs) -> Result<optim::Minimum> {
         let data = problem.data;
         // Starts: moment-based (mean spend ~ p v / (q - 1)) and neutral ones.
-        let mean = data.rows.iter().map(|r| r.3 * r.2 / r.1).sum::<f64>() / data.total_weight;
+        let mean = data
+            .parts
+            .iter()
+            .flat_map(|c| c.x.iter().zip(&c.xm).zip(&c.w))
+            .map(|((&x, &xm), &w)| w * xm / x)
+            .sum::<f64>()
+            / data.total_weight;
         let mut starts = Vec::new();
         if let Some(s) = self.start {
             starts.push(s);
@@ -553,6 +771,40 @@ mod tests {
         let d = g.p * x + g.q - 1.0;
         let want = (g.q - 1.0) / d * pop + g.p * x / d * m;
         assert!((g.conditional_expected_spend(x, m).unwrap() - want).abs() < 1e-12);
+    }
+
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn analytic_hessian_matches_differences_of_the_gradient() {
+        let n = 3 * PART_ROWS + 17;
+        let (mut x, mut m, mut w) = (vec![], vec![], vec![]);
+        for i in 0..n {
+            x.push((i % 7) as f64);
+            m.push(5.0 + (i % 101) as f64 * 0.37);
+            w.push(if i % 11 == 0 { 2.0 } else { 1.0 });
+        }
+        let data = Prepared::new(&x, &m, &w).unwrap();
+        assert_eq!(data.parts.len(), 4);
+        let at = [2.5, 3.1, 12.0];
+        let d = data.derivatives(&GammaGammaParams::new(at[0], at[1], at[2]).unwrap(), true);
+        let fd = optim::hessian_from_gradient(&at, |t, g| {
+            let (_, gr) = data.evaluate(&GammaGammaParams::new(t[0], t[1], t[2]).unwrap());
+            g.copy_from_slice(&gr);
+        });
+        for i in 0..3 {
+            for j in 0..3 {
+                let scale = fd[i][j].abs().max(1e-3 * fd[i][i].abs());
+                assert!(
+                    (d.hessian[i][j] - fd[i][j]).abs() <= 1e-6 * scale,
+                    "{i}{j}: {} vs {}",
+                    d.hessian[i][j],
+                    fd[i][j]
+                );
+            }
+        }
+        // The subsample takes every k-th row across parts.
+        let sub = data.subsample(5);
+        assert_eq!(sub.n_rows(), data.n_rows().div_ceil(5));
     }
 
     #[test]

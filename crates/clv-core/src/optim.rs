@@ -449,6 +449,108 @@ fn cubic_min(a0: f64, f0: f64, s0: f64, a1: f64, f1: f64, s1: f64) -> f64 {
     a1 - (a1 - a0) * (s1 + d2 - d1) / (s1 - s0 + 2.0 * d2)
 }
 
+/// One evaluation for [`newton`]: value, gradient and Hessian (row-major
+/// rows) of the objective, plus whatever else the caller wants back from the
+/// final point (for example the Hessian in natural parameters).
+#[derive(Debug, Clone)]
+pub struct Evaluation<T> {
+    /// The objective.
+    pub value: f64,
+    /// Its gradient.
+    pub gradient: Vec<f64>,
+    /// Its Hessian.
+    pub hessian: Vec<Vec<f64>>,
+    /// Caller data computed at the same point.
+    pub extra: T,
+}
+
+/// Newton's method with backtracking, for polishing a good starting point when
+/// an analytic Hessian is cheap (one pass over the data per iteration).
+///
+/// Stops with [`Termination::GradientTolerance`] once `max_i |g_i| <= tolerance`.
+/// Near the optimum the objective is flat to rounding, so a step that does not
+/// decrease it by more than its rounding noise is still accepted when it
+/// shrinks the gradient. Returns a non-converged [`Minimum`]
+/// ([`Termination::LineSearchFailed`]) when the Hessian is not positive
+/// definite or no step helps: the caller should then fall back to [`Bfgs`].
+/// The second value is the evaluation at the returned point.
+pub fn newton<T>(
+    start: &[f64],
+    tolerance: f64,
+    max_iterations: usize,
+    mut eval: impl FnMut(&[f64]) -> Evaluation<T>,
+) -> (Minimum, Evaluation<T>) {
+    let n = start.len();
+    let finite = |e: &Evaluation<T>| {
+        e.value.is_finite()
+            && e.gradient.iter().all(|v| v.is_finite())
+            && e.hessian.iter().all(|r| r.iter().all(|v| v.is_finite()))
+    };
+    let mut x = start.to_vec();
+    let mut e = eval(&x);
+    let mut evaluations = 1;
+    let done = |x: Vec<f64>, e: Evaluation<T>, it, ev, t| {
+        (
+            Minimum {
+                theta: x,
+                value: e.value,
+                gradient: e.gradient.clone(),
+                iterations: it,
+                evaluations: ev,
+                termination: t,
+            },
+            e,
+        )
+    };
+    if !finite(&e) {
+        return done(x, e, 0, evaluations, Termination::NonFiniteStart);
+    }
+    for iter in 0..max_iterations {
+        let g_norm = inf_norm(&e.gradient);
+        if g_norm <= tolerance {
+            return done(x, e, iter, evaluations, Termination::GradientTolerance);
+        }
+        let Some(inv) = invert_spd(&e.hessian) else {
+            return done(x, e, iter, evaluations, Termination::LineSearchFailed);
+        };
+        let mut d: Vec<f64> = (0..n)
+            .map(|i| -(0..n).map(|j| inv[i][j] * e.gradient[j]).sum::<f64>())
+            .collect();
+        let norm = dot(&d, &d).sqrt();
+        if norm > 5.0 {
+            d.iter_mut().for_each(|v| *v *= 5.0 / norm);
+        }
+        let slope = dot(&d, &e.gradient);
+        let noise = 1e-12 * e.value.abs().max(1.0);
+        let mut alpha = 1.0;
+        let mut accepted = None;
+        for _ in 0..30 {
+            let xn: Vec<f64> = (0..n).map(|i| x[i] + alpha * d[i]).collect();
+            let en = eval(&xn);
+            evaluations += 1;
+            if finite(&en)
+                && (en.value <= e.value + 1e-4 * alpha * slope
+                    || (en.value <= e.value + noise && inf_norm(&en.gradient) < g_norm))
+            {
+                accepted = Some((xn, en));
+                break;
+            }
+            alpha *= 0.5;
+        }
+        let Some((xn, en)) = accepted else {
+            return done(x, e, iter, evaluations, Termination::LineSearchFailed);
+        };
+        x = xn;
+        e = en;
+    }
+    let t = if inf_norm(&e.gradient) <= tolerance {
+        Termination::GradientTolerance
+    } else {
+        Termination::MaxIterations
+    };
+    done(x, e, max_iterations, evaluations, t)
+}
+
 /// Hessian by central differences of an analytic gradient, symmetrised:
 /// `H_ij ~ (g_i(x + h_j e_j) - g_i(x - h_j e_j)) / (2 h_j)` with
 /// `h_j = 1e-5 * max(|x_j|, 1e-3)` (error `O(h^2)` plus rounding `O(eps/h)`,
@@ -574,6 +676,32 @@ mod tests {
             }
             f
         }
+    }
+
+    #[test]
+    fn newton_minimises_rosenbrock_from_nearby() {
+        let eval = |t: &[f64]| {
+            let mut g = vec![0.0; 2];
+            let f = Rosenbrock.value_and_gradient(t, &mut g);
+            let (x, y) = (t[0], t[1]);
+            let h = vec![
+                vec![2.0 - 400.0 * (y - x * x) + 800.0 * x * x, -400.0 * x],
+                vec![-400.0 * x, 200.0],
+            ];
+            Evaluation {
+                value: f,
+                gradient: g,
+                hessian: h,
+                extra: (),
+            }
+        };
+        let (m, e) = newton(&[1.2, 1.3], 1e-10, 50, eval);
+        assert!(m.converged(), "{m:?}");
+        assert!((m.theta[0] - 1.0).abs() < 1e-8 && (m.theta[1] - 1.0).abs() < 1e-8);
+        assert_eq!(e.gradient, m.gradient);
+        // Not positive definite at the start: no step, not converged.
+        let (m, _) = newton(&[0.0, 1.0], 1e-10, 50, eval);
+        assert!(!m.converged());
     }
 
     #[test]

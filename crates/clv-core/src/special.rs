@@ -183,6 +183,48 @@ pub fn digamma(x: f64) -> f64 {
     acc + y.ln() - 0.5 / y - series
 }
 
+/// Trigamma `ψ₁(x) = d²/dx² ln Γ(x)` for `x > 0` (NaN otherwise); used for
+/// analytic Hessians of the likelihoods.
+///
+/// # Formula
+///
+/// Asymptotic expansion (A&S 6.4.12) for `x >= 10`, with the recurrence
+/// `ψ₁(x) = ψ₁(x + 1) + 1/x²` below (relative error about `1e-15`).
+pub fn trigamma(x: f64) -> f64 {
+    if x.is_nan() || x <= 0.0 {
+        return f64::NAN;
+    }
+    if x.is_infinite() {
+        return 0.0;
+    }
+    if x < 1e-8 {
+        // ψ₁(x) = 1/x² + π²/6 + O(x)
+        return 1.0 / (x * x) + 1.644_934_066_848_226_4;
+    }
+    let mut acc = 0.0;
+    let mut y = x;
+    while y < 10.0 {
+        acc += 1.0 / (y * y);
+        y += 1.0;
+    }
+    let inv = 1.0 / y;
+    let inv2 = inv * inv;
+    // 1/y + 1/(2y²) + Σ B_2k / y^(2k+1)
+    let series = inv2
+        * inv
+        * (1.0 / 6.0
+            - inv2
+                * (1.0 / 30.0
+                    - inv2
+                        * (1.0 / 42.0
+                            - inv2
+                                * (1.0 / 30.0
+                                    - inv2
+                                        * (5.0 / 66.0
+                                            - inv2 * (691.0 / 2730.0 - inv2 * 7.0 / 6.0))))));
+    acc + inv + 0.5 * inv2 + series
+}
+
 /// `ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)` for `a, b > 0`.
 ///
 /// The larger argument's terms are combined with [`ln_gamma_ratio`], so the
@@ -717,6 +759,23 @@ mod tests {
 
     fn close(x: f64, y: f64, tol: f64) -> bool {
         (x - y).abs() <= tol * y.abs().max(1e-300)
+    }
+
+    #[test]
+    fn trigamma_values() {
+        // ψ₁(1) = π²/6, ψ₁(1/2) = π²/2, ψ₁(10) (mpmath).
+        let pi2 = std::f64::consts::PI * std::f64::consts::PI;
+        assert!(close(trigamma(1.0), pi2 / 6.0, 1e-14));
+        assert!(close(trigamma(0.5), pi2 / 2.0, 1e-14));
+        assert!(close(trigamma(10.0), 0.105_166_335_681_685_75, 1e-14));
+        assert!(close(trigamma(1e6), 1.000_000_500_000_166_6e-6, 1e-14));
+        // Derivative of digamma by central differences.
+        for &x in &[0.05, 0.7, 3.3, 9.9, 10.1, 42.0, 1234.5] {
+            let h = 1e-4 * x;
+            let fd = (digamma(x + h) - digamma(x - h)) / (2.0 * h);
+            assert!(close(trigamma(x), fd, 1e-7), "{x}: {} vs {fd}", trigamma(x));
+        }
+        assert!(trigamma(0.0).is_nan() && trigamma(-1.5).is_nan());
     }
 
     #[test]
