@@ -68,7 +68,9 @@ use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::model::PurchaseModel;
 use crate::optim::{self, Bfgs, Objective};
-use crate::special::{beta_reg, digamma, hyp2f1_scaled, ln_beta, ln_gamma, ln_gamma_ratio};
+use crate::special::{
+    beta_reg, digamma, hyp2f1_scaled, ln_beta, ln_gamma, ln_gamma_ratio, trigamma,
+};
 
 pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
@@ -441,27 +443,136 @@ struct Prepared {
     zero_weight: Vec<f64>,
     /// Distinct recencies of `x > 0` rows.
     recencies: Vec<f64>,
+    /// Distinct `(x, T, t_x)` rows with `x > 0`, sorted by their indices.
     rows: Vec<Row>,
     total_weight: f64,
 }
 
-fn intern(map: &mut FastMap<u64, u32>, values: &mut Vec<f64>, v: f64) -> u32 {
-    *map.entry(v.to_bits()).or_insert_with(|| {
-        values.push(v);
-        (values.len() - 1) as u32
-    })
+/// Interns `f64` values (by bit pattern) to dense indices in order of first
+/// appearance: open addressing with linear probing, much cheaper than a
+/// general hash map for the few hundred distinct ages or recencies.
+struct Interner {
+    /// Bit patterns (`EMPTY` for a free slot) and their indices.
+    slots: Vec<(u64, u32)>,
+    values: Vec<f64>,
 }
 
-/// Index of distinct `(x, T, t_x)` rows.
-type RowIndex = FastMap<(u32, u32, u32), u32>;
+/// A NaN bit pattern: never a key, since the data are finite.
+const EMPTY: u64 = u64::MAX;
 
-/// Inputs with at least this many rows are indexed in parallel.
-const PARALLEL_PREPARE: usize = 100_000;
-/// Number of parts indexed in parallel (fixed, for thread-independent results).
-const PREPARE_PARTS: usize = 4;
+impl Interner {
+    fn new() -> Interner {
+        Interner {
+            slots: vec![(EMPTY, 0); 1024],
+            values: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, bits: u64) -> usize {
+        let h = (bits ^ (bits >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 20) as usize & (self.slots.len() - 1)
+    }
+
+    #[inline]
+    fn intern(&mut self, v: f64) -> u32 {
+        let bits = v.to_bits();
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(bits);
+        loop {
+            let (k, ix) = self.slots[i];
+            if k == bits {
+                return ix;
+            }
+            if k == EMPTY {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        let ix = self.values.len() as u32;
+        self.values.push(v);
+        self.slots[i] = (bits, ix);
+        if 2 * self.values.len() > self.slots.len() {
+            self.grow();
+        }
+        ix
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::replace(&mut self.slots, vec![(EMPTY, 0); 0]);
+        self.slots = vec![(EMPTY, 0); 2 * old.len()];
+        let mask = self.slots.len() - 1;
+        for (k, ix) in old {
+            if k != EMPTY {
+                let mut i = self.slot(k);
+                while self.slots[i].0 != EMPTY {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = (k, ix);
+            }
+        }
+    }
+}
 
 /// Frequencies below this are indexed through a table instead of a hash map.
 const X_TABLE: usize = 4096;
+
+/// Distinct frequencies with their total weights, in order of first appearance.
+struct XIndex {
+    xs: Vec<f64>,
+    weight: Vec<f64>,
+    table: Vec<u32>,
+    map: FastMap<u64, u32>,
+}
+
+impl XIndex {
+    fn new() -> XIndex {
+        XIndex {
+            xs: Vec::new(),
+            weight: Vec::new(),
+            table: vec![u32::MAX; X_TABLE],
+            map: FastMap::default(),
+        }
+    }
+
+    /// Adds weight `w` to frequency `x` (an integer >= 0), returning its index.
+    #[inline]
+    fn add(&mut self, x: f64, w: f64) -> u32 {
+        let ix = if x < X_TABLE as f64 {
+            let slot = &mut self.table[x as usize];
+            if *slot == u32::MAX {
+                *slot = self.xs.len() as u32;
+                self.xs.push(x);
+                self.weight.push(0.0);
+            }
+            *slot
+        } else {
+            let (xs, weight) = (&mut self.xs, &mut self.weight);
+            *self.map.entry(x.to_bits()).or_insert_with(|| {
+                xs.push(x);
+                weight.push(0.0);
+                (xs.len() - 1) as u32
+            })
+        };
+        self.weight[ix as usize] += w;
+        ix
+    }
+}
+
+/// One part of the input indexed with its own dictionaries.
+struct Part {
+    x: XIndex,
+    ages: Interner,
+    zero_weight: Vec<f64>,
+    recencies: Interner,
+    total_weight: f64,
+    /// Local `(x, T, t_x)` indices and weights of the rows with `x > 0`.
+    idx: Vec<(u32, u32, u32)>,
+    weights: Vec<f64>,
+}
+
+/// Input rows per part of the parallel indexing.
+const PART_ROWS: usize = 131_072;
 
 /// Rows of the subsample used for a warm start on large data.
 const SUBSAMPLE_ROWS: usize = 20_000;
@@ -469,85 +580,196 @@ const SUBSAMPLE_ROWS: usize = 20_000;
 /// Rows per parallel chunk (below this the sum runs on one thread).
 const CHUNK: usize = 16_384;
 
+/// Newton iterations allowed when polishing on all rows.
+const NEWTON_ITERATIONS: usize = 50;
+
+/// Bits needed for indices `0..n`.
+fn bits_for(n: usize) -> u32 {
+    usize::BITS - n.saturating_sub(1).leading_zeros()
+}
+
+/// Stable LSD radix sort of `keys` (using their low `bits` bits), carrying
+/// `w` along unless it is empty.
+fn radix_sort(keys: &mut Vec<u64>, w: &mut Vec<f64>, bits: u32) {
+    // 8-bit digits: the scatter then writes to few enough places at once to
+    // stay in cache.
+    const DIGIT: u32 = 8;
+    const MASK: u64 = (1 << DIGIT) - 1;
+    let n = keys.len();
+    let carry = !w.is_empty();
+    let mut k2 = vec![0u64; n];
+    let mut w2 = vec![0.0; if carry { n } else { 0 }];
+    let mut shift = 0;
+    while shift < bits {
+        let mut count = [0usize; 1 << DIGIT];
+        for &k in keys.iter() {
+            count[((k >> shift) & MASK) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            let here = *c;
+            *c = sum;
+            sum += here;
+        }
+        if carry {
+            for (&k, &v) in keys.iter().zip(w.iter()) {
+                let d = ((k >> shift) & MASK) as usize;
+                k2[count[d]] = k;
+                w2[count[d]] = v;
+                count[d] += 1;
+            }
+            std::mem::swap(w, &mut w2);
+        } else {
+            for &k in keys.iter() {
+                let d = ((k >> shift) & MASK) as usize;
+                k2[count[d]] = k;
+                count[d] += 1;
+            }
+        }
+        std::mem::swap(keys, &mut k2);
+        shift += DIGIT;
+    }
+}
+
+/// Sums over rows that the likelihood derivatives need (see
+/// [`Prepared::derivatives`]).
+type RowSums = [f64; 18];
+
 impl Prepared {
     /// Indexes `data`, merging identical rows (so the input need not be
-    /// compressed). Large inputs are indexed in [`PREPARE_PARTS`] parts in
-    /// parallel, then merged in order (the result does not depend on the
-    /// number of threads).
+    /// compressed): distinct values are interned, each row becomes a packed
+    /// integer key, and the keys are radix-sorted and merged (no hashing of
+    /// rows; the result does not depend on the number of threads).
     fn new(data: &CustomerData) -> Prepared {
+        // Parts of the input are indexed in parallel with their own
+        // dictionaries of distinct values, which are then merged in order
+        // (first appearance, as a sequential pass would give).
         let n = data.len();
-        if n < PARALLEL_PREPARE {
-            return Self::build(data, 0..n).0;
-        }
-        let step = n.div_ceil(PREPARE_PARTS);
-        let mut parts: Vec<(Prepared, RowIndex)> = (0..PREPARE_PARTS)
-            .into_par_iter()
-            .map(|k| Self::build(data, (k * step).min(n)..((k + 1) * step).min(n)))
-            .collect();
-        let (mut base, mut seen) = parts.remove(0);
-        for (other, _) in parts {
-            base.absorb(other, &mut seen);
-        }
-        base
-    }
-
-    /// Adds another part's rows, re-indexing its distinct values.
-    fn absorb(&mut self, other: Prepared, seen: &mut RowIndex) {
-        let remap = |mine: &mut Vec<f64>, theirs: &[f64]| -> Vec<u32> {
-            let mut map: FastMap<u64, u32> = mine
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (v.to_bits(), i as u32))
-                .collect();
-            theirs.iter().map(|&v| intern(&mut map, mine, v)).collect()
+        let n_parts = n.div_ceil(PART_ROWS).max(1);
+        let part = |k: usize| Self::part(data, k * PART_ROWS..((k + 1) * PART_ROWS).min(n));
+        let parts: Vec<Part> = if n_parts > 1 {
+            (0..n_parts).into_par_iter().map(part).collect()
+        } else {
+            vec![part(0)]
         };
-        let x_map = remap(&mut self.xs, &other.xs);
-        let t_map = remap(&mut self.ages, &other.ages);
-        let r_map = remap(&mut self.recencies, &other.recencies);
-        self.x_weight.resize(self.xs.len(), 0.0);
-        self.zero_weight.resize(self.ages.len(), 0.0);
-        for (j, &w) in other.x_weight.iter().enumerate() {
-            self.x_weight[x_map[j] as usize] += w;
+        let mut x_index = XIndex::new();
+        let mut ages = Interner::new();
+        let mut recencies = Interner::new();
+        let mut zero_weight: Vec<f64> = Vec::new();
+        let mut total_weight = 0.0;
+        let mut maps = Vec::with_capacity(parts.len());
+        for part in &parts {
+            let xm: Vec<u32> = part
+                .x
+                .xs
+                .iter()
+                .zip(&part.x.weight)
+                .map(|(&x, &w)| x_index.add(x, w))
+                .collect();
+            let tm: Vec<u32> = part.ages.values.iter().map(|&t| ages.intern(t)).collect();
+            zero_weight.resize(ages.values.len(), 0.0);
+            for (j, &w) in part.zero_weight.iter().enumerate() {
+                zero_weight[tm[j] as usize] += w;
+            }
+            let rm: Vec<u32> = part
+                .recencies
+                .values
+                .iter()
+                .map(|&t| recencies.intern(t))
+                .collect();
+            total_weight += part.total_weight;
+            maps.push((xm, tm, rm));
         }
-        for (j, &w) in other.zero_weight.iter().enumerate() {
-            self.zero_weight[t_map[j] as usize] += w;
-        }
-        self.total_weight += other.total_weight;
-        for row in other.rows {
-            let (ix, it, itx) = (
-                x_map[row.ix as usize],
-                t_map[row.it as usize],
-                r_map[row.itx as usize],
+        let XIndex {
+            xs,
+            weight: x_weight,
+            ..
+        } = x_index;
+        let (bx, bt, br) = (
+            bits_for(xs.len()),
+            bits_for(ages.values.len()),
+            bits_for(recencies.values.len()),
+        );
+        let mut idx: Vec<(u32, u32, u32)> = Vec::new();
+        let mut weights: Vec<f64> = Vec::new();
+        for (part, (xm, tm, rm)) in parts.iter().zip(&maps) {
+            idx.extend(
+                part.idx
+                    .iter()
+                    .map(|&(ix, it, itx)| (xm[ix as usize], tm[it as usize], rm[itx as usize])),
             );
-            self.add_row(seen, ix, it, itx, row.w);
+            weights.extend_from_slice(&part.weights);
+        }
+        drop(parts);
+        let mut rows: Vec<Row> = Vec::new();
+        if bx + bt + br < 64 {
+            let mut keys: Vec<u64> = idx
+                .iter()
+                .map(|&(ix, it, itx)| {
+                    (u64::from(ix) << (bt + br)) | (u64::from(it) << br) | u64::from(itx)
+                })
+                .collect();
+            drop(idx);
+            // Raw data (every weight 1): sort the keys alone.
+            let unit = weights.iter().all(|&w| w == 1.0);
+            if unit {
+                weights.clear();
+            }
+            radix_sort(&mut keys, &mut weights, bx + bt + br);
+            let (mt, mr) = ((1u64 << bt) - 1, (1u64 << br) - 1);
+            let mut last = u64::MAX;
+            for (j, &k) in keys.iter().enumerate() {
+                let w = if unit { 1.0 } else { weights[j] };
+                if k == last {
+                    rows.last_mut().expect("a previous row").w += w;
+                } else {
+                    last = k;
+                    rows.push(Row {
+                        ix: (k >> (bt + br)) as u32,
+                        it: ((k >> br) & mt) as u32,
+                        itx: (k & mr) as u32,
+                        w,
+                    });
+                }
+            }
+        } else {
+            // Too many distinct values to pack: sort the index triples.
+            let mut order: Vec<usize> = (0..idx.len()).collect();
+            order.sort_by_key(|&j| idx[j]);
+            for j in order {
+                let (ix, it, itx) = idx[j];
+                match rows.last_mut() {
+                    Some(r) if (r.ix, r.it, r.itx) == (ix, it, itx) => r.w += weights[j],
+                    _ => rows.push(Row {
+                        ix,
+                        it,
+                        itx,
+                        w: weights[j],
+                    }),
+                }
+            }
+        }
+        Prepared {
+            xs,
+            x_weight,
+            ages: ages.values,
+            zero_weight,
+            recencies: recencies.values,
+            rows,
+            total_weight,
         }
     }
 
-    fn add_row(&mut self, seen: &mut RowIndex, ix: u32, it: u32, itx: u32, w: f64) {
-        match seen.entry((ix, it, itx)) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                self.rows[*e.get() as usize].w += w;
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(self.rows.len() as u32);
-                self.rows.push(Row { ix, it, itx, w });
-            }
-        }
-    }
-
-    /// Indexes rows `range` of `data`.
-    fn build(data: &CustomerData, range: std::ops::Range<usize>) -> (Prepared, RowIndex) {
-        let (mut xm, mut tm, mut rm) = (FastMap::default(), FastMap::default(), FastMap::default());
-        let mut seen: RowIndex = FastMap::default();
-        let mut x_table = vec![u32::MAX; X_TABLE];
-        let mut p = Prepared {
-            xs: Vec::new(),
-            x_weight: Vec::new(),
-            ages: Vec::new(),
+    /// Indexes input rows `range`.
+    fn part(data: &CustomerData, range: std::ops::Range<usize>) -> Part {
+        let mut p = Part {
+            x: XIndex::new(),
+            ages: Interner::new(),
             zero_weight: Vec::new(),
-            recencies: Vec::new(),
-            rows: Vec::with_capacity(range.len() / 2),
+            recencies: Interner::new(),
             total_weight: 0.0,
+            idx: Vec::with_capacity(range.len() / 2),
+            weights: Vec::with_capacity(range.len() / 2),
         };
         for i in range {
             let (x, t_x, age, w) = (
@@ -556,34 +778,20 @@ impl Prepared {
                 data.age[i],
                 data.weight[i],
             );
-            // Frequencies are small integers: index them through a table.
-            let ix = if x < X_TABLE as f64 {
-                let slot = &mut x_table[x as usize];
-                if *slot == u32::MAX {
-                    *slot = p.xs.len() as u32;
-                    p.xs.push(x);
-                }
-                *slot as usize
-            } else {
-                intern(&mut xm, &mut p.xs, x) as usize
-            };
-            if ix == p.x_weight.len() {
-                p.x_weight.push(0.0);
-            }
-            p.x_weight[ix] += w;
-            let it = intern(&mut tm, &mut p.ages, age);
+            let ix = p.x.add(x, w);
+            p.total_weight += w;
+            let it = p.ages.intern(age);
             if it as usize == p.zero_weight.len() {
                 p.zero_weight.push(0.0);
             }
-            p.total_weight += w;
             if x == 0.0 {
                 p.zero_weight[it as usize] += w;
             } else {
-                let itx = intern(&mut rm, &mut p.recencies, t_x);
-                p.add_row(&mut seen, ix as u32, it, itx, w);
+                p.idx.push((ix, it, p.recencies.intern(t_x)));
+                p.weights.push(w);
             }
         }
-        (p, seen)
+        p
     }
 
     /// Every `k`-th row with `x > 0` and `1/k` of the `x = 0` weight: an
@@ -614,6 +822,21 @@ impl Prepared {
 
     /// Total log-likelihood and (if asked) its gradient in natural parameters.
     fn evaluate(&self, params: &BgNbdParams, with_gradient: bool) -> (f64, [f64; 4]) {
+        let d = if with_gradient {
+            self.derivatives::<true, false>(params)
+        } else {
+            self.derivatives::<false, false>(params)
+        };
+        (d.0, d.1)
+    }
+
+    /// Total log-likelihood, and if asked its gradient and Hessian in natural
+    /// parameters `(r, alpha, a, b)`; one pass over the rows (per row one
+    /// `exp` and one `ln`).
+    fn derivatives<const GRAD: bool, const HESS: bool>(
+        &self,
+        params: &BgNbdParams,
+    ) -> (f64, [f64; 4], [[f64; 4]; 4]) {
         let BgNbdParams { r, alpha, a, b } = *params;
         let per_x: Vec<PerX> = self.xs.iter().map(|&x| params.per_x(x)).collect();
         let ln_age: Vec<f64> = self.ages.iter().map(|&t| (alpha + t).ln()).collect();
@@ -622,10 +845,16 @@ impl Prepared {
         let inv_rec: Vec<f64> = self.recencies.iter().map(|&t| 1.0 / (alpha + t)).collect();
         let inv_b: Vec<f64> = self.xs.iter().map(|&x| 1.0 / (b + x - 1.0)).collect();
 
-        // Sums over rows with x > 0:
-        // [Σ w lse, Σ w (w1 lnT + w2 lnt), Σ w rx (w1/(α+T) + w2/(α+t)), Σ w w2, Σ w w2/(b+x-1)]
-        let row_sums = |rows: &[Row]| -> [f64; 5] {
-            let mut s = [0.0; 5];
+        // Sums over rows with x > 0, with w1, w2 the shares of the two terms
+        // of the likelihood and Δ = ∇d1 - ∇d2 = (lr - lt, rx (iR - iT), -1/a, ib):
+        // 0: Σ w lse, 1: Σ w (w1 lt + w2 lr), 2: Σ w rx (w1 iT + w2 iR),
+        // 3: Σ w w2, 4: Σ w w2 ib; for the Hessian, with u = w1 w2:
+        // 5: Σ w (w1 iT + w2 iR), 6: Σ w rx (w1 iT² + w2 iR²), 7: Σ w w2 ib²,
+        // 8: Σ w u Δr², 9: Σ w u Δr Δα, 10: Σ w u Δα², 11: Σ w u Δr,
+        // 12: Σ w u Δr ib, 13: Σ w u Δα, 14: Σ w u Δα ib, 15: Σ w u,
+        // 16: Σ w u ib, 17: Σ w u ib².
+        let row_sums = |rows: &[Row]| -> RowSums {
+            let mut s = [0.0; 18];
             for row in rows {
                 let k = &per_x[row.ix as usize];
                 let lt = ln_age[row.it as usize];
@@ -634,70 +863,117 @@ impl Prepared {
                 let d2 = k.ln_c2 - k.rx * lr;
                 let diff = d2 - d1;
                 let e = (-diff.abs()).exp();
-                let lse = d1.max(d2) + e.ln_1p();
+                // ln(1 + e) for e in [0, 1]: the absolute error of ln is what
+                // matters in a sum, and ln is much faster than ln_1p.
+                let lse = d1.max(d2) + (1.0 + e).ln();
                 s[0] += row.w * lse;
-                if with_gradient {
-                    let w2 = if diff > 0.0 {
-                        1.0 / (1.0 + e)
-                    } else {
-                        e / (1.0 + e)
-                    };
+                if GRAD {
+                    let share = 1.0 / (1.0 + e);
+                    let w2 = if diff > 0.0 { share } else { e * share };
                     let w1 = 1.0 - w2;
+                    let (it, ir) = (inv_age[row.it as usize], inv_rec[row.itx as usize]);
+                    let ib = inv_b[row.ix as usize];
+                    let ww2 = row.w * w2;
                     s[1] += row.w * (w1 * lt + w2 * lr);
-                    s[2] += row.w
-                        * k.rx
-                        * (w1 * inv_age[row.it as usize] + w2 * inv_rec[row.itx as usize]);
-                    s[3] += row.w * w2;
-                    s[4] += row.w * w2 * inv_b[row.ix as usize];
+                    s[2] += row.w * k.rx * (w1 * it + w2 * ir);
+                    s[3] += ww2;
+                    s[4] += ww2 * ib;
+                    if HESS {
+                        s[5] += row.w * (w1 * it + w2 * ir);
+                        s[6] += row.w * k.rx * (w1 * it * it + w2 * ir * ir);
+                        s[7] += ww2 * ib * ib;
+                        let wu = row.w * w1 * w2;
+                        let (dr, da) = (lr - lt, k.rx * (ir - it));
+                        s[8] += wu * dr * dr;
+                        s[9] += wu * dr * da;
+                        s[10] += wu * da * da;
+                        s[11] += wu * dr;
+                        s[12] += wu * dr * ib;
+                        s[13] += wu * da;
+                        s[14] += wu * da * ib;
+                        s[15] += wu;
+                        s[16] += wu * ib;
+                        s[17] += wu * ib * ib;
+                    }
                 }
             }
             s
         };
         let sums = if self.rows.len() > CHUNK {
-            self.rows.par_chunks(CHUNK).map(row_sums).reduce(
-                || [0.0; 5],
-                |mut u, v| {
-                    for i in 0..5 {
-                        u[i] += v[i];
-                    }
-                    u
-                },
-            )
+            // Fixed chunks summed in order: independent of the thread count.
+            let parts: Vec<RowSums> = self.rows.par_chunks(CHUNK).map(row_sums).collect();
+            parts.iter().fold([0.0; 18], |mut u, v| {
+                for i in 0..18 {
+                    u[i] += v[i];
+                }
+                u
+            })
         } else {
             row_sums(&self.rows)
         };
         let mut ll = sums[0];
         // x = 0 rows: ln L = A(0) - r ln(α+T).
-        let mut zero_lt = 0.0;
-        let mut zero_inv = 0.0;
+        let (mut zero_lt, mut zero_inv, mut zero_inv2) = (0.0, 0.0, 0.0);
         for (i, &w) in self.zero_weight.iter().enumerate() {
             if w > 0.0 {
                 zero_lt += w * ln_age[i];
                 zero_inv += w * inv_age[i];
+                zero_inv2 += w * inv_age[i] * inv_age[i];
             }
         }
         ll -= r * zero_lt;
         for (k, &w) in per_x.iter().zip(&self.x_weight) {
             ll += w * k.base;
         }
-        if !with_gradient {
-            return (ll, [0.0; 4]);
-        }
-        // Gradient of Σ_x W_x A(x).
-        let (psi_r, psi_ab, psi_b) = (digamma(r), digamma(a + b), digamma(b));
         let mut g = [0.0; 4];
+        let mut h = [[0.0; 4]; 4];
+        if !GRAD {
+            return (ll, g, h);
+        }
+        // Derivatives of Σ_x W_x A(x).
+        let (psi_r, psi_ab, psi_b) = (digamma(r), digamma(a + b), digamma(b));
+        let (tri_r, tri_ab, tri_b) = if HESS {
+            (trigamma(r), trigamma(a + b), trigamma(b))
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        let big_w: f64 = self.x_weight.iter().sum();
         for (&x, &w) in self.xs.iter().zip(&self.x_weight) {
             let psi_abx = digamma(a + b + x);
             g[0] += w * (digamma(r + x) - psi_r + alpha.ln());
-            g[1] += w * r / alpha;
             g[2] += w * (psi_ab - psi_abx);
             g[3] += w * (digamma(b + x) - psi_abx - psi_b + psi_ab);
+            if HESS {
+                let tri_abx = trigamma(a + b + x);
+                h[0][0] += w * (trigamma(r + x) - tri_r);
+                h[2][2] += w * (tri_ab - tri_abx);
+                h[2][3] += w * (tri_ab - tri_abx);
+                h[3][3] += w * (trigamma(b + x) - tri_abx - tri_b + tri_ab);
+            }
         }
+        g[1] = big_w * r / alpha;
         g[0] -= sums[1] + zero_lt;
         g[1] -= sums[2] + r * zero_inv;
         g[2] += sums[3] / a;
         g[3] -= sums[4];
-        (ll, g)
+        if HESS {
+            let s = &sums;
+            // A(x): ∂²/∂r∂α = W/α, ∂²/∂α² = -W r/α².
+            h[0][1] += big_w / alpha - zero_inv - s[5] + s[9];
+            h[1][1] += -big_w * r / (alpha * alpha) + r * zero_inv2 + s[6] + s[10];
+            h[0][0] += s[8];
+            h[0][2] = -s[11] / a;
+            h[0][3] = s[12];
+            h[1][2] = -s[13] / a;
+            h[1][3] = s[14];
+            h[2][2] += -s[3] / (a * a) + s[15] / (a * a);
+            h[2][3] += -s[16] / a;
+            h[3][3] += s[7] + s[17];
+            for (i, j) in [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)] {
+                h[i][j] = h[j][i];
+            }
+        }
+        (ll, g, h)
     }
 }
 
@@ -752,6 +1028,53 @@ impl Problem<'_> {
             alpha: theta[1].exp(),
             a: theta[2].exp(),
             b: theta[3].exp(),
+        }
+    }
+}
+
+impl Problem<'_> {
+    /// Objective, gradient and Hessian over the log-parameters for
+    /// [`optim::newton`]; the extra value is the log-likelihood and the
+    /// observed information (Hessian of the penalised total negative
+    /// log-likelihood in natural parameters).
+    fn evaluation(&self, theta: &[f64]) -> optim::Evaluation<(f64, Vec<Vec<f64>>)> {
+        let params = Self::params(theta);
+        let arr = params.to_array();
+        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return optim::Evaluation {
+                value: f64::INFINITY,
+                gradient: vec![f64::NAN; 4],
+                hessian: vec![vec![f64::NAN; 4]; 4],
+                extra: (f64::NAN, vec![]),
+            };
+        }
+        let (ll, g, h) = self.data.derivatives::<true, true>(&params);
+        let n = self.data.total_weight;
+        let pen = self.penalty;
+        // F = -LL/n + pen Σ p²: derivatives in natural parameters ...
+        let f_grad: Vec<f64> = (0..4).map(|i| -g[i] / n + 2.0 * pen * arr[i]).collect();
+        let f_hess = |i: usize, j: usize| -h[i][j] / n + if i == j { 2.0 * pen } else { 0.0 };
+        // ... and over θ = ln p: ∂F/∂θ_i = p_i F_i,
+        // ∂²F/∂θ_i∂θ_j = p_i p_j F_ij + δ_ij p_i F_i.
+        let gradient: Vec<f64> = (0..4).map(|i| arr[i] * f_grad[i]).collect();
+        let hessian: Vec<Vec<f64>> = (0..4)
+            .map(|i| {
+                (0..4)
+                    .map(|j| {
+                        arr[i] * arr[j] * f_hess(i, j) + if i == j { gradient[i] } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect();
+        let information: Vec<Vec<f64>> = (0..4)
+            .map(|i| (0..4).map(|j| n * f_hess(i, j)).collect())
+            .collect();
+        let value = -ll / n + pen * arr.iter().map(|v| v * v).sum::<f64>();
+        optim::Evaluation {
+            value,
+            gradient,
+            hessian,
+            extra: (ll, information),
         }
     }
 }
@@ -814,29 +1137,50 @@ impl BgNbdFitter {
             data: &prepared,
             penalty: self.penalty,
         };
-        // Large data: find the optimum of an unbiased subsample first, then
-        // polish on all rows starting from it with the subsample's inverse
-        // Hessian (a few Newton-like steps instead of a full BFGS run).
+        // Large data: the optimum of an unbiased subsample (only a start, so
+        // a loose tolerance will do); small data: BFGS on all rows. Then
+        // Newton steps with the analytic Hessian on all rows (one pass each);
+        // the Hessian of the last one gives the standard errors.
         let k = prepared.rows.len() / SUBSAMPLE_ROWS;
-        let m = if k >= 2 {
+        let (start, full_bfgs) = if k >= 2 {
             let sub = prepared.subsample(k);
             let sub_problem = Problem {
                 data: &sub,
                 penalty: self.penalty,
             };
-            let warm = self.multi_start(&sub_problem, &bfgs, data)?;
-            let h0 = optim::hessian_from_gradient(&warm.theta, |t, g| {
-                sub_problem.value_and_gradient(t, g);
-            });
-            let m = bfgs.minimize_from(&problem, &warm.theta, optim::invert_spd(&h0).as_deref());
-            if m.converged() {
-                m
-            } else {
-                self.multi_start(&problem, &bfgs, data)?
+            let loose = Bfgs {
+                gradient_tolerance: self.tolerance.max(1e-6),
+                ..bfgs
+            };
+            (self.multi_start(&sub_problem, &loose, data)?.theta, None)
+        } else {
+            let m = self.multi_start(&problem, &bfgs, data)?;
+            (m.theta.clone(), Some(m))
+        };
+        let (mut m, mut at_m) = optim::newton(&start, self.tolerance, NEWTON_ITERATIONS, |t| {
+            problem.evaluation(t)
+        });
+        if m.converged() {
+            if let Some(b) = &full_bfgs {
+                m.iterations += b.iterations;
+                m.evaluations += b.evaluations;
             }
         } else {
-            self.multi_start(&problem, &bfgs, data)?
-        };
+            // Newton failed (Hessian not positive definite, or no progress):
+            // BFGS on all rows, from the start and then from the usual starts.
+            m = match full_bfgs {
+                Some(b) => b,
+                None => {
+                    let b = bfgs.minimize(&problem, &start);
+                    if b.converged() {
+                        b
+                    } else {
+                        self.multi_start(&problem, &bfgs, data)?
+                    }
+                }
+            };
+            at_m = problem.evaluation(&m.theta);
+        }
         let params = Problem::params(&m.theta);
         if params
             .to_array()
@@ -848,24 +1192,11 @@ impl BgNbdFitter {
                 m.termination
             )));
         }
-        let (ll, _) = prepared.evaluate(&params, false);
+        let (ll, hessian) = at_m.extra;
         if !ll.is_finite() {
             return Err(Error::FitFailed("BG/NBD: non-finite log-likelihood".into()));
         }
         let n = prepared.total_weight;
-        // Observed information: Hessian of n * objective in natural parameters.
-        let hessian = optim::hessian_from_gradient(&params.to_array(), |p, g| {
-            let q = BgNbdParams {
-                r: p[0],
-                alpha: p[1],
-                a: p[2],
-                b: p[3],
-            };
-            let (_, grad) = prepared.evaluate(&q, true);
-            for i in 0..4 {
-                g[i] = -grad[i] + 2.0 * self.penalty * n * p[i];
-            }
-        });
         let (covariance, standard_errors) = optim::covariance(&hessian).unwrap_or_default();
         Ok(FittedBgNbd {
             params,
@@ -948,8 +1279,9 @@ mod tests {
     }
 
     #[test]
-    fn parallel_indexing_matches_sequential() {
-        let n = PARALLEL_PREPARE + 12_345;
+    #[allow(clippy::needless_range_loop)]
+    fn indexing_matches_compression_and_hessian_matches_differences() {
+        let n = 123_457;
         let (mut x, mut tx, mut age) = (vec![], vec![], vec![]);
         for i in 0..n {
             let t = 1.0 + (i % 97) as f64 / 7.0;
@@ -963,17 +1295,57 @@ mod tests {
             age.push(t);
         }
         let data = CustomerData::new(x, tx, age).unwrap();
-        let par = Prepared::new(&data);
-        let (seq, _) = Prepared::build(&data, 0..n);
-        assert_eq!(par.rows.len(), seq.rows.len());
-        assert_eq!(par.total_weight, seq.total_weight);
+        let prepared = Prepared::new(&data);
+        let compressed = data.compress();
+        let merged = compressed.frequency.iter().filter(|&&f| f > 0.0).count();
+        assert_eq!(prepared.rows.len(), merged);
+        assert_eq!(prepared.total_weight, n as f64);
         let p = cdnow_rounded();
-        let (l1, g1) = par.evaluate(&p, true);
-        let (l2, g2) = seq.evaluate(&p, true);
+        let (l1, g1) = prepared.evaluate(&p, true);
+        let (l2, g2) = Prepared::new(&compressed).evaluate(&p, true);
         assert!((l1 - l2).abs() <= 1e-10 * l2.abs());
+        let direct: f64 = (0..n)
+            .map(|i| p.customer_log_likelihood(data.frequency[i], data.recency[i], data.age[i]))
+            .sum();
+        assert!(
+            (l1 - direct).abs() <= 1e-9 * direct.abs(),
+            "{l1} vs {direct}"
+        );
         for i in 0..4 {
             assert!((g1[i] - g2[i]).abs() <= 1e-9 * g2[i].abs().max(1.0));
         }
+        let (_, g, h) = prepared.derivatives::<true, true>(&p);
+        assert_eq!(g, g1);
+        let fd = optim::hessian_from_gradient(&p.to_array(), |t, gr| {
+            let q = BgNbdParams::new(t[0], t[1], t[2], t[3]).unwrap();
+            gr.copy_from_slice(&prepared.evaluate(&q, true).1);
+        });
+        for i in 0..4 {
+            for j in 0..4 {
+                let scale = fd[i][j].abs().max(1e-3 * fd[i][i].abs());
+                assert!(
+                    (h[i][j] - fd[i][j]).abs() <= 1e-6 * scale,
+                    "{i}{j}: {} vs {}",
+                    h[i][j],
+                    fd[i][j]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort() {
+        let mut keys: Vec<u64> = (0..5000u64).map(|i| (i * 7919) % 1237).collect();
+        let mut w: Vec<f64> = (0..5000).map(|i| i as f64).collect();
+        let mut want: Vec<(u64, f64)> = keys.iter().copied().zip(w.iter().copied()).collect();
+        want.sort_by_key(|p| p.0);
+        radix_sort(&mut keys, &mut w, bits_for(1237));
+        let got: Vec<(u64, f64)> = keys.into_iter().zip(w).collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            (bits_for(1), bits_for(2), bits_for(1024), bits_for(1025)),
+            (0, 1, 10, 11)
+        );
     }
 
     #[test]
