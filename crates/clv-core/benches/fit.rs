@@ -1,6 +1,12 @@
 //! Fit benchmarks on 1,000,000 simulated customers (CDNOW-like BG/NBD and
-//! Gamma-Gamma parameters, 52 weeks of acquisition, observed to week 78,
-//! times rounded to whole days and expressed in weeks, as real data are).
+//! Gamma-Gamma parameters, observed to week 78, times rounded to whole days
+//! and expressed in weeks, as real data are).
+//!
+//! Two data sets: `fit_1m` acquires customers over 52 weeks; `fit_1m_cli`
+//! is shaped like the summary the CLI fits in the end-to-end run (12 weeks
+//! of acquisition, so about half the customers are repeat buyers and about
+//! 217,000 distinct `(x, t_x, T)` rows; mean spends rounded to cents, i.e.
+//! continuous and almost all distinct).
 //!
 //! Run: `cargo bench -p clv-core --bench fit`.
 
@@ -12,14 +18,15 @@ use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
 use clv_core::sim::Simulation;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// `(data, mean repeat spend)` with times floored to days, in weeks.
-fn daily_data(customers: usize) -> (CustomerData, Vec<f64>) {
+/// `(data, mean repeat spend)` with times floored to days, in weeks, and
+/// mean spends rounded to cents; customers acquired over `acquisition` weeks.
+fn daily_data(customers: usize, acquisition: f64) -> (CustomerData, Vec<f64>) {
     let end = 78.0;
     let sim = Simulation {
         purchases: BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap(),
         spend: Some(GammaGammaParams::new(6.25, 3.74, 15.44).unwrap()),
         customers,
-        acquisition: 52.0,
+        acquisition,
         end,
         seed: 42,
     };
@@ -40,7 +47,8 @@ fn daily_data(customers: usize) -> (CustomerData, Vec<f64>) {
         tx.push((days[n].0 - first) / 7.0);
         age.push((day(end) - first) / 7.0);
         m.push(if n > 0 {
-            days[1..].iter().map(|d| d.1).sum::<f64>() / n as f64
+            let mean = days[1..].iter().map(|d| d.1).sum::<f64>() / n as f64;
+            ((mean * 100.0).round() / 100.0).max(0.01)
         } else {
             0.0
         });
@@ -48,43 +56,54 @@ fn daily_data(customers: usize) -> (CustomerData, Vec<f64>) {
     (CustomerData::new(x, tx, age).unwrap(), m)
 }
 
-fn bench(c: &mut Criterion) {
-    let (data, monetary) = daily_data(1_000_000);
+/// Benchmarks both fitters on one data set (`group` names it).
+fn fits(c: &mut Criterion, group: &str, data: &CustomerData, monetary: &[f64]) -> BgNbdParams {
     let compressed = data.compress();
+    let repeat = data.frequency.iter().filter(|&&x| x > 0.0).count();
     eprintln!(
-        "1M customers: {} distinct (x, t_x, T) rows",
+        "{group}: {} customers, {repeat} repeat buyers, {} distinct (x, t_x, T) rows",
+        data.len(),
         compressed.len()
     );
-    let fitted = BgNbdFitter::default().fit(&data).unwrap();
+    let fitted = BgNbdFitter::default().fit(data).unwrap();
     eprintln!(
-        "BG/NBD: {:?} ({} iterations)",
+        "{group} BG/NBD: {:?} ({} iterations)",
         fitted.params, fitted.report.iterations
     );
     let weights = vec![1.0; data.len()];
     let gg = GammaGammaFitter::default()
-        .fit(&data.frequency, &monetary, &weights)
+        .fit(&data.frequency, monetary, &weights)
         .unwrap();
     eprintln!(
-        "Gamma-Gamma: {:?} ({} iterations)",
+        "{group} Gamma-Gamma: {:?} ({} iterations)",
         gg.params, gg.report.iterations
     );
 
-    let mut group = c.benchmark_group("fit_1m");
-    group.sample_size(10);
-    group.bench_function("bgnbd_fit_raw_rows", |b| {
-        b.iter(|| BgNbdFitter::default().fit(black_box(&data)).unwrap())
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    g.bench_function("bgnbd_fit_raw_rows", |b| {
+        b.iter(|| BgNbdFitter::default().fit(black_box(data)).unwrap())
     });
-    group.bench_function("bgnbd_fit_compressed_rows", |b| {
+    g.bench_function("bgnbd_fit_compressed_rows", |b| {
         b.iter(|| BgNbdFitter::default().fit(black_box(&compressed)).unwrap())
     });
-    group.bench_function("gamma_gamma_fit", |b| {
+    g.bench_function("gamma_gamma_fit", |b| {
         b.iter(|| {
             GammaGammaFitter::default()
-                .fit(black_box(&data.frequency), &monetary, &weights)
+                .fit(black_box(&data.frequency), monetary, &weights)
                 .unwrap()
         })
     });
-    group.finish();
+    g.finish();
+    fitted.params
+}
+
+fn bench(c: &mut Criterion) {
+    let (cli_data, cli_monetary) = daily_data(1_000_000, 12.0);
+    fits(c, "fit_1m_cli", &cli_data, &cli_monetary);
+    drop((cli_data, cli_monetary));
+    let (data, monetary) = daily_data(1_000_000, 52.0);
+    let p = fits(c, "fit_1m", &data, &monetary);
 
     // Conditional expectations as lifetime value needs them: every distinct
     // (x, T) pair of the 1M customers, at 12 monthly horizons.
@@ -94,7 +113,6 @@ fn bench(c: &mut Criterion) {
     pairs.sort_by(|a, b| a.partial_cmp(b).unwrap());
     pairs.dedup();
     eprintln!("{} distinct (x, T) pairs", pairs.len());
-    let p = fitted.params;
     let mut group = c.benchmark_group("predict");
     group.sample_size(10);
     group.bench_function("expected_if_alive_pairs_x12", |b| {
