@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: 1,000,000 simulated customers (~2.9 million purchases,
+# End-to-end benchmark: 1,000,000 simulated customers (~2.95 million purchases,
 # ~70 MB of CSV) from the raw CSV to every customer's prediction, both as
 # `clv fit` + `clv predict --model-file` and as one `clv predict --model ...`.
 # Usage: bench/e2e.sh [CUSTOMERS]   (needs /usr/bin/time; uses hyperfine if installed)
@@ -12,8 +12,8 @@ cargo build --release -p clv-cli
 clv=target/release/clv
 csv="$out/sim-$n.csv"
 if [ ! -f "$csv" ]; then
-  # CDNOW's fitted parameters (weeks), 78 weeks, customers acquired over the first 12 weeks.
-  $clv simulate --customers "$n" --start 2024-01-01 --days 546 --acquisition-days 84 \
+  # CDNOW's fitted parameters (weeks), 90 weeks, customers acquired over the first 12 weeks.
+  $clv simulate --customers "$n" --start 2024-01-01 --days 630 --acquisition-days 84 \
     --params r=0.243,alpha=4.414,a=0.793,b=2.426 --spend p=6.25,q=3.74,v=15.44 \
     --seed 1 --output "$csv"
 fi
