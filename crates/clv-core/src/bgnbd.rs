@@ -391,6 +391,23 @@ impl PurchaseModel for BgNbdParams {
     }
 }
 
+impl crate::model::ParametricModel for BgNbdParams {
+    fn param_names(&self) -> &'static [&'static str] {
+        &["r", "alpha", "a", "b"]
+    }
+
+    fn param_values(&self) -> Vec<f64> {
+        self.to_array().to_vec()
+    }
+
+    fn with_params(&self, values: &[f64]) -> Result<Box<dyn crate::model::ParametricModel>> {
+        crate::model::check_param_count(self.param_names(), values)?;
+        Ok(Box::new(BgNbdParams::new(
+            values[0], values[1], values[2], values[3],
+        )?))
+    }
+}
+
 /// A small, fast hasher for numeric keys (multiply-rotate, with a final mix
 /// so that keys differing only in high bits, like small integers stored as
 /// `f64`, spread over the table).

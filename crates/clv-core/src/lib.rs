@@ -15,13 +15,18 @@
 //! this crate assumes a month is 30 of anything.
 #![deny(missing_docs)]
 
+pub mod bgbb;
 pub mod bgnbd;
 pub mod data;
+pub mod economics;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod mbg_nbd;
 pub mod model;
 pub mod optim;
+pub mod pareto_nbd;
+pub mod sbg;
 pub mod sim;
 pub mod special;
 pub mod time;

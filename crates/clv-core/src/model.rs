@@ -38,3 +38,35 @@ pub trait PurchaseModel: Sync {
     /// Expected repeat purchases in `(0, t]` for a new, randomly chosen customer.
     fn expected_purchases_new(&self, t: f64) -> f64;
 }
+
+/// A purchase model whose parameters can be listed by name and rebuilt from
+/// a parameter vector: what model files, standard errors, the delta method and
+/// parametric prediction intervals need, whatever the model.
+///
+/// `param_values()` and `with_params()` use the order of `param_names()`,
+/// which is also the order of the [`FitReport`](crate::fit::FitReport)'s
+/// standard errors and covariance.
+pub trait ParametricModel: PurchaseModel + Send + std::fmt::Debug {
+    /// Parameter names as in the model's paper, e.g. `["r", "alpha", "a", "b"]`.
+    fn param_names(&self) -> &'static [&'static str];
+
+    /// Parameter values in the order of [`ParametricModel::param_names`].
+    fn param_values(&self) -> Vec<f64>;
+
+    /// The same model with other parameter values (validated).
+    fn with_params(&self, values: &[f64]) -> crate::Result<Box<dyn ParametricModel>>;
+}
+
+/// Checks that `values` has one entry per name (for [`ParametricModel::with_params`]).
+pub(crate) fn check_param_count(names: &[&str], values: &[f64]) -> crate::Result<()> {
+    if values.len() == names.len() {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidData(format!(
+            "expected {} parameters ({}), got {}",
+            names.len(),
+            names.join(", "),
+            values.len()
+        )))
+    }
+}

@@ -1,0 +1,1 @@
+//! Work in progress (module owned by the pareto_nbd work).
