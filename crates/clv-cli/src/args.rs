@@ -28,6 +28,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Write a synthetic transaction log from BG/NBD + Gamma-Gamma.
     Simulate(SimulateArgs),
+    /// Unit economics: formula and model LTV, CAC, LTV:CAC, payback, cohorts.
+    Economics(crate::commands::economics::EconomicsArgs),
 }
 
 /// How purchase times become (x, t_x, T).

@@ -20,6 +20,7 @@ fn main() {
         args::Command::Fit(a) => commands::fit::run(a, &progress),
         args::Command::Predict(a) => commands::predict::run(a, &progress),
         args::Command::Simulate(a) => commands::simulate::run(a, &progress),
+        args::Command::Economics(a) => commands::economics::run(a, &progress),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

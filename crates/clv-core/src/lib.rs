@@ -22,6 +22,7 @@ pub mod economics;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod interval;
 pub mod mbg_nbd;
 pub mod model;
 pub mod optim;

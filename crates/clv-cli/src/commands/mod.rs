@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod common;
+pub mod economics;
 pub mod fit;
 pub mod predict;
 pub mod simulate;

@@ -1,0 +1,1 @@
+//! Work in progress (module owned by the prediction-interval work).
