@@ -406,6 +406,10 @@ impl crate::model::ParametricModel for BgNbdParams {
             values[0], values[1], values[2], values[3],
         )?))
     }
+
+    fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
+        self.prob_purchases(n, t).ok()
+    }
 }
 
 /// A small, fast hasher for numeric keys (multiply-rotate, with a final mix

@@ -25,6 +25,7 @@ pub mod gamma_gamma;
 pub mod interval;
 pub mod mbg_nbd;
 pub mod model;
+pub mod models;
 pub mod optim;
 pub mod pareto_nbd;
 pub mod sbg;

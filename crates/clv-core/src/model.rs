@@ -55,6 +55,15 @@ pub trait ParametricModel: PurchaseModel + Send + std::fmt::Debug {
 
     /// The same model with other parameter values (validated).
     fn with_params(&self, values: &[f64]) -> crate::Result<Box<dyn ParametricModel>>;
+
+    /// `P(X(t) = n)`: the probability that a new, randomly chosen customer
+    /// makes `n` repeat purchases in `(0, t]`, when the model has it in
+    /// closed form (used for the expected-vs-actual histogram of
+    /// validation). `None` when the model does not provide it.
+    fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
+        let _ = (n, t);
+        None
+    }
 }
 
 /// Checks that `values` has one entry per name (for [`ParametricModel::with_params`]).
