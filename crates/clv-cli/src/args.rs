@@ -30,6 +30,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Unit economics: formula and model LTV, CAC, LTV:CAC, payback, cohorts.
     Economics(crate::commands::economics::EconomicsArgs),
+    /// Fit on a calibration window, predict the holdout and compare models.
+    Validate(crate::commands::validate::ValidateArgs),
 }
 
 /// How purchase times become (x, t_x, T).

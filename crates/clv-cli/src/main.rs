@@ -21,6 +21,7 @@ fn main() {
         args::Command::Predict(a) => commands::predict::run(a, &progress),
         args::Command::Simulate(a) => commands::simulate::run(a, &progress),
         args::Command::Economics(a) => commands::economics::run(a, &progress),
+        args::Command::Validate(a) => commands::validate::run(a, &progress),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -6,3 +6,4 @@ pub mod fit;
 pub mod predict;
 pub mod simulate;
 pub mod summarize;
+pub mod validate;
