@@ -433,6 +433,13 @@ impl ParametricModel for BgBbParams {
             values[0], values[1], values[2], values[3],
         )?))
     }
+
+    /// [`BgBbParams::prob_transactions`] over the first `t` opportunities
+    /// (`t` rounded down); `None` for a negative or NaN `t`.
+    fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
+        let opportunities = horizon(t).ok()?;
+        Some(self.prob_transactions(n, opportunities))
+    }
 }
 
 /// Compressed, validated data: distinct `(x, t_x, n)` with weights.
@@ -767,6 +774,37 @@ mod tests {
                 "{direct} {beyond}"
             );
         }
+    }
+
+    #[test]
+    fn fitter_rejects_unusable_data_and_settings() {
+        assert!(matches!(
+            BgBbFitter::default().fit(&CustomerData::default()),
+            Err(Error::NotEnoughData(_))
+        ));
+        let none = CustomerData::new(vec![0.0; 2], vec![0.0; 2], vec![6.0; 2]).unwrap();
+        assert!(matches!(
+            BgBbFitter::default().fit(&none),
+            Err(Error::NotEnoughData(_))
+        ));
+        // Valid (x, t_x, T) for BG/NBD but not whole opportunities.
+        let fractional = CustomerData::new(vec![1.0], vec![2.5], vec![6.0]).unwrap();
+        assert!(matches!(
+            BgBbFitter::default().fit(&fractional),
+            Err(Error::InvalidData(_))
+        ));
+        let data = CustomerData::new(vec![0.0, 2.0], vec![0.0, 4.0], vec![6.0, 6.0]).unwrap();
+        let bad = BgBbFitter {
+            penalty: f64::NAN,
+            ..BgBbFitter::default()
+        };
+        assert!(bad.fit(&data).is_err());
+        let p = fhs();
+        assert_eq!(
+            p.probability_of_purchases_new(2, 6.5),
+            Some(p.prob_transactions(2, 6))
+        );
+        assert_eq!(p.probability_of_purchases_new(2, -1.0), None);
     }
 
     #[test]

@@ -273,6 +273,11 @@ impl ParametricModel for MbgNbdParams {
             values[0], values[1], values[2], values[3],
         )?))
     }
+
+    /// [`MbgNbdParams::prob_purchases`]; `None` for an invalid `t`.
+    fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
+        self.prob_purchases(n, t).ok()
+    }
 }
 
 /// One distinct `(x, t_x, T)` row.
@@ -748,6 +753,48 @@ mod tests {
             (total - direct).abs() < 1e-12 * direct.abs(),
             "{total} {direct}"
         );
+    }
+
+    #[test]
+    fn fitter_rejects_unusable_data_and_settings() {
+        let none = CustomerData::default();
+        assert!(matches!(
+            MbgNbdFitter::default().fit(&none),
+            Err(Error::NotEnoughData(_))
+        ));
+        let no_repeat = CustomerData::new(vec![0.0; 3], vec![0.0; 3], vec![5.0, 6.0, 7.0]).unwrap();
+        assert!(matches!(
+            MbgNbdFitter::default().fit(&no_repeat),
+            Err(Error::NotEnoughData(_))
+        ));
+        let data = CustomerData::new(
+            vec![0.0, 2.0, 1.0],
+            vec![0.0, 3.0, 1.0],
+            vec![5.0, 6.0, 7.0],
+        )
+        .unwrap();
+        let bad = MbgNbdFitter {
+            penalty: -1.0,
+            ..MbgNbdFitter::default()
+        };
+        assert!(matches!(
+            bad.fit(&data),
+            Err(Error::InvalidParameter {
+                name: "penalty",
+                ..
+            })
+        ));
+        // A penalty shrinks the parameters.
+        let free = MbgNbdFitter::default().fit(&data).unwrap().params;
+        let shrunk = MbgNbdFitter {
+            penalty: 0.1,
+            ..MbgNbdFitter::default()
+        }
+        .fit(&data)
+        .unwrap();
+        let norm = |p: MbgNbdParams| p.to_array().iter().map(|v| v * v).sum::<f64>();
+        assert!(norm(shrunk.params) < norm(free));
+        assert_eq!(shrunk.report.penalty, 0.1);
     }
 
     #[test]

@@ -555,6 +555,31 @@ mod tests {
     }
 
     #[test]
+    fn fitter_rejects_unusable_data_and_settings() {
+        assert!(matches!(
+            SbgFitter::default().fit(&SubscriptionData::default()),
+            Err(Error::NotEnoughData(_))
+        ));
+        let no_churn = SubscriptionData::new(vec![3], vec![false], vec![10.0]).unwrap();
+        assert!(matches!(
+            SbgFitter::default().fit(&no_churn),
+            Err(Error::NotEnoughData(_))
+        ));
+        let data = SubscriptionData::from_survivors(&[100.0, 60.0, 45.0, 38.0]).unwrap();
+        let bad = SbgFitter {
+            penalty: -0.5,
+            ..SbgFitter::default()
+        };
+        assert!(bad.fit(&data).is_err());
+        assert!(SbgParams::new(0.0, 1.0).is_err());
+        assert!(SbgParams::new(1.0, f64::INFINITY).is_err());
+        let p = SbgParams::new(1.0, 2.0).unwrap();
+        assert!(p.derl(0.1, 0).is_err());
+        assert!(p.derl(-0.1, 1).is_err());
+        assert!(p.derl(f64::NAN, 1).is_err());
+    }
+
+    #[test]
     fn expected_lifetime_is_the_sum_of_the_survival_curve_or_infinite() {
         let p = SbgParams::new(3.0, 5.0).unwrap();
         let sum: f64 = 1.0 + p.survival_curve(20_000).iter().sum::<f64>();
