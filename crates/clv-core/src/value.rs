@@ -77,6 +77,11 @@ impl ValueSettings {
         self.horizon
     }
 
+    /// The margin factor applied to revenue.
+    pub fn margin(&self) -> f64 {
+        self.margin
+    }
+
     /// The step ends `tau_k` (model units) and their discount factors.
     pub fn schedule(&self) -> Vec<(f64, f64)> {
         let month = TimeUnit::Month.convert(1.0, self.unit);
