@@ -632,7 +632,7 @@ impl BgBbFitter {
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad)?;
+        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad, None)?;
         Ok(FittedBgBb {
             params: BgBbParams::new(v[0], v[1], v[2], v[3])?,
             report,

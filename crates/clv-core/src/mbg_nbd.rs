@@ -52,15 +52,17 @@
 //!
 //! [`MbgNbdFitter`] maximises the weighted log-likelihood over the
 //! log-parameters with BFGS on the compressed data (analytic gradient, terms
-//! depending only on `x` computed once per distinct `x`); standard errors come
-//! from the observed information (central differences of the analytic
-//! gradient).
+//! depending only on `x` computed once per distinct `x`, rows summed in
+//! parallel in fixed chunks). On more than 40,000 distinct rows the starting
+//! points are first tried on every `k`-th row (about 20,000 rows) and only
+//! the best result is refined on all rows. Standard errors come from the
+//! observed information (central differences of the analytic gradient).
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rayon::prelude::*;
 
-use crate::bgnbd::{BgNbdParams, check_positive};
+use crate::bgnbd::{BgNbdParams, FastMap, check_positive};
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
@@ -303,37 +305,72 @@ struct Prepared {
 /// Rows per parallel chunk (fixed, so sums do not depend on the thread count).
 const CHUNK: usize = 16_384;
 
+/// Above twice this many distinct rows, the starting points are searched on
+/// a subsample of about this many rows.
+const SUBSAMPLE_ROWS: usize = 20_000;
+
 impl Prepared {
     fn new(data: &CustomerData) -> Prepared {
-        let c = data.compress();
+        // Identical rows merged with the crate's fast hasher (first
+        // appearance order, so deterministic).
         let mut xs: Vec<f64> = Vec::new();
         let mut x_weight: Vec<f64> = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        let mut rows = Vec::with_capacity(c.len());
-        let mut repeat_weight = 0.0;
-        for i in 0..c.len() {
-            let x = c.frequency[i];
-            let ix = *index.entry(x.to_bits()).or_insert_with(|| {
+        let mut x_index: FastMap<u64, usize> = FastMap::default();
+        let mut row_index: FastMap<(u64, u64, u64), usize> = FastMap::default();
+        let mut rows: Vec<Row> = Vec::new();
+        let (mut total_weight, mut repeat_weight) = (0.0, 0.0);
+        for i in 0..data.len() {
+            let (x, t_x, age, w) = (
+                data.frequency[i],
+                data.recency[i],
+                data.age[i],
+                data.weight[i],
+            );
+            let ix = *x_index.entry(x.to_bits()).or_insert_with(|| {
                 xs.push(x);
                 x_weight.push(0.0);
                 xs.len() - 1
             });
-            x_weight[ix] += c.weight[i];
+            x_weight[ix] += w;
+            total_weight += w;
             if x > 0.0 {
-                repeat_weight += c.weight[i];
+                repeat_weight += w;
             }
-            rows.push(Row {
-                ix,
-                t_x: c.recency[i],
-                age: c.age[i],
-                w: c.weight[i],
-            });
+            let key = (x.to_bits(), t_x.to_bits(), age.to_bits());
+            match row_index.get(&key) {
+                Some(&j) => rows[j].w += w,
+                None => {
+                    row_index.insert(key, rows.len());
+                    rows.push(Row { ix, t_x, age, w });
+                }
+            }
         }
         Prepared {
             xs,
             x_weight,
             rows,
-            total_weight: c.total_weight(),
+            total_weight,
+            repeat_weight,
+        }
+    }
+
+    /// Every `k`-th distinct row (an unbiased subsample when row order is
+    /// unrelated to behaviour), for a cheap search of starting points.
+    fn subsample(&self, k: usize) -> Prepared {
+        let rows: Vec<Row> = self.rows.iter().step_by(k).copied().collect();
+        let mut x_weight = vec![0.0; self.xs.len()];
+        let mut repeat_weight = 0.0;
+        for r in &rows {
+            x_weight[r.ix] += r.w;
+            if self.xs[r.ix] > 0.0 {
+                repeat_weight += r.w;
+            }
+        }
+        Prepared {
+            xs: self.xs.clone(),
+            total_weight: x_weight.iter().sum(),
+            x_weight,
+            rows,
             repeat_weight,
         }
     }
@@ -472,7 +509,19 @@ impl MbgNbdFitter {
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad)?;
+        // Large data: the starts run on every k-th row (module docs).
+        let k = prepared.rows.len() / SUBSAMPLE_ROWS;
+        let sub = (k >= 2).then(|| prepared.subsample(k));
+        let sub_ll_grad = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
+            let p = MbgNbdParams::new(v[0], v[1], v[2], v[3]).ok()?;
+            let (ll, g) = sub.as_ref()?.evaluate(&p, true);
+            Some((ll, g.to_vec()))
+        };
+        let warm = sub
+            .as_ref()
+            .filter(|s| s.repeat_weight > 0.0)
+            .map(|s| (&sub_ll_grad as &LogLikGrad<'_>, s.total_weight));
+        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad, warm)?;
         Ok(FittedMbgNbd {
             params: MbgNbdParams::new(v[0], v[1], v[2], v[3])?,
             report,
@@ -539,15 +588,24 @@ impl Objective for LogProblem<'_, '_> {
     }
 }
 
+/// A cheaper stand-in for the full likelihood (an unbiased subsample of the
+/// rows) and its total weight, for finding a starting point on large data.
+pub(crate) type WarmStart<'a, 'b> = (&'a LogLikGrad<'b>, f64);
+
 /// Maximises a weighted log-likelihood over positive parameters: BFGS over
 /// `ln(params)` from every start (the best converged run wins), then the
 /// observed information (central differences of the analytic gradient,
 /// natural parameters, including the penalty) for standard errors.
+///
+/// With a `warm` subsample, the starts are run on it (loose tolerance) and
+/// only the best subsample optimum is refined on the full data, falling back
+/// to every start on the full data if that refinement does not converge.
 pub(crate) fn fit_positive(
     settings: &FitSettings,
     total_weight: f64,
     starts: &[Vec<f64>],
     ll_grad: &LogLikGrad<'_>,
+    warm: Option<WarmStart<'_, '_>>,
 ) -> Result<(Vec<f64>, FitReport)> {
     let FitSettings {
         model,
@@ -574,18 +632,51 @@ pub(crate) fn fit_positive(
         gradient_tolerance: tolerance,
         ..Bfgs::default()
     };
-    let mut best: Option<optim::Minimum> = None;
-    for start in starts {
-        let theta: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-        let m = bfgs.minimize(&problem, &theta);
-        let better = m.value.is_finite()
-            && best.as_ref().is_none_or(|b| {
-                (m.converged() && !b.converged())
-                    || (m.converged() == b.converged() && m.value < b.value)
-            });
-        if better {
-            best = Some(m);
+    let multi_start = |problem: &LogProblem<'_, '_>, bfgs: &Bfgs, starts: &[Vec<f64>]| {
+        let mut best: Option<optim::Minimum> = None;
+        for start in starts {
+            let theta: Vec<f64> = start.iter().map(|v| v.ln()).collect();
+            let m = bfgs.minimize(problem, &theta);
+            let better = m.value.is_finite()
+                && best.as_ref().is_none_or(|b| {
+                    (m.converged() && !b.converged())
+                        || (m.converged() == b.converged() && m.value < b.value)
+                });
+            if better {
+                best = Some(m);
+            }
         }
+        best
+    };
+    let mut best = None;
+    if let Some((sub_ll_grad, sub_weight)) = warm {
+        let sub = LogProblem {
+            ll_grad: sub_ll_grad,
+            dim,
+            n: sub_weight,
+            penalty,
+        };
+        let loose = Bfgs {
+            gradient_tolerance: tolerance.max(1e-6),
+            ..bfgs
+        };
+        if let Some(s) = multi_start(&sub, &loose, starts) {
+            // The subsample's inverse Hessian (log-parameters) makes the
+            // first full-data steps Newton steps.
+            let h = optim::hessian_from_gradient(&s.theta, |t, g| {
+                if !sub.value_and_gradient(t, g).is_finite() {
+                    g.iter_mut().for_each(|v| *v = f64::NAN);
+                }
+            });
+            let inverse = optim::invert_spd(&h);
+            let m = bfgs.minimize_from(&problem, &s.theta, inverse.as_deref());
+            if m.converged() {
+                best = Some(m);
+            }
+        }
+    }
+    if best.is_none() {
+        best = multi_start(&problem, &bfgs, starts);
     }
     let m = best.ok_or_else(|| {
         Error::FitFailed(format!(

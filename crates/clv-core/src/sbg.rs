@@ -453,7 +453,7 @@ impl SbgFitter {
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        let (v, report) = fit_positive(&settings, data.total_weight(), &starts, &ll_grad)?;
+        let (v, report) = fit_positive(&settings, data.total_weight(), &starts, &ll_grad, None)?;
         Ok(FittedSbg {
             params: SbgParams::new(v[0], v[1])?,
             report,
