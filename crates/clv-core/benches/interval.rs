@@ -8,7 +8,8 @@
 //! - then one timed run of the floor case, 1,000,000 customers x 1,000
 //!   parametric draws (printed; run the binary under `/usr/bin/time -v` for
 //!   its peak memory), unless `CLV_BENCH_SKIP_1M` is set
-//!   (`CLV_BENCH_ONLY_1M` skips the criterion part).
+//!   (`CLV_BENCH_ONLY_1M` skips the criterion part), and the cost of one
+//!   bootstrap resample (BG/NBD + Gamma-Gamma refits) on the same data.
 //!
 //! Run: `cargo bench -p clv-core --bench interval`.
 
@@ -17,7 +18,9 @@ use std::time::Instant;
 
 use clv_core::bgnbd::{BgNbdFitter, BgNbdParams};
 use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
-use clv_core::interval::{IntervalSettings, Spend, prediction_intervals};
+use clv_core::interval::{
+    GammaGammaRefit, IntervalSettings, Spend, bgnbd_bootstrap_draws, prediction_intervals,
+};
 use clv_core::sim::Simulation;
 use clv_core::value::ValueSettings;
 use clv_core::{CustomerData, TimeUnit};
@@ -103,9 +106,15 @@ fn bench_100k(c: &mut Criterion) {
 
 fn bench_1m() {
     let (data, monetary) = daily_data(1_000_000, 12.0);
+    let before = reset_peak_memory();
     let (t, cpu) = (Instant::now(), cpu_seconds());
     let iv = run(&data, &monetary, 1000);
     let (secs, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    eprintln!(
+        "intervals_1m: peak resident memory {:.0} MB (before: {:.0} MB, the data set)",
+        peak_memory_mb(),
+        before
+    );
     eprintln!(
         "intervals_1m: 1,000,000 customers x 1,000 parametric draws (fits included): {secs:.2} s wall, \
          {cpu:.2} s CPU on {} threads; total expected purchases {:.0} [{:.0}, {:.0}], total CLV {:.0} [{:.0}, {:.0}]",
@@ -117,6 +126,55 @@ fn bench_1m() {
         iv.total_clv.lo,
         iv.total_clv.hi,
     );
+
+    // Bootstrap: cost per resample (BG/NBD + Gamma-Gamma refits, warm-started).
+    let resamples = 10;
+    let bg = BgNbdFitter::default().fit(&data).unwrap();
+    let gg_fitter = GammaGammaFitter::default();
+    let gg = gg_fitter
+        .fit(&data.frequency, &monetary, &data.weight)
+        .unwrap();
+    let settings = IntervalSettings::new(0.9, resamples, 7).unwrap();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    let draws = bgnbd_bootstrap_draws(
+        &bg.params,
+        &BgNbdFitter::default(),
+        Some(GammaGammaRefit {
+            params: &gg.params,
+            fitter: &gg_fitter,
+            monetary: &monetary,
+            fit_weight: &data.weight,
+        }),
+        &data,
+        &settings,
+    )
+    .unwrap();
+    let (secs, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    eprintln!(
+        "bootstrap_1m: {resamples} resamples of 1,000,000 customers (BG/NBD + Gamma-Gamma refits): \
+         {secs:.2} s wall, {cpu:.2} s CPU ({:.3} s CPU per resample), {} failed",
+        cpu / resamples as f64,
+        draws.failed
+    );
+}
+
+/// Resets the process's peak resident memory to the current one (Linux:
+/// `/proc/self/clear_refs`) and returns the current one in MB.
+fn reset_peak_memory() -> f64 {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    peak_memory_mb()
+}
+
+/// Peak resident memory (`VmHWM`) in MB (Linux; 0 elsewhere).
+fn peak_memory_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// User + system CPU time of this process so far (Linux; 0 elsewhere), so
