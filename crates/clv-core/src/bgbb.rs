@@ -658,13 +658,49 @@ pub struct BgBbSimulation {
     pub seed: u64,
 }
 
+/// A simulated cohort observed for its first `n` opportunities, with what
+/// happened afterwards (see [`BgBbSimulation::run_split`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BgBbSplit {
+    /// `(x, t_x, n)` over the first `n` (calibration) opportunities.
+    pub calibration: CustomerData,
+    /// Transactions at opportunities `n+1 ..= opportunities`, per customer.
+    pub holdout: Vec<f64>,
+    /// Whether each customer was still active at opportunity `n + 1` (the
+    /// latent state that `P(alive)` estimates).
+    pub alive: Vec<bool>,
+}
+
 impl BgBbSimulation {
-    /// Simulates the cohort; `(x, t_x, n)` per customer as [`CustomerData`].
+    /// Simulates the cohort; `(x, t_x, n)` per customer as [`CustomerData`],
+    /// with `n = opportunities`.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidData`] if the beta distributions cannot be built.
     pub fn run(&self) -> Result<CustomerData> {
+        Ok(self.split(self.opportunities)?.calibration)
+    }
+
+    /// Simulates the same customers as [`BgBbSimulation::run`] and splits
+    /// their histories after opportunity `calibration` (`< opportunities`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] unless `calibration < opportunities`, and
+    /// as [`BgBbSimulation::run`].
+    pub fn run_split(&self, calibration: u32) -> Result<BgBbSplit> {
+        if calibration >= self.opportunities {
+            return Err(Error::InvalidParameter {
+                name: "calibration",
+                value: f64::from(calibration),
+                reason: "must be less than the number of opportunities",
+            });
+        }
+        self.split(calibration)
+    }
+
+    fn split(&self, cut: u32) -> Result<BgBbSplit> {
         let bad = |e: &dyn std::fmt::Display| Error::InvalidData(format!("simulation: {e}"));
         let BgBbParams {
             alpha,
@@ -674,34 +710,49 @@ impl BgBbSimulation {
         } = self.params;
         let buy = Beta::new(alpha, beta).map_err(|e| bad(&e))?;
         let drop = Beta::new(gamma, delta).map_err(|e| bad(&e))?;
-        let n = f64::from(self.opportunities);
         let block = crate::sim::BLOCK;
-        let (mut xs, mut txs) = (
-            Vec::with_capacity(self.customers),
-            Vec::with_capacity(self.customers),
-        );
-        for (k, start) in (0..self.customers).step_by(block).enumerate() {
+        let n = self.customers;
+        let (mut xs, mut txs) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut holdout, mut alive) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (k, start) in (0..n).step_by(block).enumerate() {
             let mut rng =
                 StdRng::seed_from_u64(self.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            for _ in start..(start + block).min(self.customers) {
+            for _ in start..(start + block).min(n) {
                 let p: f64 = buy.sample(&mut rng);
                 let theta: f64 = drop.sample(&mut rng);
-                let (mut x, mut t_x) = (0u32, 0u32);
-                for t in 1..=self.opportunities {
+                let (mut x, mut t_x, mut later) = (0u32, 0u32, 0u32);
+                // Dropout draws run one opportunity past the data, so that
+                // "alive at cut + 1" is known.
+                let mut alive_next = true;
+                for t in 1..=self.opportunities.max(cut + 1) {
                     if rng.random::<f64>() < theta {
+                        alive_next = t > cut + 1;
+                        break;
+                    }
+                    if t > self.opportunities {
                         break;
                     }
                     if rng.random::<f64>() < p {
-                        x += 1;
-                        t_x = t;
+                        if t <= cut {
+                            x += 1;
+                            t_x = t;
+                        } else {
+                            later += 1;
+                        }
                     }
                 }
                 xs.push(f64::from(x));
                 txs.push(f64::from(t_x));
+                holdout.push(f64::from(later));
+                alive.push(alive_next);
             }
         }
-        let ages = vec![n; xs.len()];
-        CustomerData::new(xs, txs, ages)
+        let ages = vec![f64::from(cut); xs.len()];
+        Ok(BgBbSplit {
+            calibration: CustomerData::new(xs, txs, ages)?,
+            holdout,
+            alive,
+        })
     }
 }
 

@@ -38,7 +38,9 @@
 //! [`BgNbdParams::conditional_expected_if_alive`] with that substitution,
 //! which inherits its cancellation-free evaluation (including near `a = 1`).
 //! `E[X(t)] = b/(a+b) E[Y(t) | alive, 0, 0]`, `b/(a+b)` being the
-//! probability of surviving the first purchase.
+//! probability of surviving the first purchase. The conditional expectation
+//! is the corrected one of Wagner & Hoppe (2008), "Erratum on the MBG/NBD
+//! model", *IJRM* 25(3), 225-226.
 //!
 //! # Numerics
 //!
@@ -736,14 +738,24 @@ pub struct MbgNbdSimulation {
     pub seed: u64,
 }
 
+/// Simulated customers observed up to a calibration time, with what happened
+/// afterwards (see [`MbgNbdSimulation::run_split`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MbgNbdSplit {
+    /// `(x, t_x, T)` at the calibration time.
+    pub calibration: CustomerData,
+    /// Repeat purchases in `(calibration, end]`, per customer.
+    pub holdout: Vec<f64>,
+    /// Whether each customer was still active at the calibration time (the
+    /// latent state that `P(alive)` estimates).
+    pub alive: Vec<bool>,
+}
+
+/// One simulated customer: `(x, t_x, T)` at the cut, purchases after it, alive at it.
+type SimRow = (f64, f64, f64, f64, bool);
+
 impl MbgNbdSimulation {
-    /// Simulates the customers and returns their `(x, t_x, T)` summaries at `end`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidParameter`] for a non-positive `end` or an
-    /// `acquisition` outside `[0, end]`.
-    pub fn run(&self) -> Result<CustomerData> {
+    fn validate(&self) -> Result<()> {
         if !(self.end.is_finite() && self.end > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "end",
@@ -761,22 +773,66 @@ impl MbgNbdSimulation {
                 reason: "must lie in [0, end]",
             });
         }
+        Ok(())
+    }
+
+    /// Simulates the customers and returns their `(x, t_x, T)` summaries at `end`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] for a non-positive `end` or an
+    /// `acquisition` outside `[0, end]`.
+    pub fn run(&self) -> Result<CustomerData> {
+        Ok(self.run_split(self.end)?.calibration)
+    }
+
+    /// Simulates the customers (the same ones as [`MbgNbdSimulation::run`])
+    /// and splits their histories at `calibration`: summaries at
+    /// `calibration`, purchases in `(calibration, end]` and whether each was
+    /// active at `calibration`. Customers are acquired before `acquisition`,
+    /// which must not exceed `calibration`.
+    ///
+    /// # Errors
+    ///
+    /// As [`MbgNbdSimulation::run`], and [`Error::InvalidParameter`] for a
+    /// `calibration` outside `[acquisition, end]`.
+    pub fn run_split(&self, calibration: f64) -> Result<MbgNbdSplit> {
+        self.validate()?;
+        if !(calibration >= self.acquisition && calibration <= self.end) {
+            return Err(Error::InvalidParameter {
+                name: "calibration",
+                value: calibration,
+                reason: "must lie in [acquisition, end]",
+            });
+        }
         let block = crate::sim::BLOCK;
         let starts: Vec<usize> = (0..self.customers).step_by(block).collect();
-        let parts: Vec<Vec<(f64, f64, f64)>> = starts
+        let parts: Vec<Vec<SimRow>> = starts
             .par_iter()
-            .map(|&s| self.block(s / block, (s + block).min(self.customers) - s))
+            .map(|&s| self.block(s / block, (s + block).min(self.customers) - s, calibration))
             .collect::<Result<_>>()?;
-        let (mut x, mut t_x, mut age) = (vec![], vec![], vec![]);
-        for (f, r, t) in parts.into_iter().flatten() {
+        let n = self.customers;
+        let (mut x, mut t_x, mut age) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut holdout, mut alive) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (f, r, t, h, a) in parts.into_iter().flatten() {
             x.push(f);
             t_x.push(r);
             age.push(t);
+            holdout.push(h);
+            alive.push(a);
         }
-        CustomerData::new(x, t_x, age)
+        Ok(MbgNbdSplit {
+            calibration: CustomerData::new(x, t_x, age)?,
+            holdout,
+            alive,
+        })
     }
 
-    fn block(&self, block: usize, count: usize) -> Result<Vec<(f64, f64, f64)>> {
+    fn block(&self, block: usize, count: usize, cut: f64) -> Result<Vec<SimRow>> {
         let bad = |e: &dyn std::fmt::Display| Error::InvalidData(format!("simulation: {e}"));
         let MbgNbdParams { r, alpha, a, b } = self.params;
         let rate = Gamma::new(r, 1.0 / alpha).map_err(|e| bad(&e))?;
@@ -788,9 +844,13 @@ impl MbgNbdSimulation {
             let birth = self.acquisition * rng.random::<f64>();
             let lambda: f64 = rate.sample(&mut rng);
             let p: f64 = dropout.sample(&mut rng);
-            let (mut x, mut last) = (0u64, birth);
-            // Dropout is possible right after the first purchase too.
-            if lambda > 0.0 && rng.random::<f64>() >= p {
+            let (mut x, mut last, mut later) = (0u64, birth, 0u64);
+            // Dropout is possible right after the first purchase too; the
+            // customer is inactive from the purchase after which he drops out.
+            let mut death = None;
+            if rng.random::<f64>() < p {
+                death = Some(birth);
+            } else if lambda > 0.0 {
                 let gap = Exp::new(lambda).map_err(|e| bad(&e))?;
                 let mut t = birth;
                 loop {
@@ -798,14 +858,20 @@ impl MbgNbdSimulation {
                     if t > self.end {
                         break;
                     }
-                    x += 1;
-                    last = t;
+                    if t <= cut {
+                        x += 1;
+                        last = t;
+                    } else {
+                        later += 1;
+                    }
                     if rng.random::<f64>() < p {
+                        death = Some(t);
                         break;
                     }
                 }
             }
-            out.push((x as f64, last - birth, self.end - birth));
+            let alive = death.is_none_or(|d| d > cut);
+            out.push((x as f64, last - birth, cut - birth, later as f64, alive));
         }
         Ok(out)
     }

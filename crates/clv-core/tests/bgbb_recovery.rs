@@ -31,3 +31,58 @@ fn bgbb_recovers_simulated_parameters() {
         assert!((got - want).abs() <= 0.05 * want, "{name}: {got} vs {want}");
     }
 }
+
+/// `|got - want| <= 4 sd`: a 4-sigma check of a sum of independent terms.
+fn within_four_sd(what: &str, got: f64, want: f64, variance: f64) {
+    let sd = variance.sqrt();
+    println!("{what}: simulated {got:.1}, predicted {want:.1} (sd {sd:.1})");
+    assert!(
+        (got - want).abs() <= 4.0 * sd,
+        "{what}: simulated {got}, predicted {want}, sd {sd}"
+    );
+}
+
+#[test]
+fn predictions_match_simulated_holdout_and_latent_state() {
+    // With the true parameters, P(alive at n+1 | history) is the conditional
+    // mean of the simulated "active at n+1" flag and E[X(n, n+5) | history]
+    // that of the holdout transactions; their sums over 100,000 customers
+    // are checked to 4 standard deviations, as is the calibration histogram.
+    use clv_core::model::PurchaseModel;
+    let truth = BgBbParams::new(1.2, 0.75, 0.66, 2.8).unwrap();
+    let sim = BgBbSimulation {
+        params: truth,
+        customers: 100_000,
+        opportunities: 11,
+        seed: 6,
+    };
+    let split = sim.run_split(6).unwrap();
+    let data = &split.calibration;
+    let (mut alive, mut p_alive, mut var_alive) = (0.0, 0.0, 0.0);
+    let (mut held, mut expected, mut var_held) = (0.0, 0.0, 0.0);
+    for i in 0..data.len() {
+        let c = data.customer(i);
+        let p = truth.p_alive(&c);
+        alive += f64::from(u8::from(split.alive[i]));
+        p_alive += p;
+        var_alive += p * (1.0 - p);
+        let e = truth.expected_purchases(&c, 5.0);
+        held += split.holdout[i];
+        expected += e;
+        var_held += (split.holdout[i] - e).powi(2);
+    }
+    within_four_sd("active at n+1", alive, p_alive, var_alive);
+    within_four_sd("holdout transactions", held, expected, var_held);
+    // Calibration histories follow equation (7).
+    let dist = truth.transaction_count_distribution(6);
+    for (x, p) in dist.iter().enumerate() {
+        let count = data.frequency.iter().filter(|&&f| f == x as f64).count() as f64;
+        within_four_sd(
+            &format!("customers with {x} transactions"),
+            count,
+            100_000.0 * p,
+            100_000.0 * p * (1.0 - p),
+        );
+    }
+    assert!(sim.run_split(11).is_err());
+}

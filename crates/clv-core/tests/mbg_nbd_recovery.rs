@@ -35,3 +35,66 @@ fn mbg_nbd_recovers_simulated_parameters() {
         );
     }
 }
+
+/// `|Σ got - Σ want| <= 4 sd`: a 4-sigma check of a sum of independent terms.
+fn within_four_sd(what: &str, got: f64, want: f64, variance: f64) {
+    let sd = variance.sqrt();
+    println!("{what}: simulated {got:.1}, predicted {want:.1} (sd {sd:.1})");
+    assert!(
+        (got - want).abs() <= 4.0 * sd,
+        "{what}: simulated {got}, predicted {want}, sd {sd}"
+    );
+}
+
+#[test]
+fn predictions_match_simulated_holdout_and_latent_state() {
+    // With the true parameters, P(alive | history) is the conditional mean of
+    // the simulated "active at calibration" flag and E[Y(t) | history] that
+    // of the holdout purchases, customer by customer; their sums over
+    // 100,000 customers are checked to 4 standard deviations, overall and
+    // for the one-time buyers (where MBG/NBD differs from BG/NBD).
+    use clv_core::model::PurchaseModel;
+    let truth = MbgNbdParams::new(0.9, 4.0, 1.2, 3.0).unwrap();
+    let sim = MbgNbdSimulation {
+        params: truth,
+        customers: 100_000,
+        acquisition: 26.0,
+        end: 104.0,
+        seed: 42,
+    };
+    let split = sim.run_split(52.0).unwrap();
+    let data = &split.calibration;
+    for one_time_only in [false, true] {
+        let (mut alive, mut p_alive, mut var_alive) = (0.0, 0.0, 0.0);
+        let (mut held, mut expected, mut var_held) = (0.0, 0.0, 0.0);
+        for i in 0..data.len() {
+            let c = data.customer(i);
+            if one_time_only && c.frequency > 0.0 {
+                continue;
+            }
+            let p = truth.p_alive(&c);
+            alive += f64::from(u8::from(split.alive[i]));
+            p_alive += p;
+            var_alive += p * (1.0 - p);
+            let e = truth.expected_purchases(&c, 52.0);
+            held += split.holdout[i];
+            expected += e;
+            var_held += (split.holdout[i] - e).powi(2);
+        }
+        let group = if one_time_only {
+            "one-time buyers"
+        } else {
+            "all"
+        };
+        within_four_sd(&format!("active ({group})"), alive, p_alive, var_alive);
+        within_four_sd(
+            &format!("holdout purchases ({group})"),
+            held,
+            expected,
+            var_held,
+        );
+    }
+    // The split's calibration data are the full-run customers cut at 52.
+    assert_eq!(split.calibration.len(), 100_000);
+    assert!(sim.run_split(20.0).is_err());
+}
