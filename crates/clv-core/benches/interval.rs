@@ -9,7 +9,8 @@
 //!   parametric draws (printed; run the binary under `/usr/bin/time -v` for
 //!   its peak memory), unless `CLV_BENCH_SKIP_1M` is set
 //!   (`CLV_BENCH_ONLY_1M` skips the criterion part), and the cost of one
-//!   bootstrap resample (BG/NBD + Gamma-Gamma refits) on the same data.
+//!   bootstrap resample (BG/NBD + Gamma-Gamma refits) and of the
+//!   purchase-count intervals on the same data.
 //!
 //! Run: `cargo bench -p clv-core --bench interval`.
 
@@ -19,7 +20,8 @@ use std::time::Instant;
 use clv_core::bgnbd::{BgNbdFitter, BgNbdParams};
 use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
 use clv_core::interval::{
-    GammaGammaRefit, IntervalSettings, Spend, bgnbd_bootstrap_draws, prediction_intervals,
+    GammaGammaRefit, IntervalSettings, Spend, bgnbd_bootstrap_draws,
+    bgnbd_purchase_count_intervals, parametric_draws, prediction_intervals,
 };
 use clv_core::sim::Simulation;
 use clv_core::value::ValueSettings;
@@ -126,6 +128,27 @@ fn bench_1m() {
         iv.total_clv.lo,
         iv.total_clv.hi,
     );
+
+    // Predictive intervals of purchase counts (plug-in and over 20 draws).
+    let horizon = TimeUnit::Month.convert(12.0, TimeUnit::Week);
+    let bg = BgNbdFitter::default().fit(&data).unwrap();
+    for n_draws in [0usize, 20] {
+        let draws = (n_draws > 0).then(|| {
+            let s = IntervalSettings::new(0.9, n_draws, 7).unwrap();
+            parametric_draws(&bg.params, &bg.report.covariance, None, &s).unwrap()
+        });
+        let (t, cpu) = (Instant::now(), cpu_seconds());
+        let counts =
+            bgnbd_purchase_count_intervals(&bg.params, draws.as_ref(), &data, horizon, 0.9)
+                .unwrap();
+        let (secs, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+        eprintln!(
+            "counts_1m: purchase-count intervals of 1,000,000 customers over 12 months, {n_draws} draws \
+             (0 = plug-in): {secs:.2} s wall, {cpu:.2} s CPU; widest [{}, {}]",
+            counts.lo.iter().max().unwrap(),
+            counts.hi.iter().max().unwrap()
+        );
+    }
 
     // Bootstrap: cost per resample (BG/NBD + Gamma-Gamma refits, warm-started).
     let resamples = 10;

@@ -19,6 +19,10 @@
 //! 0 or 4, however many customers the model was fitted on. Model error (the
 //! model being wrong) is not covered either.
 //!
+//! For the number of purchases itself, BG/NBD has a closed-form predictive
+//! distribution: [`bgnbd_purchase_count_intervals`] gives intervals that do
+//! contain the purchase noise (with or without parameter uncertainty).
+//!
 //! # Two ways to draw parameters
 //!
 //! **Parametric** ([`parametric_draws`]): the estimator is asymptotically
@@ -1217,6 +1221,158 @@ impl Engine<'_> {
         }
         Ok(out)
     }
+}
+
+// ---------------------------------------------------------------------------
+// Predictive intervals of purchase counts (BG/NBD)
+// ---------------------------------------------------------------------------
+
+/// Predictive intervals of the *number* of purchases each customer will make
+/// over the horizon (see [`bgnbd_purchase_count_intervals`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CountIntervals {
+    /// The interval level, e.g. 0.9.
+    pub level: f64,
+    /// Smallest `n` with `P(Y <= n) >= (1 - level)/2`.
+    pub lo: Vec<u64>,
+    /// Smallest `n` with `P(Y <= n) >= (1 + level)/2`.
+    pub hi: Vec<u64>,
+    /// `P(Y = 0)`: probability of no purchase over the horizon.
+    pub p_none: Vec<f64>,
+}
+
+/// Largest purchase count searched for a quantile.
+const MAX_COUNT: u64 = 100_000;
+
+/// Predictive intervals of each customer's number of purchases `Y` in
+/// `(T, T + t]` under BG/NBD: unlike the intervals of [`Intervals`], these
+/// contain the randomness of the purchases themselves.
+///
+/// Given alive at `T`, a BG/NBD customer's future is that of a new customer
+/// with updated parameters (the posteriors `lambda ~ Gamma(r + x, alpha + T)`,
+/// `p ~ Beta(a, b + x)`; equation (10) is equation (7) with these), so
+///
+/// ```text
+/// P(Y = n | x, t_x, T) = (1 - P(alive)) δ(n = 0)
+///                      + P(alive) P_BG/NBD(X(t) = n; r + x, alpha + T, a, b + x)
+/// ```
+///
+/// with `P_BG/NBD(X(t) = n)` equation (8) ([`BgNbdParams::prob_purchases`]).
+/// With `draws` the distribution is averaged over the parameter draws (the
+/// predictive distribution including parameter uncertainty, at `draws.len()`
+/// times the cost); without, the fitted `params` are plugged in. The interval
+/// is `[lo, hi]` with `lo` and `hi` the `(1 - level)/2` and `(1 + level)/2`
+/// quantiles of this discrete distribution, so it covers at least `level`.
+/// Work is per distinct `(x, t_x, T)`, in parallel: on the 1M-customer
+/// benchmark about 0.6 s CPU plug-in and about 0.5 s CPU more per draw, so
+/// use a few dozen draws at most; with many customers the purchase noise
+/// dwarfs the parameter uncertainty and the plug-in interval is the same.
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] for a level outside `(0, 1)`;
+/// [`Error::InvalidData`] for a negative or non-finite horizon or invalid
+/// draws; [`Error::Numerical`] if a probability cannot be computed or the
+/// upper quantile exceeds 100,000 purchases.
+pub fn bgnbd_purchase_count_intervals(
+    params: &BgNbdParams,
+    draws: Option<&ParameterDraws>,
+    data: &CustomerData,
+    horizon: f64,
+    level: f64,
+) -> Result<CountIntervals> {
+    let settings = IntervalSettings::new(level, 2, 0)?;
+    let (q_lo, q_hi) = settings.probabilities();
+    if !(horizon.is_finite() && horizon >= 0.0) {
+        return Err(Error::InvalidData(format!(
+            "the horizon must be finite and non-negative, got {horizon}"
+        )));
+    }
+    let models: Vec<BgNbdParams> = match draws {
+        None => vec![*params],
+        Some(d) => d
+            .purchase
+            .iter()
+            .map(|v| {
+                crate::model::check_param_count(params.param_names(), v)?;
+                BgNbdParams::new(v[0], v[1], v[2], v[3])
+            })
+            .collect::<Result<_>>()?,
+    };
+    if models.is_empty() {
+        return Err(Error::InvalidData("no parameter draws".into()));
+    }
+    let mut index: HashMap<(u64, u64, u64), usize> = HashMap::new();
+    let mut distinct: Vec<usize> = Vec::new();
+    let slot: Vec<usize> = (0..data.len())
+        .map(|i| {
+            let key = (
+                data.frequency[i].to_bits(),
+                data.recency[i].to_bits(),
+                data.age[i].to_bits(),
+            );
+            *index.entry(key).or_insert_with(|| {
+                distinct.push(i);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    drop(index);
+    let per_row: Vec<(u64, u64, f64)> = distinct
+        .par_iter()
+        .map(|&i| {
+            let c = data.customer(i);
+            let (x, t) = (c.frequency, c.age);
+            // (P(alive), updated parameters) per draw.
+            let parts: Vec<(f64, BgNbdParams)> = models
+                .iter()
+                .map(|m| {
+                    let updated = BgNbdParams::new(m.r + x, m.alpha + t, m.a, m.b + x)?;
+                    Ok((m.probability_alive(x, c.recency, t), updated))
+                })
+                .collect::<Result<_>>()?;
+            let pmf = |n: u64| -> Result<f64> {
+                let mut sum = 0.0;
+                for (alive, updated) in &parts {
+                    let p = updated.prob_purchases(n, horizon)?;
+                    sum += alive * p + if n == 0 { 1.0 - alive } else { 0.0 };
+                }
+                let p = sum / parts.len() as f64;
+                if p.is_finite() {
+                    Ok(p)
+                } else {
+                    Err(Error::Numerical(format!(
+                        "P(Y = {n}) for row {i} (x={x}, t_x={}, T={t})",
+                        c.recency
+                    )))
+                }
+            };
+            let p_none = pmf(0)?;
+            let mut cdf = p_none;
+            let mut n = 0;
+            while cdf < q_lo {
+                n += 1;
+                cdf += pmf(n)?;
+            }
+            let lo = n;
+            while cdf < q_hi {
+                n += 1;
+                if n > MAX_COUNT {
+                    return Err(Error::Numerical(format!(
+                        "the {q_hi} quantile of the purchases of row {i} exceeds {MAX_COUNT}"
+                    )));
+                }
+                cdf += pmf(n)?;
+            }
+            Ok((lo, n, p_none))
+        })
+        .collect::<Result<_>>()?;
+    Ok(CountIntervals {
+        level,
+        lo: slot.iter().map(|&k| per_row[k].0).collect(),
+        hi: slot.iter().map(|&k| per_row[k].1).collect(),
+        p_none: slot.iter().map(|&k| per_row[k].2).collect(),
+    })
 }
 
 /// Maps finite floats to integers in the same order (as `f64::total_cmp`).
