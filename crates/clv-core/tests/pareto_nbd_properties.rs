@@ -53,6 +53,26 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn dert_and_distribution_are_finite_and_bounded(
+        p in params(),
+        c in customer(),
+        delta in 1e-4f64..1.0,
+        n in 0u64..50,
+        t in 1e-2f64..500.0,
+    ) {
+        let d = p.dert(c.frequency, c.recency, c.age, delta).unwrap();
+        prop_assert!(d.is_finite() && d >= 0.0, "DERT {d}");
+        let q = p.prob_purchases(n, t).unwrap();
+        prop_assert!(q.is_finite() && (0.0..=1.0).contains(&q), "P(X(t) = n) = {q}");
+        let qc = p.conditional_prob_purchases(n, c.frequency, c.recency, c.age, t).unwrap();
+        prop_assert!(qc.is_finite() && (0.0..=1.0).contains(&qc), "P(Y(t) = n | ...) = {qc}");
+    }
+}
+
 #[test]
 fn p_alive_decreases_with_the_time_since_the_last_purchase() {
     let p = ParetoNbdParams::new(0.5534, 10.5802, 0.6061, 11.6562).unwrap();
