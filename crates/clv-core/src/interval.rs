@@ -98,18 +98,31 @@
 //!    customers and the per-draw totals are added up in chunk order (so the
 //!    result does not depend on the number of threads).
 //!
-//! Memory beyond the input and the outputs (9 values per customer, plus the
-//! point predictions): the sort order (one `usize` per customer), the chunks'
+//! Memory beyond the input and the outputs (12 values per customer: lower
+//! and upper bound, mean and point prediction of three quantities): the
+//! sort order and the spend keys (two values per customer), the chunks'
 //! per-row and per-group results before scattering (at most 9 values per
-//! customer), and per running chunk at most 4 MiB of pair tables, three
-//! buffers of `draws` values and `2 * draws` totals; the parameter draws
-//! themselves are `draws * (k + 3)` numbers. Nothing is proportional to
-//! customers × draws.
+//! customer, fewer when customers share rows), and per running chunk at
+//! most 4 MiB of pair tables, four buffers of `draws` values and
+//! `2 * draws` totals; the parameter draws themselves are `draws * (k + 3)`
+//! numbers. Nothing is proportional to customers × draws.
 //!
 //! Work: `pairs × draws × months` evaluations of
 //! [`PurchaseModel::expected_purchases_if_alive`](crate::model::PurchaseModel::expected_purchases_if_alive), `rows × draws` of
 //! [`PurchaseModel::p_alive`](crate::model::PurchaseModel::p_alive), `groups × draws` spend evaluations and
 //! `(2 rows + groups)` quantile selections over `draws` values.
+//!
+//! # Performance
+//!
+//! `cargo bench -p clv-core --bench interval` (release build, 2 cores shared
+//! with other jobs, so CPU time is the telling figure): 1,000,000 customers
+//! shaped like the CLI's summary (3,952 distinct `(x, T)`, 216,462 distinct
+//! `(x, t_x, T)`, about one spend group per repeat buyer), BG/NBD +
+//! Gamma-Gamma, 12 monthly steps, 1,000 parametric draws: about 15 s of CPU
+//! in all (fits included; about 7.5 s on two idle cores), peak memory about
+//! 110 MB above the data set. A bootstrap resample of the same data costs
+//! about 0.11 s of CPU (both refits), so 1,000 resamples take about 110 s of
+//! CPU.
 //!
 //! # Example
 //!
@@ -211,8 +224,8 @@ impl IntervalSettings {
     }
 
     /// The same settings with chunks of about `rows` distinct `(x, t_x, T)`
-    /// rows (at least 1; the default is 1024; see the module docs). Results do not depend on it
-    /// except for the rounding of the population totals.
+    /// rows (at least 1; the default is 1024; see the module docs). Results
+    /// do not depend on it except for the rounding of the population totals.
     pub fn with_chunk_rows(self, rows: usize) -> Result<Self> {
         if rows == 0 {
             return Err(Error::InvalidParameter {
@@ -242,7 +255,7 @@ impl IntervalSettings {
         self.seed
     }
 
-    /// Maximum number of distinct `(x, t_x, T)` rows per chunk.
+    /// Target number of distinct `(x, t_x, T)` rows per chunk.
     pub fn chunk_rows(&self) -> usize {
         self.chunk_rows
     }
@@ -320,10 +333,12 @@ impl ParameterDraws {
 }
 
 fn column_interval(mut values: Vec<f64>, level: f64) -> Result<(f64, f64)> {
-    let s = IntervalSettings::new(level, values.len().max(2), 0)?;
-    let (lo, hi) = s.probabilities();
     if values.is_empty() {
         return Err(Error::NotEnoughData("no parameter draws".into()));
+    }
+    let (lo, hi) = IntervalSettings::new(level, 2, 0)?.probabilities();
+    if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+        return Err(Error::InvalidData(format!("non-finite parameter draw {v}")));
     }
     Ok(quantiles(&mut values, lo, hi))
 }

@@ -473,3 +473,66 @@ fn log_space_draws_have_the_delta_method_moments() {
         }
     }
 }
+
+#[test]
+fn empty_data_gives_empty_intervals() {
+    let f = fitted(500, 2);
+    let (draws, settings) = small_draws(1, 10);
+    let empty = CustomerData::default();
+    let iv = intervals_from_draws(
+        &f.bgnbd.params,
+        Spend::GammaGamma {
+            params: &f.gg.params,
+            monetary: &[],
+        },
+        &draws,
+        &empty,
+        &value_settings(),
+        &settings,
+    )
+    .unwrap();
+    assert!(iv.clv.lo.is_empty() && iv.p_alive.hi.is_empty());
+    assert_eq!((iv.total_clv.lo, iv.total_clv.hi), (0.0, 0.0));
+    assert_eq!(iv.draws_used, 10);
+}
+
+#[test]
+fn spend_draws_are_independent_of_purchase_draws() {
+    let f = fitted(3000, 21);
+    let s = IntervalSettings::new(0.9, 5000, 8).unwrap();
+    let d = parametric_draws(
+        &f.bgnbd.params,
+        &f.bgnbd.report.covariance,
+        Some((&f.gg.params, &f.gg.report.covariance)),
+        &s,
+    )
+    .unwrap();
+    let spend = d.spend.as_ref().unwrap();
+    let n = d.len() as f64;
+    let corr = |a: &[f64], b: &[f64]| {
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    };
+    for i in 0..4 {
+        let a: Vec<f64> = d.purchase.iter().map(|p| p[i].ln()).collect();
+        for j in 0..3 {
+            let b: Vec<f64> = spend.iter().map(|p| p.to_array()[j].ln()).collect();
+            // sd of a sample correlation of 5,000 independent pairs: 0.014.
+            assert!(corr(&a, &b).abs() < 0.06, "{i} {j}: {}", corr(&a, &b));
+        }
+    }
+    // The Gamma-Gamma draws do follow their own covariance: p and q are
+    // strongly correlated in the fit.
+    let lp: Vec<f64> = spend.iter().map(|p| p.p.ln()).collect();
+    let lq: Vec<f64> = spend.iter().map(|p| p.q.ln()).collect();
+    let c = &f.gg.report.covariance;
+    let want = c[0][1] / (c[0][0] * c[1][1]).sqrt();
+    assert!(
+        (corr(&lp, &lq) - want).abs() < 0.1,
+        "{} vs {want}",
+        corr(&lp, &lq)
+    );
+}
