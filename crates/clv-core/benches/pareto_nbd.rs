@@ -11,6 +11,7 @@ use std::hint::black_box;
 use clv_core::CustomerData;
 use clv_core::pareto_nbd::{ParetoNbdFitter, ParetoNbdParams, ParetoNbdSimulation, index_sizes};
 use criterion::{Criterion, criterion_group, criterion_main};
+use rayon::prelude::*;
 
 /// `(x, t_x, T)` with times floored to days, in weeks.
 fn daily_data(customers: usize, acquisition: f64) -> CustomerData {
@@ -70,6 +71,58 @@ fn bench(c: &mut Criterion) {
     let p = fitted.params;
     g.bench_function("log_likelihood_gradient_raw_rows", |b| {
         b.iter(|| p.log_likelihood_gradient(black_box(&data)))
+    });
+    g.finish();
+
+    // Per-customer predictions as the CLI needs them, over all 1M customers
+    // (in parallel): P(alive), E[Y(52)], and DERT at 10% a year (weekly
+    // continuous rate ln(1.1)/52) with the lifetime factor cached per T.
+    let mut g = c.benchmark_group("pareto_nbd_1m_predict");
+    g.sample_size(10);
+    let n = data.len();
+    g.bench_function("p_alive", |b| {
+        b.iter(|| {
+            (0..n)
+                .into_par_iter()
+                .map(|i| p.probability_alive(data.frequency[i], data.recency[i], data.age[i]))
+                .sum::<f64>()
+        })
+    });
+    g.bench_function("expected_purchases_52", |b| {
+        b.iter(|| {
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    p.conditional_expected_purchases(
+                        data.frequency[i],
+                        data.recency[i],
+                        data.age[i],
+                        52.0,
+                    )
+                    .unwrap()
+                })
+                .sum::<f64>()
+        })
+    });
+    let delta = 1.1f64.ln() / 52.0;
+    g.bench_function("dert_cached_by_age", |b| {
+        b.iter(|| {
+            let mut ages: Vec<f64> = data.age.clone();
+            ages.sort_by(f64::total_cmp);
+            ages.dedup();
+            let factor: Vec<f64> = ages
+                .par_iter()
+                .map(|&t| p.discounted_lifetime(t, delta).unwrap())
+                .collect();
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let (x, t_x, t) = (data.frequency[i], data.recency[i], data.age[i]);
+                    let k = factor[ages.binary_search_by(|a| a.total_cmp(&t)).unwrap()];
+                    p.probability_alive(x, t_x, t) * (p.r + x) / (p.alpha + t) * k
+                })
+                .sum::<f64>()
+        })
     });
     g.finish();
 }
