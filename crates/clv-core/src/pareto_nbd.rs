@@ -776,6 +776,11 @@ impl crate::model::ParametricModel for ParetoNbdParams {
             values[0], values[1], values[2], values[3],
         )?))
     }
+    /// Equation (7), see [`ParetoNbdParams::prob_purchases`]; `None` for a
+    /// negative or non-finite `t`.
+    fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
+        self.prob_purchases(n, t).ok()
+    }
 }
 
 // ---------------------------------------------------------------------------

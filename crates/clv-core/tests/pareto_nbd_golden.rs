@@ -182,6 +182,11 @@ fn parametric_model_interface() {
     assert_eq!(q.param_values(), vec![1.0, 2.0, 3.0, 4.0]);
     assert_eq!(q.name(), "pareto-nbd");
     assert!(p.with_params(&[1.0, 2.0, 3.0]).is_err());
+    assert_eq!(
+        p.probability_of_purchases_new(2, 39.0),
+        Some(p.prob_purchases(2, 39.0).unwrap())
+    );
+    assert_eq!(p.probability_of_purchases_new(2, -1.0), None);
     assert!(p.with_params(&[1.0, -2.0, 3.0, 4.0]).is_err());
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(ParetoNbdParams::new(bad, 1.0, 1.0, 1.0).is_err());
