@@ -64,12 +64,28 @@ pub enum Format {
     Parquet,
 }
 
-/// Purchase models.
+/// Models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModelName {
     /// BG/NBD (Fader, Hardie & Lee 2005).
     #[value(name = "bg-nbd")]
     BgNbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+    #[value(name = "pareto-nbd")]
+    ParetoNbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+    #[value(name = "mbg-nbd")]
+    MbgNbd,
+    /// BG/BB for discrete opportunities (Fader, Hardie & Shang 2010); --time-unit is the period.
+    #[value(name = "bg-bb")]
+    BgBb,
+    /// Shifted-beta-geometric for subscriptions (Fader & Hardie 2007); needs --subscriptions.
+    #[value(name = "sbg")]
+    Sbg,
+    /// Fit every purchase model on a calibration window and keep the one with the
+    /// lowest holdout error (needs --calibration-end).
+    #[value(name = "auto")]
+    Auto,
 }
 
 /// Spend models.
@@ -84,7 +100,8 @@ pub enum SpendName {
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per purchase.
-    pub transactions: PathBuf,
+    /// Required, except for `fit`/`predict` with --summary or --subscriptions.
+    pub transactions: Option<PathBuf>,
     /// Column holding the customer id.
     #[arg(long, default_value = "customer_id")]
     pub customer_col: String,
@@ -119,6 +136,15 @@ pub struct DataArgs {
     /// CSV field delimiter (one character; `\t` for tab) [default: ,].
     #[arg(long)]
     pub delimiter: Option<String>,
+}
+
+impl DataArgs {
+    /// The transaction log, or a usage error saying it is required.
+    pub fn transactions_path(&self) -> Result<&std::path::Path, anyhow::Error> {
+        self.transactions
+            .as_deref()
+            .ok_or_else(|| crate::error::usage("the TRANSACTIONS file is required"))
+    }
 }
 
 /// Where and how to write a table.
@@ -157,12 +183,29 @@ pub struct ModelArgs {
     pub penalty: f64,
 }
 
+/// Inputs that replace the transaction log.
+#[derive(Debug, Clone, Args)]
+pub struct TableInputs {
+    /// A per-customer summary instead of transactions: CSV with columns
+    /// frequency,recency,T and optional weight, customer_id, monetary_value (for
+    /// BG/BB: T = opportunities, recency = last opportunity with a transaction).
+    #[arg(long, conflicts_with = "transactions")]
+    pub summary: Option<PathBuf>,
+    /// Subscribers for --model sbg: CSV with columns customer_id,duration,churned
+    /// and an optional cohort (duration = whole periods stayed).
+    #[arg(long, conflicts_with_all = ["transactions", "summary"])]
+    pub subscriptions: Option<PathBuf>,
+}
+
 /// `clv fit`.
 #[derive(Debug, Args)]
 pub struct FitArgs {
     #[command(flatten)]
     /// Input.
     pub data: DataArgs,
+    #[command(flatten)]
+    /// Summary or subscription input instead of transactions.
+    pub tables: TableInputs,
     #[command(flatten)]
     /// Model.
     pub model: ModelArgs,
@@ -180,6 +223,9 @@ pub struct PredictArgs {
     #[command(flatten)]
     /// Model to fit first (instead of --model-file).
     pub model: ModelArgs,
+    #[command(flatten)]
+    /// Summary input instead of transactions.
+    pub tables: TableInputs,
     /// A model written by `clv fit`.
     #[arg(long, conflicts_with_all = ["model", "spend"])]
     pub model_file: Option<PathBuf>,
@@ -192,6 +238,20 @@ pub struct PredictArgs {
     /// Margin factor applied to revenue (1 = revenue, 0.3 = 30% gross margin).
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
+    /// Add prediction intervals at this level (e.g. 0.9 for 5%-95%) for
+    /// P(alive), expected purchases and CLV, from parameter uncertainty.
+    #[arg(long)]
+    pub intervals: Option<f64>,
+    /// Intervals from N customer-resampling bootstrap refits instead of
+    /// parametric draws from the estimates' covariance.
+    #[arg(long, requires = "intervals")]
+    pub bootstrap: Option<usize>,
+    /// Number of parametric draws for --intervals.
+    #[arg(long, default_value_t = 1000, requires = "intervals")]
+    pub draws: usize,
+    /// Random seed for --intervals (same seed, same intervals).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
     #[command(flatten)]
     /// Output.
     pub out: OutputArgs,

@@ -7,9 +7,10 @@
 
 use anyhow::{Context, Result, bail};
 use clv_core::TimeUnit;
-use clv_core::bgnbd::BgNbdParams;
 use clv_core::fit::FitReport;
 use clv_core::gamma_gamma::GammaGammaParams;
+use clv_core::model::ParametricModel;
+use clv_core::models::ModelKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -76,6 +77,9 @@ pub struct ModelFile {
     pub spend: Option<FittedSection>,
     /// The data the model was fitted on.
     pub data: DataInfo,
+    /// How `--model auto` chose the model (holdout error of every candidate).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub selection: Option<Value>,
     /// Version of clv that wrote the file.
     pub clv_version: String,
 }
@@ -120,17 +124,49 @@ impl FittedSection {
 }
 
 impl ModelFile {
-    /// The BG/NBD parameters (errors if the file holds another model).
-    pub fn bgnbd(&self) -> Result<BgNbdParams> {
-        if self.purchase.model != "bg-nbd" {
-            bail!(usage(format!(
-                "model file: unsupported model {:?}",
-                self.purchase.model
-            )));
-        }
-        let p = &self.purchase;
-        BgNbdParams::new(p.get("r")?, p.get("alpha")?, p.get("a")?, p.get("b")?)
-            .map_err(|e| usage(format!("model file: {e}")))
+    /// The purchase model (errors if the file names an unknown model or its
+    /// parameters are missing or invalid).
+    pub fn purchase_model(&self) -> Result<(ModelKind, Box<dyn ParametricModel>)> {
+        let kind: ModelKind = self.purchase.model.parse().map_err(|_| {
+            usage(format!(
+                "model file: unsupported model {:?} (expected one of {})",
+                self.purchase.model,
+                ModelKind::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let values = kind
+            .param_names()
+            .iter()
+            .map(|n| self.purchase.get(n))
+            .collect::<Result<Vec<f64>>>()?;
+        let model = kind
+            .from_params(&values)
+            .map_err(|e| usage(format!("model file: {e}")))?;
+        Ok((kind, model))
+    }
+
+    /// The purchase model's parameter covariance, when the file has a usable one.
+    pub fn purchase_covariance(&self) -> Option<Vec<Vec<f64>>> {
+        let k = self.purchase.params.len();
+        let c = &self.purchase.covariance;
+        (c.len() == k
+            && c.iter()
+                .all(|r| r.len() == k && r.iter().all(|v| v.is_finite())))
+        .then(|| c.clone())
+    }
+
+    /// The spend model's parameter covariance, when the file has a usable one.
+    pub fn spend_covariance(&self) -> Option<Vec<Vec<f64>>> {
+        let s = self.spend.as_ref()?;
+        let c = &s.covariance;
+        (c.len() == 3
+            && c.iter()
+                .all(|r| r.len() == 3 && r.iter().all(|v| v.is_finite())))
+        .then(|| c.clone())
     }
 
     /// The Gamma-Gamma parameters, if the file has a spend model.
@@ -156,7 +192,7 @@ impl ModelFile {
             .map_err(|e| usage(format!("cannot read model file {}: {e}", path.display())))?;
         let m: ModelFile = serde_json::from_str(&text)
             .map_err(|e| usage(format!("{}: not a clv model file: {e}", path.display())))?;
-        m.bgnbd()
+        m.purchase_model()
             .with_context(|| format!("in {}", path.display()))?;
         m.gamma_gamma()
             .with_context(|| format!("in {}", path.display()))?;

@@ -127,7 +127,9 @@ fn horizon(t: f64) -> Result<u64> {
     if t >= 1e15 {
         return Ok(u64::MAX);
     }
-    Ok(t.floor() as u64)
+    // A horizon converted between units (12 months as 1 year) may come out a
+    // hair below a whole number: that is still the whole number.
+    Ok((t * (1.0 + 1e-12) + 1e-12).floor() as u64)
 }
 
 impl BgBbParams {

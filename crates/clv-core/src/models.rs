@@ -35,30 +35,46 @@ use crate::model::ParametricModel;
 pub enum ModelKind {
     /// BG/NBD (Fader, Hardie & Lee 2005): [`crate::bgnbd`].
     BgNbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987): [`crate::pareto_nbd`].
+    ParetoNbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007): [`crate::mbg_nbd`].
+    MbgNbd,
+    /// BG/BB for discrete opportunities (Fader, Hardie & Shang 2010): [`crate::bgbb`].
+    BgBb,
 }
 
 impl ModelKind {
     /// Every model, in the order the command line lists them.
-    pub const ALL: &'static [ModelKind] = &[ModelKind::BgNbd];
+    pub const ALL: &'static [ModelKind] = &[
+        ModelKind::BgNbd,
+        ModelKind::ParetoNbd,
+        ModelKind::MbgNbd,
+        ModelKind::BgBb,
+    ];
 
     /// The command-line name, such as `"bg-nbd"`.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::BgNbd => "bg-nbd",
+            ModelKind::ParetoNbd => "pareto-nbd",
+            ModelKind::MbgNbd => "mbg-nbd",
+            ModelKind::BgBb => "bg-bb",
         }
     }
 
     /// The parameter names, in the order of standard errors and covariances.
     pub fn param_names(self) -> &'static [&'static str] {
         match self {
-            ModelKind::BgNbd => &["r", "alpha", "a", "b"],
+            ModelKind::BgNbd | ModelKind::MbgNbd => &["r", "alpha", "a", "b"],
+            ModelKind::ParetoNbd => &["r", "alpha", "s", "beta"],
+            ModelKind::BgBb => &["alpha", "beta", "gamma", "delta"],
         }
     }
 
     /// Whether the model works on discrete opportunities (BG/BB): `T` is then
     /// a number of opportunities and horizons are whole opportunities.
     pub fn is_discrete(self) -> bool {
-        false
+        matches!(self, ModelKind::BgBb)
     }
 
     /// Fits the model by (penalised) maximum likelihood.
@@ -68,10 +84,75 @@ impl ModelKind {
     /// As the model's fitter: not enough data, invalid options, or no
     /// finite optimum.
     pub fn fit(self, data: &CustomerData, options: &FitOptions) -> Result<FittedModel> {
+        self.fit_with_start(data, options, None)
+    }
+
+    /// Fits the model starting the optimiser at `start` (parameter values in
+    /// the order of [`ModelKind::param_names`]), as bootstrap refits do from
+    /// the full-data estimates; `None` uses the fitter's own starts.
+    ///
+    /// # Errors
+    ///
+    /// As [`ModelKind::fit`]; an invalid `start` is an
+    /// [`Error::InvalidParameter`].
+    pub fn fit_with_start(
+        self,
+        data: &CustomerData,
+        options: &FitOptions,
+        start: Option<&[f64]>,
+    ) -> Result<FittedModel> {
+        if let Some(v) = start {
+            crate::model::check_param_count(self.param_names(), v)?;
+        }
         match self {
             ModelKind::BgNbd => {
                 let f = crate::bgnbd::BgNbdFitter {
                     penalty: options.penalty,
+                    start: start
+                        .map(|v| crate::bgnbd::BgNbdParams::new(v[0], v[1], v[2], v[3]))
+                        .transpose()?,
+                    ..Default::default()
+                }
+                .fit(data)?;
+                Ok(FittedModel {
+                    model: Box::new(f.params),
+                    report: f.report,
+                })
+            }
+            ModelKind::ParetoNbd => {
+                let f = crate::pareto_nbd::ParetoNbdFitter {
+                    penalty: options.penalty,
+                    start: start
+                        .map(|v| crate::pareto_nbd::ParetoNbdParams::new(v[0], v[1], v[2], v[3]))
+                        .transpose()?,
+                    ..Default::default()
+                }
+                .fit(data)?;
+                Ok(FittedModel {
+                    model: Box::new(f.params),
+                    report: f.report,
+                })
+            }
+            ModelKind::MbgNbd => {
+                let f = crate::mbg_nbd::MbgNbdFitter {
+                    penalty: options.penalty,
+                    start: start
+                        .map(|v| crate::mbg_nbd::MbgNbdParams::new(v[0], v[1], v[2], v[3]))
+                        .transpose()?,
+                    ..Default::default()
+                }
+                .fit(data)?;
+                Ok(FittedModel {
+                    model: Box::new(f.params),
+                    report: f.report,
+                })
+            }
+            ModelKind::BgBb => {
+                let f = crate::bgbb::BgBbFitter {
+                    penalty: options.penalty,
+                    start: start
+                        .map(|v| crate::bgbb::BgBbParams::new(v[0], v[1], v[2], v[3]))
+                        .transpose()?,
                     ..Default::default()
                 }
                 .fit(data)?;
@@ -89,6 +170,15 @@ impl ModelKind {
         crate::model::check_param_count(self.param_names(), values)?;
         match self {
             ModelKind::BgNbd => Ok(Box::new(crate::bgnbd::BgNbdParams::new(
+                values[0], values[1], values[2], values[3],
+            )?)),
+            ModelKind::ParetoNbd => Ok(Box::new(crate::pareto_nbd::ParetoNbdParams::new(
+                values[0], values[1], values[2], values[3],
+            )?)),
+            ModelKind::MbgNbd => Ok(Box::new(crate::mbg_nbd::MbgNbdParams::new(
+                values[0], values[1], values[2], values[3],
+            )?)),
+            ModelKind::BgBb => Ok(Box::new(crate::bgbb::BgBbParams::new(
                 values[0], values[1], values[2], values[3],
             )?)),
         }

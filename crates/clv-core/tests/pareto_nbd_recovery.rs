@@ -83,3 +83,33 @@ fn simulated_moments_match_the_model() {
         assert!(*c.purchases.last().unwrap() <= c.death.min(sim.end));
     }
 }
+
+#[test]
+fn fit_converges_when_the_two_rates_differ_a_hundredfold() {
+    // alpha/beta = 1/150: z = (beta - alpha)/(beta + t) is above 0.9 for
+    // small t, so the likelihood uses the quadrature branch during the fit.
+    let truth = ParetoNbdParams::new(0.8, 1.0, 1.5, 150.0).unwrap();
+    let sim = ParetoNbdSimulation {
+        params: truth,
+        customers: 30_000,
+        acquisition: 26.0,
+        end: 104.0,
+        seed: 5,
+    };
+    let data = summarize_simulated(&sim.run().unwrap(), sim.end).unwrap();
+    let t0 = std::time::Instant::now();
+    let fit = ParetoNbdFitter::default().fit(&data).unwrap();
+    println!("{:?} in {:?}\n{:?}", fit.params, t0.elapsed(), fit.report);
+    assert!(fit.report.converged, "{}", fit.report.termination);
+    let est = fit.params.to_array();
+    let se = &fit.report.standard_errors;
+    for i in 0..4 {
+        assert!(
+            (est[i] - truth.to_array()[i]).abs() <= 4.0 * se[i],
+            "parameter {i}: {} vs {} (se {})",
+            est[i],
+            truth.to_array()[i],
+            se[i]
+        );
+    }
+}

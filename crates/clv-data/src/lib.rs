@@ -146,6 +146,7 @@ mod report;
 mod rows;
 mod summary;
 mod table;
+pub mod tables;
 
 pub use chrono::NaiveDate;
 /// The DataFusion (and through it Arrow and Parquet) version this crate uses.
@@ -158,3 +159,4 @@ pub use summary::{
     Convention, Holdout, Summary, SummaryOptions, ZeroAmounts, period_index, summarize,
 };
 pub use table::{Column, OutputFormat, Table, write_table, write_table_to};
+pub use tables::{SubscriptionTable, SummaryTable, read_subscription_file, read_summary_file};

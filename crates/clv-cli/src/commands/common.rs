@@ -1,13 +1,16 @@
 //! What the subcommands share: loading a summary, fitting, describing and writing.
 
 use anyhow::{Context, Result};
-use clv_core::bgnbd::{BgNbdFitter, BgNbdParams};
 use clv_core::fit::FitReport;
 use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
+use clv_core::model::ParametricModel;
+use clv_core::models::{FitOptions, ModelKind};
 use clv_core::value::Predictions;
 use clv_core::{CustomerData, TimeUnit};
 
-use crate::args::{Convention, DataArgs, Format, ModelArgs, OutputArgs, SpendName};
+use crate::args::{
+    Convention, DataArgs, Format, ModelArgs, ModelName, OutputArgs, SpendName, TableInputs,
+};
 use crate::error::usage;
 use crate::model_file::{self, DataInfo, ModelFile};
 use crate::progress::Progress;
@@ -29,7 +32,7 @@ pub fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Res
     let time_unit = unit.or(args.time_unit).unwrap_or(TimeUnit::Week);
     let read = read_options(args)?;
     let opts = summary_options(args, time_unit)?;
-    let path = &args.transactions;
+    let path = args.transactions_path()?;
     let (summary, report) = progress
         .stage(&format!("read and summarised {}", path.display()), || {
             clv_data::summarize_file(path, &read, &opts)
@@ -58,7 +61,113 @@ pub fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Res
     })
 }
 
-fn read_options(args: &DataArgs) -> Result<clv_data::ReadOptions> {
+/// Reads a per-customer summary file (`--summary`) into the same shape as
+/// [`load`]; `unit` overrides `--time-unit` (the file's times are taken to be
+/// in that unit).
+pub fn load_summary_file(
+    args: &DataArgs,
+    path: &std::path::Path,
+    unit: Option<TimeUnit>,
+    progress: &Progress,
+) -> Result<Loaded> {
+    let time_unit = unit.or(args.time_unit).unwrap_or(TimeUnit::Week);
+    let delimiter = read_options(args)?.delimiter;
+    let t = progress.stage(&format!("read summary {}", path.display()), || {
+        clv_data::read_summary_file(path, delimiter)
+    })?;
+    let n = t.frequency.len();
+    let customers: f64 = t.weight.iter().sum();
+    progress.say(format!(
+        "data: {} ({n} rows standing for {customers} customers, times in {time_unit}s)",
+        path.display()
+    ));
+    let data = CustomerData::with_weights(
+        t.frequency.clone(),
+        t.recency.clone(),
+        t.age.clone(),
+        t.weight.clone(),
+    )
+    .with_context(|| format!("invalid summary in {}", path.display()))?;
+    // No dates in a summary file: the summary's date fields are unused.
+    let none = clv_data::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let summary = clv_data::Summary {
+        customer_ids: t.customer_ids.iter().map(|s| Some(s.as_str())).collect(),
+        frequency: t.frequency,
+        recency: t.recency,
+        age: t.age,
+        monetary_value: t.monetary_value.unwrap_or_else(|| vec![0.0; n]),
+        holdout: None,
+        time_unit,
+        convention: clv_data::Convention::Exact,
+        first_date: none,
+        calibration_end: none,
+        observation_end: none,
+    };
+    let info = DataInfo {
+        source: path.display().to_string(),
+        convention: "summary".into(),
+        first_date: String::new(),
+        calibration_end: String::new(),
+        observation_end: String::new(),
+        zero_amounts: String::new(),
+    };
+    Ok(Loaded {
+        summary,
+        data,
+        time_unit,
+        info,
+    })
+}
+
+/// Loads the input of `fit`/`predict`: the transaction log, or a summary
+/// file. BG/BB always uses whole periods (the `period` convention).
+pub fn load_input(
+    args: &DataArgs,
+    tables: &TableInputs,
+    kind: Option<ModelKind>,
+    unit: Option<TimeUnit>,
+    progress: &Progress,
+) -> Result<Loaded> {
+    if let Some(path) = &tables.summary {
+        return load_summary_file(args, path, unit, progress);
+    }
+    if kind.is_some_and(ModelKind::is_discrete) && args.convention != Convention::Period {
+        progress.say(
+            "note: BG/BB counts whole periods of --time-unit (the period convention):              x = periods with a purchase after the first, T = periods observed",
+        );
+        let mut period = args.clone();
+        period.convention = Convention::Period;
+        return load(&period, unit, progress);
+    }
+    load(args, unit, progress)
+}
+
+/// The purchase model named on the command line (`None` for sbg and auto,
+/// which have their own paths).
+pub fn model_kind(name: ModelName) -> Option<ModelKind> {
+    match name {
+        ModelName::BgNbd => Some(ModelKind::BgNbd),
+        ModelName::ParetoNbd => "pareto-nbd".parse().ok(),
+        ModelName::MbgNbd => "mbg-nbd".parse().ok(),
+        ModelName::BgBb => "bg-bb".parse().ok(),
+        ModelName::Sbg | ModelName::Auto => None,
+    }
+}
+
+/// The purchase model for `name`, or a usage error for models without a
+/// (`x`, `t_x`, `T`) path.
+pub fn require_kind(name: ModelName) -> Result<ModelKind> {
+    model_kind(name).ok_or_else(|| match name {
+        ModelName::Sbg => {
+            usage("--model sbg fits subscriptions: use clv fit --model sbg --subscriptions FILE")
+        }
+        ModelName::Auto => usage("--model auto is only for clv fit"),
+        _ => usage(format!("model {name:?} is not available in this build")),
+    })
+}
+
+/// The data layer's read options for the data flags.
+pub fn read_options(args: &DataArgs) -> Result<clv_data::ReadOptions> {
     let delimiter = match args.delimiter.as_deref() {
         None => None,
         Some("\\t") | Some("tab") => Some(b'\t'),
@@ -85,7 +194,8 @@ fn parse_date(flag: &str, s: &str) -> Result<clv_data::NaiveDate> {
         .map_err(|e| usage(format!("{flag} {s:?}: {e} (expected YYYY-MM-DD)")))
 }
 
-fn summary_options(args: &DataArgs, time_unit: TimeUnit) -> Result<clv_data::SummaryOptions> {
+/// The data layer's summary options for the data flags, times in `time_unit`.
+pub fn summary_options(args: &DataArgs, time_unit: TimeUnit) -> Result<clv_data::SummaryOptions> {
     Ok(clv_data::SummaryOptions {
         time_unit,
         convention: match args.convention {
@@ -120,10 +230,14 @@ pub struct Fitted {
 
 /// The fitted purchase model.
 pub struct PurchaseFit {
-    /// Parameters.
-    pub params: BgNbdParams,
+    /// Which model.
+    pub kind: ModelKind,
+    /// The model at its parameters.
+    pub model: Box<dyn ParametricModel>,
     /// Fit report (absent when read from a file).
     pub report: Option<FitReport>,
+    /// Parameter covariance (from the fit, or from the model file).
+    pub covariance: Option<Vec<Vec<f64>>>,
 }
 
 /// The fitted spend model.
@@ -132,27 +246,58 @@ pub struct SpendFit {
     pub params: GammaGammaParams,
     /// Fit report (absent when read from a file).
     pub report: Option<FitReport>,
+    /// Parameter covariance (from the fit, or from the model file).
+    pub covariance: Option<Vec<Vec<f64>>>,
 }
 
-/// Fits the models named in `args` on the loaded summary.
-pub fn fit_models(loaded: &Loaded, args: &ModelArgs, progress: &Progress) -> Result<Fitted> {
+/// Checks `--penalty`.
+pub fn check_penalty(args: &ModelArgs) -> Result<()> {
     if !(args.penalty.is_finite() && args.penalty >= 0.0) {
         return Err(usage(format!(
             "--penalty must be a non-negative number, got {}",
             args.penalty
         )));
     }
-    let fitter = BgNbdFitter {
+    Ok(())
+}
+
+/// Fits the purchase model `kind` and the spend model named in `args` on the loaded summary.
+pub fn fit_models(
+    loaded: &Loaded,
+    kind: ModelKind,
+    args: &ModelArgs,
+    progress: &Progress,
+) -> Result<Fitted> {
+    check_penalty(args)?;
+    let options = FitOptions {
         penalty: args.penalty,
-        ..Default::default()
     };
     let purchase = progress
         .stage(
-            &format!("fitted BG/NBD on {} customers", loaded.data.len()),
-            || fitter.fit(&loaded.data),
+            &format!("fitted {kind} on {} customers", loaded.data.len()),
+            || kind.fit(&loaded.data, &options),
         )
-        .context("BG/NBD fit failed")?;
-    let spend = match args.spend {
+        .with_context(|| format!("{kind} fit failed"))?;
+    let spend = fit_spend(loaded, args, progress)?;
+    let covariance = Some(purchase.report.covariance.clone()).filter(|c| !c.is_empty());
+    Ok(Fitted {
+        purchase: PurchaseFit {
+            kind,
+            model: purchase.model,
+            report: Some(purchase.report),
+            covariance,
+        },
+        spend,
+    })
+}
+
+/// Fits the spend model named in `args`, if any.
+pub fn fit_spend(
+    loaded: &Loaded,
+    args: &ModelArgs,
+    progress: &Progress,
+) -> Result<Option<SpendFit>> {
+    Ok(match args.spend {
         None => None,
         Some(SpendName::GammaGamma) => {
             let fitter = GammaGammaFitter {
@@ -166,7 +311,8 @@ pub fn fit_models(loaded: &Loaded, args: &ModelArgs, progress: &Progress) -> Res
             let weights: Vec<f64> = x
                 .iter()
                 .zip(m)
-                .map(|(&x, &m)| if x > 0.0 && m <= 0.0 { 0.0 } else { 1.0 })
+                .zip(&loaded.data.weight)
+                .map(|((&x, &m), &w)| if x > 0.0 && m <= 0.0 { 0.0 } else { w })
                 .collect();
             let free = weights.iter().filter(|&&w| w == 0.0).count();
             if free > 0 {
@@ -184,39 +330,38 @@ pub fn fit_models(loaded: &Loaded, args: &ModelArgs, progress: &Progress) -> Res
                     )
                 })
                 .context("Gamma-Gamma fit failed")?;
+            let covariance = Some(fitted.report.covariance.clone()).filter(|c| !c.is_empty());
             Some(SpendFit {
                 params: fitted.params,
                 report: Some(fitted.report),
+                covariance,
             })
         }
-    };
-    Ok(Fitted {
-        purchase: PurchaseFit {
-            params: purchase.params,
-            report: Some(purchase.report),
-        },
-        spend,
     })
 }
 
 impl Fitted {
     /// The models in a model file.
     pub fn from_file(file: &ModelFile) -> Result<Fitted> {
+        let (kind, model) = file.purchase_model()?;
         Ok(Fitted {
             purchase: PurchaseFit {
-                params: file.bgnbd()?,
+                kind,
+                model,
                 report: None,
+                covariance: file.purchase_covariance(),
             },
             spend: file.gamma_gamma()?.map(|params| SpendFit {
                 params,
                 report: None,
+                covariance: file.spend_covariance(),
             }),
         })
     }
 
     /// The model file for these (freshly fitted) models.
     pub fn to_file(&self, loaded: &Loaded) -> ModelFile {
-        let p = &self.purchase.params;
+        let p = &self.purchase;
         let empty = FitReport {
             log_likelihood: f64::NAN,
             aic: f64::NAN,
@@ -231,12 +376,17 @@ impl Fitted {
             standard_errors: vec![],
             covariance: vec![],
         };
-        let purchase = model_file::section(
-            "bg-nbd",
-            &["r", "alpha", "a", "b"],
-            &[p.r, p.alpha, p.a, p.b],
-            self.purchase.report.as_ref().unwrap_or(&empty),
+        let mut purchase = model_file::section(
+            p.kind.name(),
+            p.model.param_names(),
+            &p.model.param_values(),
+            p.report.as_ref().unwrap_or(&empty),
         );
+        if p.report.is_none()
+            && let Some(c) = &p.covariance
+        {
+            purchase.covariance = c.clone();
+        }
         let spend = self.spend.as_ref().map(|s| {
             model_file::section(
                 "gamma-gamma",
@@ -250,6 +400,7 @@ impl Fitted {
             time_unit: loaded.time_unit,
             spend,
             data: loaded.info.clone(),
+            selection: None,
             clv_version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -358,6 +509,7 @@ pub fn write_predictions(
     loaded: &Loaded,
     predictions: &Predictions,
     spend: &[f64],
+    intervals: Option<&clv_core::interval::Intervals>,
     out: &OutputArgs,
     progress: &Progress,
 ) -> Result<()> {
@@ -373,6 +525,15 @@ pub fn write_predictions(
         .with_f64("expected_purchases", predictions.expected_purchases.clone())
         .with_f64("expected_spend", spend.to_vec())
         .with_f64("clv", predictions.clv.clone());
+    if let Some(iv) = intervals {
+        table = table
+            .with_f64("p_alive_lo", iv.p_alive.lo.clone())
+            .with_f64("p_alive_hi", iv.p_alive.hi.clone())
+            .with_f64("expected_purchases_lo", iv.expected_purchases.lo.clone())
+            .with_f64("expected_purchases_hi", iv.expected_purchases.hi.clone())
+            .with_f64("clv_lo", iv.clv.lo.clone())
+            .with_f64("clv_hi", iv.clv.hi.clone());
+    }
     if let Some(h) = &summary.holdout {
         table = table
             .with_f64("frequency_holdout", h.frequency.clone())

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::args::FitArgs;
+use crate::args::{FitArgs, ModelName};
 use crate::commands::common::{self, Loaded};
 use crate::error::usage;
 use crate::output::write_to;
@@ -12,11 +12,22 @@ use crate::progress::Progress;
 
 /// Runs `clv fit`.
 pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
-    if args.model.model.is_none() {
-        return Err(usage("--model is required (one of: bg-nbd)"));
+    let Some(name) = args.model.model else {
+        return Err(usage(
+            "--model is required (one of: bg-nbd, pareto-nbd, mbg-nbd, bg-bb, sbg, auto)",
+        ));
+    };
+    if args.tables.subscriptions.is_some() && name != ModelName::Sbg {
+        return Err(usage("--subscriptions is the input of --model sbg"));
     }
-    let loaded: Loaded = common::load(&args.data, None, progress)?;
-    let fitted = common::fit_models(&loaded, &args.model, progress)?;
+    match name {
+        ModelName::Sbg => return crate::commands::sbg::run(args, progress),
+        ModelName::Auto => return crate::commands::auto::run(args, progress),
+        _ => {}
+    }
+    let kind = common::require_kind(name)?;
+    let loaded: Loaded = common::load_input(&args.data, &args.tables, Some(kind), None, progress)?;
+    let fitted = common::fit_models(&loaded, kind, &args.model, progress)?;
     let file = fitted.to_file(&loaded);
     write_to(args.output.as_deref(), |w: &mut dyn Write| {
         serde_json::to_writer_pretty(&mut *w, &file)?;

@@ -1,6 +1,10 @@
 //! `clv predict`: P(alive), expected purchases, expected spend and CLV per customer.
 
 use anyhow::{Context, Result};
+use clv_core::CustomerData;
+use clv_core::gamma_gamma::GammaGammaFitter;
+use clv_core::interval::{self, IntervalSettings, Intervals, Spend};
+use clv_core::models::FitOptions;
 use clv_core::value::{self, ValueSettings};
 
 use crate::args::PredictArgs;
@@ -11,6 +15,11 @@ use crate::progress::Progress;
 
 /// Runs `clv predict`.
 pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
+    if args.tables.subscriptions.is_some() {
+        return Err(usage(
+            "--subscriptions is for clv fit --model sbg (its JSON holds the retention projections)",
+        ));
+    }
     let (loaded, fitted) = match &args.model_file {
         Some(path) => {
             let file = ModelFile::read(path)?;
@@ -23,16 +32,23 @@ pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
                     path.display()
                 )));
             }
-            let loaded = common::load(&args.data, Some(file.time_unit), progress)?;
             let fitted = Fitted::from_file(&file)?;
+            let loaded = common::load_input(
+                &args.data,
+                &args.tables,
+                Some(fitted.purchase.kind),
+                Some(file.time_unit),
+                progress,
+            )?;
             (loaded, fitted)
         }
         None => {
-            if args.model.model.is_none() {
+            let Some(name) = args.model.model else {
                 return Err(usage("give --model-file MODEL.json or --model bg-nbd"));
-            }
-            let loaded = common::load(&args.data, None, progress)?;
-            let fitted = common::fit_models(&loaded, &args.model, progress)?;
+            };
+            let kind = common::require_kind(name)?;
+            let loaded = common::load_input(&args.data, &args.tables, Some(kind), None, progress)?;
+            let fitted = common::fit_models(&loaded, kind, &args.model, progress)?;
             common::describe(&fitted.to_file(&loaded), progress);
             (loaded, fitted)
         }
@@ -54,8 +70,151 @@ pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
                 args.discount_rate,
                 args.margin
             ),
-            || value::predict(&fitted.purchase.params, &loaded.data, &spend, &settings),
+            || value::predict(&*fitted.purchase.model, &loaded.data, &spend, &settings),
         )
         .context("prediction failed")?;
-    common::write_predictions(&loaded, &predictions, &spend, &args.out, progress)
+    let intervals = match args.intervals {
+        None => None,
+        Some(level) => Some(intervals(
+            args, level, &loaded, &fitted, &spend, &settings, progress,
+        )?),
+    };
+    common::write_predictions(
+        &loaded,
+        &predictions,
+        &spend,
+        intervals.as_ref(),
+        &args.out,
+        progress,
+    )
+}
+
+/// Prediction intervals from parametric draws or a bootstrap.
+fn intervals(
+    args: &PredictArgs,
+    level: f64,
+    loaded: &common::Loaded,
+    fitted: &Fitted,
+    spend: &[f64],
+    settings: &ValueSettings,
+    progress: &Progress,
+) -> Result<Intervals> {
+    let draws = args.bootstrap.unwrap_or(args.draws);
+    let isettings = IntervalSettings::new(level, draws, args.seed)
+        .map_err(|e| usage(format!("--intervals: {e}")))?;
+    let model = &*fitted.purchase.model;
+    let spend_model = match &fitted.spend {
+        Some(s) => Spend::GammaGamma {
+            params: &s.params,
+            monetary: &loaded.summary.monetary_value,
+        },
+        None => Spend::Fixed(spend),
+    };
+    let result = match args.bootstrap {
+        None => {
+            let cov = fitted.purchase.covariance.as_deref().ok_or_else(|| {
+                usage(
+                    "--intervals needs the purchase model's covariance (the fit's observed \
+                     information was not positive definite, or the model file has none); \
+                     try --bootstrap N",
+                )
+            })?;
+            let spend_cov = match &fitted.spend {
+                Some(s) => Some(s.covariance.as_deref().ok_or_else(|| {
+                    usage("--intervals needs the spend model's covariance; try --bootstrap N")
+                })?),
+                None => None,
+            };
+            progress.stage(
+                &format!(
+                    "{:.0}% intervals from {draws} parametric draws",
+                    level * 100.0
+                ),
+                || {
+                    interval::prediction_intervals(
+                        model,
+                        cov,
+                        spend_model,
+                        spend_cov,
+                        &loaded.data,
+                        settings,
+                        &isettings,
+                    )
+                },
+            )?
+        }
+        Some(n) => {
+            let kind = fitted.purchase.kind;
+            let options = FitOptions {
+                penalty: args.model.penalty,
+            };
+            let start = model.param_values();
+            let refit_purchase = |d: &CustomerData| {
+                Ok(kind
+                    .fit_with_start(d, &options, Some(&start))?
+                    .model
+                    .param_values())
+            };
+            let fit_weight: Vec<f64> = (0..loaded.data.len())
+                .map(|i| {
+                    let (x, m) = (loaded.data.frequency[i], loaded.summary.monetary_value[i]);
+                    if x > 0.0 && m <= 0.0 {
+                        0.0
+                    } else {
+                        loaded.data.weight[i]
+                    }
+                })
+                .collect();
+            let refit_spend = fitted.spend.as_ref().map(|s| {
+                let gg = GammaGammaFitter {
+                    penalty: args.model.penalty,
+                    start: Some(s.params),
+                    ..Default::default()
+                };
+                let (x, m) = (&loaded.data.frequency, &loaded.summary.monetary_value);
+                let fit_weight = &fit_weight;
+                move |counts: &[f64]| {
+                    let w: Vec<f64> = counts.iter().zip(fit_weight).map(|(c, f)| c * f).collect();
+                    Ok(gg.fit(x, m, &w)?.params.to_array().to_vec())
+                }
+            });
+            let draws = progress.stage(&format!("{n} bootstrap refits of {kind}"), || {
+                interval::bootstrap_draws(&loaded.data, &isettings, refit_purchase, refit_spend)
+            })?;
+            if draws.failed > 0 {
+                progress.say(format!(
+                    "note: {} of {n} bootstrap refits failed and were left out",
+                    draws.failed
+                ));
+            }
+            progress.stage(
+                &format!(
+                    "{:.0}% intervals from {n} bootstrap resamples",
+                    level * 100.0
+                ),
+                || {
+                    interval::intervals_from_draws(
+                        model,
+                        spend_model,
+                        &draws,
+                        &loaded.data,
+                        settings,
+                        &isettings,
+                    )
+                },
+            )?
+        }
+    };
+    let (tp, tc) = (&result.total_purchases, &result.total_clv);
+    progress.say(format!(
+        "total expected purchases {:.1} ({:.0}% interval {:.1} to {:.1}); total CLV {:.2} ({:.2} to {:.2})",
+        tp.point,
+        level * 100.0,
+        tp.lo,
+        tp.hi,
+        tc.point,
+        tc.lo,
+        tc.hi
+    ));
+    Ok(result)
 }

@@ -1,0 +1,161 @@
+//! `clv fit --model auto`: fit every purchase model on the calibration
+//! window, predict the holdout, keep the model with the lowest mean absolute
+//! error per customer, and say why.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clv_core::models::{FitOptions, ModelKind};
+use serde_json::{Value, json};
+
+use crate::args::FitArgs;
+use crate::commands::common;
+use crate::error::usage;
+use crate::output::write_to;
+use crate::progress::Progress;
+
+/// One candidate's holdout performance.
+struct Candidate {
+    kind: ModelKind,
+    fitted: clv_core::models::FittedModel,
+    predicted: f64,
+    mae: f64,
+}
+
+/// Runs `clv fit --model auto`.
+pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
+    if args.data.calibration_end.is_none() || args.tables.summary.is_some() {
+        return Err(usage(
+            "--model auto needs transactions and --calibration-end DATE: it compares the models \
+             on the purchases after the calibration end",
+        ));
+    }
+    common::check_penalty(&args.model)?;
+    let loaded = common::load(&args.data, None, progress)?;
+    let holdout = loaded
+        .summary
+        .holdout
+        .as_ref()
+        .ok_or_else(|| usage("--model auto: no holdout period after --calibration-end"))?;
+    if holdout.duration <= 0.0 {
+        return Err(usage(
+            "--model auto: the holdout is empty (observation end = calibration end)",
+        ));
+    }
+    let options = FitOptions {
+        penalty: args.model.penalty,
+    };
+    let mut candidates = Vec::new();
+    let mut failures = Vec::new();
+    for &kind in ModelKind::ALL.iter().filter(|k| !k.is_discrete()) {
+        let fitted = match progress.stage(&format!("fitted {kind}"), || {
+            kind.fit(&loaded.data, &options)
+        }) {
+            Ok(f) => f,
+            Err(e) => {
+                progress.say(format!("note: {kind} could not be fitted: {e}"));
+                failures.push(json!({"model": kind.name(), "error": e.to_string()}));
+                continue;
+            }
+        };
+        let d = &loaded.data;
+        let mut predicted = 0.0;
+        let mut abs = 0.0;
+        let mut n = 0.0;
+        for i in 0..d.len() {
+            let e = fitted
+                .model
+                .expected_purchases(&d.customer(i), holdout.duration);
+            if !e.is_finite() {
+                anyhow::bail!(
+                    "{kind}: non-finite holdout prediction for customer {}",
+                    loaded.summary.customer_id(i)
+                );
+            }
+            predicted += d.weight[i] * e;
+            abs += d.weight[i] * (e - holdout.frequency[i]).abs();
+            n += d.weight[i];
+        }
+        candidates.push(Candidate {
+            kind,
+            fitted,
+            predicted,
+            mae: abs / n,
+        });
+    }
+    let actual: f64 = holdout.frequency.iter().sum();
+    let best = candidates
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.mae.total_cmp(&b.1.mae))
+        .map(|(i, _)| i)
+        .context("no purchase model could be fitted")?;
+    let table: Vec<Value> = candidates
+        .iter()
+        .map(|c| {
+            json!({
+                "model": c.kind.name(),
+                "mae": c.mae,
+                "holdout_predicted": c.predicted,
+                "holdout_actual": actual,
+                "log_likelihood": c.fitted.report.log_likelihood,
+                "aic": c.fitted.report.aic,
+                "bic": c.fitted.report.bic,
+            })
+        })
+        .collect();
+    for c in &candidates {
+        progress.say(format!(
+            "  {:<11} holdout MAE {:.4} per customer, predicted {:.1} vs actual {actual:.0} repeat purchases, AIC {:.2}",
+            c.kind.name(),
+            c.mae,
+            c.predicted,
+            c.fitted.report.aic
+        ));
+    }
+    let chosen = candidates.swap_remove(best);
+    let runner_up = candidates
+        .iter()
+        .min_by(|a, b| a.mae.total_cmp(&b.mae))
+        .map(|c| (c.kind.name(), c.mae));
+    let reason = match runner_up {
+        Some((name, mae)) => format!(
+            "{} has the lowest mean absolute error per customer on the holdout ({:.4}; next best {name} {mae:.4})",
+            chosen.kind.name(),
+            chosen.mae
+        ),
+        None => format!(
+            "{} is the only model that could be fitted (holdout MAE {:.4})",
+            chosen.kind.name(),
+            chosen.mae
+        ),
+    };
+    progress.say(format!("auto: chose {}: {reason}", chosen.kind.name()));
+    let spend = common::fit_spend(&loaded, &args.model, progress)?;
+    let covariance = Some(chosen.fitted.report.covariance.clone()).filter(|c| !c.is_empty());
+    let fitted = common::Fitted {
+        purchase: common::PurchaseFit {
+            kind: chosen.kind,
+            model: chosen.fitted.model,
+            report: Some(chosen.fitted.report),
+            covariance,
+        },
+        spend,
+    };
+    let mut file = fitted.to_file(&loaded);
+    file.selection = Some(json!({
+        "criterion": "holdout mean absolute error per customer (repeat purchases)",
+        "chosen": fitted.purchase.kind.name(),
+        "reason": reason,
+        "holdout_duration": holdout.duration,
+        "candidates": table,
+        "failed": failures,
+    }));
+    write_to(args.output.as_deref(), |w: &mut dyn Write| {
+        serde_json::to_writer_pretty(&mut *w, &file)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    common::describe(&file, progress);
+    Ok(())
+}
