@@ -76,13 +76,20 @@
 //!   same quadrature (no alternating sums, unlike the closed forms in the
 //!   papers).
 //!
+//! Per customer, [`ParetoNbdParams::probability_alive`] and the log-likelihood
+//! sum two short series (two quadratures when the rates differ tenfold or
+//! more); [`ParetoNbdParams::dert`] adds a quadrature that depends only on
+//! `T` ([`ParetoNbdParams::discounted_lifetime`], worth caching per distinct
+//! age).
+//!
 //! # Fitting
 //!
 //! [`ParetoNbdFitter`] maximises the weighted log-likelihood over
 //! `ln(r, alpha, s, beta)`. The data are indexed to distinct `x`, distinct
 //! times, distinct `(x, t)` pairs and distinct rows, so `G` is evaluated once
-//! per distinct `(x, t_x)` and `(x, T)` pair (daily data observed for a year
-//! have about ten thousand such pairs however many customers there are;
+//! per distinct `(x, t_x)` and `(x, T)` pair (a million simulated customers
+//! with daily purchase dates observed for 78 weeks have 11,584 such pairs and
+//! 216,104 distinct rows, see `benches/pareto_nbd.rs`;
 //! identical rows are merged by sorting packed integer keys). Small inputs
 //! are fitted with BFGS from a few data-driven starts and polished with
 //! Newton steps (Hessians from central differences of the analytic
