@@ -32,6 +32,7 @@ pub mod sbg;
 pub mod sim;
 pub mod special;
 pub mod time;
+pub mod validation;
 pub mod value;
 
 pub use data::{Customer, CustomerData};

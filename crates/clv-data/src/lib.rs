@@ -141,6 +141,7 @@ mod csv;
 pub mod date;
 mod engine;
 mod error;
+pub mod purchase_days;
 mod read;
 mod report;
 mod rows;
