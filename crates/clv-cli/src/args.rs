@@ -287,6 +287,18 @@ pub struct SimulateArgs {
     /// Output CSV file (written atomically); stdout when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Acquisition channels, "name:share:cac[:rate[:spend]],...": the share of
+    /// customers, the acquisition cost per customer, and multipliers of the
+    /// purchase rate and of the spend per purchase (default 1). A channel named
+    /// "referral" gets referrers and per-customer costs instead of spend rows.
+    #[arg(long)]
+    pub channels: Option<String>,
+    /// Write the customers file (customer_id, acquired_at, channel, acquisition_cost, referred_by); needs --channels.
+    #[arg(long, requires = "channels")]
+    pub customers_output: Option<PathBuf>,
+    /// Write the monthly marketing spend (date, channel, amount); needs --channels.
+    #[arg(long, requires = "channels")]
+    pub spend_output: Option<PathBuf>,
 }
 
 fn parse_unit(s: &str) -> Result<clv_core::TimeUnit, String> {

@@ -137,10 +137,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod attributes;
 mod csv;
 pub mod date;
 mod engine;
 mod error;
+mod history;
 pub mod purchase_days;
 mod read;
 mod report;
@@ -149,10 +151,14 @@ mod summary;
 mod table;
 pub mod tables;
 
+pub use attributes::{
+    CustomerAttributes, CustomerColumns, SpendColumns, SpendRow, read_customers, read_spend,
+};
 pub use chrono::NaiveDate;
 /// The DataFusion (and through it Arrow and Parquet) version this crate uses.
 pub use datafusion;
 pub use error::{DataError, Location, Result};
+pub use history::{PurchaseHistory, summarize_with_history};
 pub use read::{CsvReader, InputFormat, ReadOptions, summarize_file};
 pub use report::{DataReport, InvalidCount, InvalidExample};
 pub use rows::InvalidReason;

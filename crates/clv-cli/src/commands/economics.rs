@@ -1,20 +1,1257 @@
 //! `clv economics`: unit economics (CAC, LTV:CAC, payback, formula LTV, cohorts).
+//!
+//! Reads the transactions (and optionally a customers file, a spend file
+//! and a model file), builds the [`clv_core::economics::EconomicsInput`],
+//! runs [`clv_core::economics::analyze`] and writes a table, JSON or CSV,
+//! plus optional files: a cohort retention heatmap (SVG) and a per-customer
+//! table of historic value. The definitions are in the core module's docs.
 
-use anyhow::Result;
-use clap::Args;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
 
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use clv_core::economics::{self, Economics, EconomicsInput, Settings, SpendMonth, month_label};
+use clv_core::value::ValueSettings;
+use clv_core::{Horizon, TimeUnit};
+use clv_data::attributes::{NO_CHANNEL, month_of_day};
+use serde_json::{Value, json};
+
+use crate::args::{Convention, DataArgs};
+use crate::commands::common::{self, Fitted};
+use crate::error::usage;
+use crate::model_file::ModelFile;
+use crate::output::{atomic_write, write_to};
 use crate::progress::Progress;
 
-/// `clv economics` (arguments are filled in by the economics work).
+/// Output formats of `clv economics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EconomicsFormat {
+    /// Human-readable tables.
+    Table,
+    /// One JSON object (the contract: formula_ltv, channels, cohorts, warnings, ...).
+    Json,
+    /// Long ("tidy") CSV: section,channel,cohort,month,metric,value.
+    Csv,
+}
+
+/// The period of `--cost-to-serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostPeriod {
+    /// Per customer per day.
+    Day,
+    /// Per customer per week.
+    Week,
+    /// Per customer per month.
+    Month,
+    /// Per customer per year.
+    Year,
+}
+
+/// `clv economics`.
 #[derive(Debug, Args)]
 pub struct EconomicsArgs {
-    /// Transaction log.
-    pub transactions: std::path::PathBuf,
+    #[command(flatten)]
+    /// Input.
+    pub data: DataArgs,
+    /// Customers file: customer_id, acquired_at, channel, acquisition_cost,
+    /// referred_by and any other attribute columns (CSV, Parquet or JSON).
+    #[arg(long)]
+    pub customers: Option<PathBuf>,
+    /// Marketing spend file: date (or YYYY-MM), channel, amount [, campaign].
+    #[arg(long)]
+    pub spend: Option<PathBuf>,
+    /// Gross margin as a fraction of revenue (0.3 = 30%).
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Cost to serve (retention cost) per customer per --cost-period.
+    #[arg(long, default_value_t = 0.0)]
+    pub cost_to_serve: f64,
+    /// The period of --cost-to-serve.
+    #[arg(long, value_enum, default_value_t = CostPeriod::Month)]
+    pub cost_period: CostPeriod,
+    /// A model written by `clv fit` (BG/NBD [+ Gamma-Gamma]) for model LTV and projected payback.
+    #[arg(long)]
+    pub model_file: Option<PathBuf>,
+    /// Horizon of the model projection and of the full formula's duration.
+    #[arg(long, value_parser = parse_horizon, default_value = "36 months")]
+    pub horizon: Horizon,
+    /// Annual discount rate of projected revenue (0 = undiscounted, like the formula).
+    #[arg(long, default_value_t = 0.0)]
+    pub discount_rate: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EconomicsFormat::Table)]
+    pub format: EconomicsFormat,
+    /// Output file (written atomically); stdout when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write the cohort retention heatmap as SVG to this file.
+    #[arg(long)]
+    pub heatmap: Option<PathBuf>,
+    /// Write per-customer historic value (and model value) to this file (CSV, JSON or Parquet by extension).
+    #[arg(long)]
+    pub per_customer: Option<PathBuf>,
+}
+
+fn parse_horizon(s: &str) -> Result<Horizon, String> {
+    s.parse().map_err(|e: clv_core::Error| e.to_string())
+}
+
+/// What the command assembled besides the core's figures.
+struct Assembled {
+    input: EconomicsInput,
+    warnings: Vec<String>,
+    acquired_day: Vec<i32>,
+    observation_end: clv_data::NaiveDate,
+    referrals: Option<Value>,
+}
+
+/// At most three examples, quoted.
+fn examples(v: &[String]) -> String {
+    let mut s: Vec<String> = v.iter().take(3).map(|x| format!("{x:?}")).collect();
+    if v.len() > 3 {
+        s.push("...".into());
+    }
+    s.join(", ")
 }
 
 /// Runs `clv economics`.
-pub fn run(_args: &EconomicsArgs, _progress: &Progress) -> Result<()> {
-    Err(crate::error::usage(
-        "clv economics is not built yet".to_string(),
+pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
+    if args.data.calibration_end.is_some() {
+        return Err(usage(
+            "clv economics uses the whole history; --calibration-end does not apply \
+             (give --observation-end to cut the data)",
+        ));
+    }
+    if !(args.margin.is_finite() && (0.0..=1.0).contains(&args.margin)) {
+        return Err(usage(format!(
+            "--margin must be a fraction between 0 and 1 (0.3 for a 30% gross margin), got {}",
+            args.margin
+        )));
+    }
+    if !(args.cost_to_serve.is_finite() && args.cost_to_serve >= 0.0) {
+        return Err(usage(format!(
+            "--cost-to-serve must be a non-negative number, got {}",
+            args.cost_to_serve
+        )));
+    }
+    let model = match &args.model_file {
+        Some(p) => {
+            let file = ModelFile::read(p)?;
+            if let Some(unit) = args.data.time_unit
+                && unit != file.time_unit
+            {
+                return Err(usage(format!(
+                    "--time-unit {unit} differs from the model's time unit {} ({})",
+                    file.time_unit,
+                    p.display()
+                )));
+            }
+            Some(file)
+        }
+        None => None,
+    };
+    let unit = model.as_ref().map(|m| m.time_unit);
+
+    // Read the three inputs; the attribute files beside the transactions.
+    let id_col = args.data.customer_col.clone();
+    let (loaded, customers, spend) = std::thread::scope(|sc| -> Result<_> {
+        let customers = sc.spawn(|| -> Result<Option<clv_data::CustomerAttributes>> {
+            let Some(p) = &args.customers else {
+                return Ok(None);
+            };
+            let head = std::fs::read(p)
+                .map(|b| b.iter().take(4096).copied().collect::<Vec<u8>>())
+                .unwrap_or_default();
+            let id = if String::from_utf8_lossy(&head).contains(&id_col) {
+                id_col.clone()
+            } else {
+                "customer_id".into()
+            };
+            let cols = clv_data::CustomerColumns {
+                id,
+                date_format: args.data.date_format.clone(),
+                ..Default::default()
+            };
+            Ok(Some(clv_data::read_customers(p, &cols)?))
+        });
+        let spend = sc.spawn(|| -> Result<Option<Vec<clv_data::SpendRow>>> {
+            let Some(p) = &args.spend else {
+                return Ok(None);
+            };
+            Ok(Some(clv_data::read_spend(
+                p,
+                &clv_data::SpendColumns::default(),
+            )?))
+        });
+        let loaded = load(&args.data, unit, progress)?;
+        let customers = customers.join().expect("customers reader panicked")?;
+        let spend = spend.join().expect("spend reader panicked")?;
+        Ok((loaded, customers, spend))
+    })?;
+    if let Some(c) = &customers {
+        progress.say(format!("customers: {} ({} rows)", c.file, c.len()));
+    }
+    if let Some(s) = &spend {
+        progress.say(format!(
+            "spend: {} rows, total {:.2}",
+            s.len(),
+            s.iter().map(|r| r.amount).sum::<f64>()
+        ));
+    }
+    let (loaded, history) = loaded;
+
+    let mut a = progress.stage("joined customers, purchases and spend", || {
+        assemble(
+            &loaded.summary,
+            history,
+            customers.as_ref(),
+            spend.as_deref(),
+        )
+    })?;
+
+    // Model projection.
+    let mut model_values: Option<Vec<f64>> = None;
+    if let Some(file) = &model {
+        let fitted = Fitted::from_file(file)?;
+        let loaded_c = &loaded;
+        let spend_values = fitted.expected_spend(loaded_c, progress)?;
+        let vs = ValueSettings::new(args.horizon, file.time_unit, args.discount_rate, 1.0)
+            .map_err(|e| usage(e.to_string()))?;
+        let (groups, ng) = a.input.groups();
+        let projection = progress
+            .stage(
+                &format!(
+                    "projected {} customers over {} with the model",
+                    loaded_c.data.len(),
+                    args.horizon
+                ),
+                || {
+                    economics::project(
+                        fitted.purchase.model.as_ref(),
+                        &loaded_c.data,
+                        &spend_values,
+                        &vs.schedule(),
+                        &groups,
+                        ng,
+                    )
+                },
+            )
+            .context("projection failed")?;
+        model_values = Some(projection.customer_revenue.clone());
+        a.input.projection = Some(projection);
+    }
+
+    let cost_per_month = args.cost_to_serve
+        * match args.cost_period {
+            CostPeriod::Day => 30.4375,
+            CostPeriod::Week => 30.4375 / 7.0,
+            CostPeriod::Month => 1.0,
+            CostPeriod::Year => 1.0 / 12.0,
+        };
+    let settings = Settings {
+        margin: args.margin,
+        cost_to_serve_per_month: cost_per_month,
+        duration_years: args.horizon.in_unit(TimeUnit::Year),
+    };
+    let result = progress
+        .stage("computed unit economics", || {
+            economics::analyze(&a.input, &settings)
+        })
+        .context("unit economics failed")?;
+    let mut warnings = std::mem::take(&mut a.warnings);
+    warnings.extend(result.warnings.iter().cloned());
+    if args.margin == 1.0 {
+        warnings.push(
+            "no --margin given: margins equal revenue (give --margin 0.3 for a 30% gross margin)"
+                .into(),
+        );
+    }
+    for w in &warnings {
+        progress.say(format!("warning: {w}"));
+    }
+
+    let report = Report {
+        args,
+        econ: &result,
+        a: &a,
+        warnings: &warnings,
+        model: model.is_some(),
+    };
+    write_to(args.output.as_deref(), |w: &mut dyn Write| {
+        let text = match args.format {
+            EconomicsFormat::Json => {
+                let mut s = serde_json::to_string_pretty(&report.json())?;
+                s.push('\n');
+                s
+            }
+            EconomicsFormat::Csv => report.csv(),
+            EconomicsFormat::Table => report.table(),
+        };
+        w.write_all(text.as_bytes())?;
+        Ok(())
+    })?;
+    if let Some(path) = &args.heatmap {
+        atomic_write(path, |w| Ok(w.write_all(heatmap_svg(&result).as_bytes())?))?;
+        progress.say(format!("wrote the cohort heatmap to {}", path.display()));
+    }
+    if let Some(path) = &args.per_customer {
+        let values = a.input.customer_values(&settings);
+        let names = &a.input.channel_names;
+        let mut t = clv_data::Table::new()
+            .with_strings("customer_id", loaded.summary.customer_ids.clone())
+            .with_str(
+                "channel",
+                a.input
+                    .channel
+                    .iter()
+                    .map(|&c| names[c as usize].clone())
+                    .collect(),
+            )
+            .with_str(
+                "cohort",
+                a.input
+                    .acquisition_month
+                    .iter()
+                    .map(|&m| month_label(m))
+                    .collect(),
+            )
+            .with_str(
+                "acquired_at",
+                a.acquired_day
+                    .iter()
+                    .map(|&d| clv_data::date::from_days(d).to_string())
+                    .collect(),
+            )
+            .with_f64("orders", values.orders)
+            .with_f64("revenue", values.revenue)
+            .with_f64("margin", values.margin);
+        if let Some(v) = model_values {
+            let m = args.margin;
+            t = t.with_f64(
+                "model_future_margin",
+                v.iter()
+                    .zip(
+                        &a.input
+                            .projection
+                            .as_ref()
+                            .expect("projection")
+                            .customer_active_months,
+                    )
+                    .map(|(r, act)| m * r - cost_per_month * act)
+                    .collect(),
+            );
+        }
+        let rows = t.num_rows();
+        clv_data::write_table(&t, Some(path), clv_data::OutputFormat::from_path(path))?;
+        progress.say(format!("wrote {rows} customers to {}", path.display()));
+    }
+    Ok(())
+}
+
+type LoadedHistory = (common::Loaded, clv_data::PurchaseHistory);
+
+/// Reads the transactions with their monthly histories.
+fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Result<LoadedHistory> {
+    let time_unit = unit.or(args.time_unit).unwrap_or(TimeUnit::Week);
+    let read = read_options(args)?;
+    let opts = summary_options(args, time_unit)?;
+    let path = args.transactions_path()?;
+    let (summary, report, history) = progress
+        .stage(&format!("read and summarised {}", path.display()), || {
+            clv_data::summarize_with_history(path, &read, &opts)
+        })?;
+    progress.say(report.to_string());
+    let info = crate::model_file::DataInfo {
+        source: path.display().to_string(),
+        convention: match args.convention {
+            Convention::Exact => "exact".into(),
+            Convention::Period => "period".into(),
+        },
+        first_date: summary.first_date.to_string(),
+        calibration_end: summary.calibration_end.to_string(),
+        observation_end: summary.observation_end.to_string(),
+        zero_amounts: String::new(),
+    };
+    let data = summary.to_customer_data().context("invalid summary")?;
+    Ok((
+        common::Loaded {
+            summary,
+            data,
+            time_unit,
+            info,
+        },
+        history,
     ))
+}
+
+// The same mapping from flags to reader options as `commands::common`
+// (private there).
+fn read_options(args: &DataArgs) -> Result<clv_data::ReadOptions> {
+    let delimiter = match args.delimiter.as_deref() {
+        None => None,
+        Some("\\t") | Some("tab") => Some(b'\t'),
+        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+        Some(d) => {
+            return Err(usage(format!(
+                "--delimiter must be one character, got {d:?}"
+            )));
+        }
+    };
+    Ok(clv_data::ReadOptions {
+        customer_col: args.customer_col.clone(),
+        date_col: args.date_col.clone(),
+        amount_col: args.amount_col.clone(),
+        date_format: args.date_format.clone(),
+        delimiter,
+        skip_invalid: args.skip_invalid,
+        ..Default::default()
+    })
+}
+
+fn summary_options(args: &DataArgs, time_unit: TimeUnit) -> Result<clv_data::SummaryOptions> {
+    let observation_end = match args.observation_end.as_deref() {
+        Some(s) => Some(
+            clv_data::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| {
+                usage(format!(
+                    "--observation-end {s:?}: {e} (expected YYYY-MM-DD)"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    Ok(clv_data::SummaryOptions {
+        time_unit,
+        convention: match args.convention {
+            Convention::Exact => clv_data::Convention::Exact,
+            Convention::Period => clv_data::Convention::Period,
+        },
+        zero_amounts: match args.zero_amounts {
+            crate::args::ZeroAmounts::Keep => clv_data::ZeroAmounts::Keep,
+            crate::args::ZeroAmounts::Drop => clv_data::ZeroAmounts::Drop,
+        },
+        observation_end,
+        ..Default::default()
+    })
+}
+
+/// Joins purchases, customers and spend into the core's input; collects
+/// warnings about what does not match.
+fn assemble(
+    summary: &clv_data::Summary,
+    history: clv_data::PurchaseHistory,
+    customers: Option<&clv_data::CustomerAttributes>,
+    spend: Option<&[clv_data::SpendRow]>,
+) -> Result<Assembled> {
+    let n = summary.len();
+    let mut warnings = Vec::new();
+    let obs_end = history.observation_end;
+    let mut channel_names: Vec<String> = match customers {
+        Some(c) => c.channel_names.clone(),
+        None => vec!["all".into()],
+    };
+    let mut channel = Vec::with_capacity(n);
+    let mut acquired_day = Vec::with_capacity(n);
+    let mut acquisition_cost = Vec::with_capacity(n);
+    let mut row_of = Vec::with_capacity(n);
+    let mut not_in_file = Vec::new();
+    let mut late_acq = Vec::new();
+    let mut none_channel: Option<u32> = None;
+    let mut seen = vec![false; customers.map_or(0, |c| c.len())];
+    for i in 0..n {
+        let first = history.first_day[i];
+        match customers {
+            None => {
+                channel.push(0);
+                acquired_day.push(first);
+                acquisition_cost.push(f64::NAN);
+                row_of.push(None);
+            }
+            Some(c) => {
+                let id = summary.customer_id(i);
+                match c.find(id) {
+                    Some(r) => {
+                        seen[r] = true;
+                        channel.push(c.channel[r]);
+                        let acq = match c.acquired_at[r] {
+                            Some(d) if d > first => {
+                                late_acq.push(id.to_string());
+                                first
+                            }
+                            Some(d) => d,
+                            None => first,
+                        };
+                        acquired_day.push(acq);
+                        acquisition_cost.push(c.acquisition_cost[r]);
+                        row_of.push(Some(r));
+                    }
+                    None => {
+                        not_in_file.push(id.to_string());
+                        let k = *none_channel.get_or_insert_with(|| {
+                            match channel_names.iter().position(|x| x == NO_CHANNEL) {
+                                Some(k) => k as u32,
+                                None => {
+                                    channel_names.push(NO_CHANNEL.into());
+                                    (channel_names.len() - 1) as u32
+                                }
+                            }
+                        });
+                        channel.push(k);
+                        acquired_day.push(first);
+                        acquisition_cost.push(f64::NAN);
+                        row_of.push(None);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = customers {
+        if !not_in_file.is_empty() {
+            warnings.push(format!(
+                "{} buyers are not in {} ({}); their channel is {NO_CHANNEL} and their CAC unknown",
+                not_in_file.len(),
+                c.file,
+                examples(&not_in_file)
+            ));
+        }
+        let never: Vec<String> = (0..c.len())
+            .filter(|&r| !seen[r])
+            .map(|r| c.ids.get(r).to_string())
+            .collect();
+        if !never.is_empty() {
+            warnings.push(format!(
+                "{} customers in {} never bought (first at {}: {}); they are left out: customers \
+                 here are buyers, and CAC counts new buyers",
+                never.len(),
+                c.file,
+                c.location(c.find(&never[0]).expect("listed")),
+                examples(&never)
+            ));
+        }
+        if !late_acq.is_empty() {
+            warnings.push(format!(
+                "{} customers in {} have an acquired_at after their first purchase ({}); their \
+                 first purchase is used",
+                late_acq.len(),
+                c.file,
+                examples(&late_acq)
+            ));
+        }
+    }
+
+    // Referrals: referrers must be known customers.
+    let referrals = customers.and_then(|c| {
+        let refs = c.referred_by.as_ref()?;
+        let mut unknown = Vec::new();
+        let mut self_ref = Vec::new();
+        let mut by_channel: HashMap<u32, (u64, f64)> = HashMap::new();
+        let mut referred = 0u64;
+        let mut referred_revenue = 0.0;
+        let mut referrers = std::collections::HashSet::new();
+        for (i, row) in row_of.iter().enumerate() {
+            let Some(r) = *row else { continue };
+            let by = refs.get(r);
+            if by.is_empty() {
+                continue;
+            }
+            if by == c.ids.get(r) {
+                self_ref.push(by.to_string());
+                continue;
+            }
+            let Some(rr) = c.find(by) else {
+                unknown.push(by.to_string());
+                continue;
+            };
+            referred += 1;
+            referrers.insert(rr);
+            let rev: f64 = history.monthly.revenue[history.monthly.range(i)]
+                .iter()
+                .sum();
+            referred_revenue += rev;
+            let e = by_channel.entry(c.channel[rr]).or_default();
+            e.0 += 1;
+            e.1 += rev;
+        }
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{} referred_by values name no customer of {} ({}); those referrals are not counted",
+                unknown.len(),
+                c.file,
+                examples(&unknown)
+            ));
+        }
+        if !self_ref.is_empty() {
+            warnings.push(format!(
+                "{} customers refer themselves ({}); not counted",
+                self_ref.len(),
+                examples(&self_ref)
+            ));
+        }
+        let mut rows: Vec<(u32, (u64, f64))> = by_channel.into_iter().collect();
+        rows.sort_by_key(|r| r.0);
+        Some(json!({
+            "referred_customers": referred,
+            "referrers": referrers.len(),
+            "referred_revenue": referred_revenue,
+            "by_referrer_channel": rows.iter().map(|(ch, (k, rev))| json!({
+                "channel": c.channel_names[*ch as usize],
+                "referrals": k,
+                "referred_revenue": rev,
+            })).collect::<Vec<_>>(),
+        }))
+    });
+
+    // Spend per channel and month.
+    let mut spend_months: Vec<SpendMonth> = Vec::new();
+    if let Some(rows) = spend {
+        let mut sums: std::collections::BTreeMap<(u32, i32), f64> = Default::default();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut after_end = 0usize;
+        for r in rows {
+            if r.day > obs_end {
+                after_end += 1;
+                continue;
+            }
+            let k = if customers.is_none() {
+                0
+            } else {
+                match channel_names.iter().position(|x| *x == r.channel) {
+                    Some(k) => k as u32,
+                    None => {
+                        unknown.push(format!("{} ({})", r.channel, r.location));
+                        channel_names.push(r.channel.clone());
+                        (channel_names.len() - 1) as u32
+                    }
+                }
+            };
+            *sums.entry((k, r.month)).or_default() += r.amount;
+        }
+        if customers.is_none() {
+            let names: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.channel.as_str()).collect();
+            if names.len() > 1 {
+                warnings.push(format!(
+                    "no --customers file: the spend of {} channels is pooled into one channel \
+                     \"all\" (give --customers with a channel column for CAC per channel)",
+                    names.len()
+                ));
+            }
+        }
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "spend file: channels no customer was acquired through: {}",
+                unknown.join(", ")
+            ));
+        }
+        if after_end > 0 {
+            warnings.push(format!(
+                "spend file: {after_end} rows after the observation end {} are ignored",
+                clv_data::date::from_days(obs_end)
+            ));
+        }
+        spend_months = sums
+            .into_iter()
+            .map(|((channel, month), amount)| SpendMonth {
+                channel,
+                month,
+                amount,
+            })
+            .collect();
+    }
+
+    let acquisition_month: Vec<i32> = acquired_day.iter().map(|&d| month_of_day(d)).collect();
+    let last_month = month_of_day(obs_end);
+    let input = EconomicsInput {
+        history: history.monthly,
+        acquisition_month,
+        channel,
+        channel_names,
+        acquisition_cost,
+        spend: spend_months,
+        last_month,
+        last_month_complete: month_of_day(obs_end + 1) != last_month,
+        projection: None,
+    };
+    Ok(Assembled {
+        input,
+        warnings,
+        acquired_day,
+        observation_end: clv_data::date::from_days(obs_end),
+        referrals,
+    })
+}
+
+struct Report<'a> {
+    args: &'a EconomicsArgs,
+    econ: &'a Economics,
+    a: &'a Assembled,
+    warnings: &'a [String],
+    model: bool,
+}
+
+fn num(v: Option<f64>) -> Value {
+    match v {
+        Some(x) if x.is_finite() => json!(x),
+        _ => Value::Null,
+    }
+}
+
+fn fmt_money(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.2}"),
+        _ => "-".into(),
+    }
+}
+
+fn fmt_pct(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{:.1}%", 100.0 * x),
+        _ => "-".into(),
+    }
+}
+
+impl Report<'_> {
+    fn json(&self) -> Value {
+        let e = self.econ;
+        let f = &e.formula;
+        let formula = json!({
+            "average_order_value": num(f.average_order_value),
+            "purchase_frequency": num(f.purchase_frequency),
+            "lifespan": num(f.lifespan),
+            "ltv": num(f.ltv),
+            "full_ltv": num(f.full_ltv),
+            "retention_rate": num(f.retention_rate),
+            "margin": f.margin,
+            "duration": num(Some(f.duration)),
+            "expected_years": num(f.expected_years),
+            "acquisition_cost": if f.acquisition_cost_known { json!(f.acquisition_cost) } else { Value::Null },
+            "cost_to_serve_per_year": f.cost_to_serve_per_year,
+            "retention_cost": num(f.retention_cost),
+            "value_before_acquisition": num(f.value_before_acquisition),
+            "window": {
+                "months": f.window_months,
+                "start": month_label(f.window_start),
+                "end": month_label(f.window_end),
+                "active_customers": f.active,
+                "active_customers_before": f.active_before,
+                "retained_customers": f.retained,
+                "orders": f.orders,
+                "revenue": f.revenue,
+            },
+            "units": "average_order_value and ltv in currency; purchase_frequency in orders per active customer per year; lifespan, duration and expected_years in years",
+        });
+        let sensitivity: Vec<Value> = e
+            .sensitivity
+            .iter()
+            .map(|l| {
+                json!({
+                    "lever": l.lever,
+                    "base": l.base,
+                    "changed": l.changed,
+                    "full_ltv": l.full_ltv,
+                    "change": l.change,
+                    "change_pct": num(l.change_pct),
+                })
+            })
+            .collect();
+        let channels: Vec<Value> = e
+            .channels
+            .iter()
+            .map(|c| {
+                json!({
+                    "channel": c.channel,
+                    "new_customers": c.new_customers,
+                    "spend": num(c.spend),
+                    "cac": num(c.cac),
+                    "cac_source": c.cac_source.name(),
+                    "ltv": num(c.ltv),
+                    "ltv_source": if self.model { "model" } else { "formula" },
+                    "ltv_to_cac": num(c.ltv_to_cac),
+                    "payback_months": c.payback_months,
+                    "payback_projected": c.payback_projected,
+                    "net_ltv": num(c.net_ltv),
+                    "loses_money": c.loses_money,
+                    "formula_ltv": num(c.formula_ltv),
+                    "model_ltv": num(c.model_ltv),
+                    "revenue_per_customer": c.revenue_per_customer,
+                    "margin_per_customer": c.margin_per_customer,
+                    "customers_with_cac": c.customers_with_cac,
+                })
+            })
+            .collect();
+        let cac: Vec<Value> = e
+            .cac_by_month
+            .iter()
+            .map(|c| {
+                json!({
+                    "channel": c.channel,
+                    "month": month_label(c.month),
+                    "spend": num(c.spend),
+                    "new_customers": c.new_customers,
+                    "cac": num(c.cac),
+                })
+            })
+            .collect();
+        let cohorts: Vec<Value> = e
+            .cohorts
+            .iter()
+            .map(|c| {
+                json!({
+                    "cohort": month_label(c.cohort),
+                    "customers": c.customers,
+                    "cac": num(c.cac),
+                    "payback_months": c.payback_months,
+                    "payback_projected": c.payback_projected,
+                    "model_ltv": num(c.model_ltv),
+                    "months": c.months.iter().map(|m| json!({
+                        "month": m.month,
+                        "active": m.active,
+                        "retention": m.retention,
+                        "revenue": m.revenue,
+                        "cumulative_revenue_per_customer": m.cumulative_revenue_per_customer,
+                        "orders": m.orders,
+                        "margin": m.margin,
+                        "cumulative_margin_per_customer": m.cumulative_margin_per_customer,
+                        "partial": m.partial,
+                    })).collect::<Vec<_>>(),
+                    "projected": c.projected.iter().map(|m| json!({
+                        "month": m.month,
+                        "expected_active": m.expected_active,
+                        "expected_revenue": m.expected_revenue,
+                        "cumulative_margin_per_customer": m.cumulative_margin_per_customer,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let n = e.customers as f64;
+        json!({
+            "observation_end": self.a.observation_end.to_string(),
+            "customers": e.customers,
+            "orders": e.orders,
+            "historic": {
+                "revenue": e.revenue,
+                "margin": e.margin,
+                "revenue_per_customer": e.revenue / n,
+                "margin_per_customer": e.margin / n,
+            },
+            "settings": {
+                "margin": self.args.margin,
+                "cost_to_serve_per_month": self.a_cost_per_month(),
+                "horizon": self.args.horizon.to_string(),
+                "discount_rate": self.args.discount_rate,
+                "model_file": self.args.model_file.as_ref().map(|p| p.display().to_string()),
+            },
+            "formula_ltv": formula,
+            "sensitivity": sensitivity,
+            "channels": channels,
+            "cac_by_month": cac,
+            "cohorts": cohorts,
+            "referrals": self.a.referrals.clone().unwrap_or(Value::Null),
+            "warnings": self.warnings,
+        })
+    }
+
+    fn a_cost_per_month(&self) -> f64 {
+        self.econ.formula.cost_to_serve_per_year / 12.0
+    }
+
+    fn csv(&self) -> String {
+        let mut out = String::from("section,channel,cohort,month,metric,value\n");
+        let mut row =
+            |section: &str, ch: &str, cohort: &str, month: &str, metric: &str, v: Option<f64>| {
+                let q = |s: &str| {
+                    if s.contains([',', '"', '\n']) {
+                        format!("\"{}\"", s.replace('"', "\"\""))
+                    } else {
+                        s.to_string()
+                    }
+                };
+                let v = match v {
+                    Some(x) if x.is_finite() => x.to_string(),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{section},{},{},{month},{metric},{v}",
+                    q(ch),
+                    q(cohort)
+                );
+            };
+        let f = &self.econ.formula;
+        for (k, v) in [
+            ("average_order_value", f.average_order_value),
+            ("purchase_frequency", f.purchase_frequency),
+            ("retention_rate", f.retention_rate),
+            ("lifespan", f.lifespan),
+            ("ltv", f.ltv),
+            ("margin", Some(f.margin)),
+            ("duration", Some(f.duration)),
+            ("expected_years", f.expected_years),
+            (
+                "acquisition_cost",
+                f.acquisition_cost_known.then_some(f.acquisition_cost),
+            ),
+            ("retention_cost", f.retention_cost),
+            ("full_ltv", f.full_ltv),
+        ] {
+            row("formula_ltv", "", "", "", k, v);
+        }
+        for l in &self.econ.sensitivity {
+            row(
+                "sensitivity",
+                "",
+                "",
+                "",
+                &format!("{}_change", l.lever),
+                Some(l.change),
+            );
+        }
+        for c in &self.econ.channels {
+            for (k, v) in [
+                ("new_customers", Some(c.new_customers as f64)),
+                ("spend", c.spend),
+                ("cac", c.cac),
+                ("ltv", c.ltv),
+                ("ltv_to_cac", c.ltv_to_cac),
+                ("payback_months", c.payback_months.map(f64::from)),
+                ("net_ltv", c.net_ltv),
+                ("formula_ltv", c.formula_ltv),
+                ("model_ltv", c.model_ltv),
+                ("revenue_per_customer", Some(c.revenue_per_customer)),
+                ("margin_per_customer", Some(c.margin_per_customer)),
+            ] {
+                row("channels", &c.channel, "", "", k, v);
+            }
+        }
+        for c in &self.econ.cac_by_month {
+            let m = month_label(c.month);
+            row("cac_by_month", &c.channel, "", &m, "spend", c.spend);
+            row(
+                "cac_by_month",
+                &c.channel,
+                "",
+                &m,
+                "new_customers",
+                Some(c.new_customers as f64),
+            );
+            row("cac_by_month", &c.channel, "", &m, "cac", c.cac);
+        }
+        for c in &self.econ.cohorts {
+            let label = month_label(c.cohort);
+            row(
+                "cohorts",
+                "",
+                &label,
+                "",
+                "customers",
+                Some(c.customers as f64),
+            );
+            row("cohorts", "", &label, "", "cac", c.cac);
+            row(
+                "cohorts",
+                "",
+                &label,
+                "",
+                "payback_months",
+                c.payback_months.map(f64::from),
+            );
+            for m in &c.months {
+                let k = m.month.to_string();
+                row("cohorts", "", &label, &k, "active", Some(m.active as f64));
+                row("cohorts", "", &label, &k, "retention", Some(m.retention));
+                row("cohorts", "", &label, &k, "revenue", Some(m.revenue));
+                row(
+                    "cohorts",
+                    "",
+                    &label,
+                    &k,
+                    "cumulative_revenue_per_customer",
+                    Some(m.cumulative_revenue_per_customer),
+                );
+                row(
+                    "cohorts",
+                    "",
+                    &label,
+                    &k,
+                    "cumulative_margin_per_customer",
+                    Some(m.cumulative_margin_per_customer),
+                );
+            }
+        }
+        out
+    }
+
+    fn table(&self) -> String {
+        let e = self.econ;
+        let f = &e.formula;
+        let mut s = String::new();
+        let n = e.customers as f64;
+        let _ = writeln!(
+            s,
+            "Unit economics to {}: {} customers, {} orders, revenue {:.2} ({:.2} per customer), margin {:.2} ({:.2} per customer)",
+            self.a.observation_end,
+            e.customers,
+            e.orders,
+            e.revenue,
+            e.revenue / n,
+            e.margin,
+            e.margin / n
+        );
+        let _ = writeln!(
+            s,
+            "\nFormula LTV (window {} to {}, {} months; {} active customers, {} active before, {} retained)",
+            month_label(f.window_start),
+            month_label(f.window_end),
+            f.window_months,
+            f.active,
+            f.active_before,
+            f.retained
+        );
+        let rows: Vec<(&str, String)> = vec![
+            ("average order value", fmt_money(f.average_order_value)),
+            (
+                "purchase frequency (orders/year)",
+                f.purchase_frequency
+                    .map_or("-".into(), |v| format!("{v:.3}")),
+            ),
+            ("retention rate (annual)", fmt_pct(f.retention_rate)),
+            (
+                "lifespan (years)",
+                f.lifespan.map_or("-".into(), |v| format!("{v:.3}")),
+            ),
+            ("LTV = AOV x frequency x lifespan", fmt_money(f.ltv)),
+            ("gross margin", fmt_pct(Some(f.margin))),
+            (
+                "duration (years)",
+                if f.duration.is_finite() {
+                    format!("{:.3}", f.duration)
+                } else {
+                    "unbounded".into()
+                },
+            ),
+            (
+                "expected active years",
+                f.expected_years.map_or("-".into(), |v| format!("{v:.3}")),
+            ),
+            (
+                "acquisition cost",
+                if f.acquisition_cost_known {
+                    fmt_money(Some(f.acquisition_cost))
+                } else {
+                    "unknown (0)".into()
+                },
+            ),
+            ("retention cost", fmt_money(f.retention_cost)),
+            ("full LTV", fmt_money(f.full_ltv)),
+        ];
+        for (k, v) in rows {
+            let _ = writeln!(s, "  {k:<36} {v:>14}");
+        }
+        if !e.sensitivity.is_empty() {
+            let _ = writeln!(s, "\nSensitivity of full LTV to +10% on each lever");
+            let _ = writeln!(
+                s,
+                "  {:<22} {:>12} {:>12} {:>12} {:>10}",
+                "lever", "from", "to", "full LTV", "change"
+            );
+            for l in &e.sensitivity {
+                let _ = writeln!(
+                    s,
+                    "  {:<22} {:>12.4} {:>12.4} {:>12.2} {:>+10.2} ({})",
+                    l.lever,
+                    l.base,
+                    l.changed,
+                    l.full_ltv,
+                    l.change,
+                    l.change_pct
+                        .map_or("-".into(), |p| format!("{:+.1}%", 100.0 * p))
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\nChannels (LTV: {})",
+            if self.model {
+                "margin to date + model projection over the horizon, per customer"
+            } else {
+                "formula, margin over the horizon, per customer"
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>9} {:>12} {:>9} {:>10} {:>9} {:>10} {:>8}",
+            "channel", "customers", "spend", "CAC", "LTV", "LTV:CAC", "net LTV", "payback"
+        );
+        for c in &e.channels {
+            let _ = writeln!(
+                s,
+                "  {:<16} {:>9} {:>12} {:>9} {:>10} {:>9} {:>10} {:>8}{}",
+                c.channel,
+                c.new_customers,
+                fmt_money(c.spend),
+                fmt_money(c.cac),
+                fmt_money(c.ltv),
+                c.ltv_to_cac.map_or("-".into(), |v| format!("{v:.2}")),
+                fmt_money(c.net_ltv),
+                c.payback_months.map_or("never".into(), |m| format!(
+                    "{m}{}",
+                    if c.payback_projected { "*" } else { "" }
+                )),
+                if c.loses_money {
+                    "  LOSES MONEY ON EVERY CUSTOMER"
+                } else {
+                    ""
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  (payback: months since acquisition, 0 = the acquisition month; * = projected by the model)"
+        );
+        let _ = writeln!(s, "\nCohorts: retention by months since acquisition");
+        let width = e.cohorts.iter().map(|c| c.months.len()).max().unwrap_or(0);
+        let mut head = format!(
+            "  {:<8} {:>9} {:>9} {:>8}",
+            "cohort", "customers", "CAC", "payback"
+        );
+        for k in 0..width {
+            let _ = write!(head, " {:>6}", format!("m{k}"));
+        }
+        let _ = writeln!(s, "{head}");
+        for c in &e.cohorts {
+            let mut line = format!(
+                "  {:<8} {:>9} {:>9} {:>8}",
+                month_label(c.cohort),
+                c.customers,
+                fmt_money(c.cac),
+                c.payback_months.map_or("never".into(), |m| format!(
+                    "{m}{}",
+                    if c.payback_projected { "*" } else { "" }
+                ))
+            );
+            for m in &c.months {
+                let _ = write!(
+                    line,
+                    " {:>6}",
+                    format!(
+                        "{:.1}{}",
+                        100.0 * m.retention,
+                        if m.partial { "~" } else { "" }
+                    )
+                );
+            }
+            let _ = writeln!(s, "{line}");
+        }
+        let _ = writeln!(s, "  (retention in %; ~ = partial month)");
+        let _ = writeln!(s, "\nCohorts: cumulative revenue per customer");
+        let mut head2 = format!("  {:<8} {:>9}", "cohort", "customers");
+        for k in 0..width {
+            let _ = write!(head2, " {:>6}", format!("m{k}"));
+        }
+        let _ = writeln!(s, "{head2}");
+        for c in &e.cohorts {
+            let mut line = format!("  {:<8} {:>9}", month_label(c.cohort), c.customers);
+            for m in &c.months {
+                let _ = write!(line, " {:>6.1}", m.cumulative_revenue_per_customer);
+            }
+            let _ = writeln!(s, "{line}");
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(s, "\nWarnings");
+            for w in self.warnings {
+                let _ = writeln!(s, "  - {w}");
+            }
+        }
+        s
+    }
+}
+
+/// The cohort retention heatmap: cohorts down, months since acquisition
+/// across, cells shaded by retention and labelled in %.
+pub fn heatmap_svg(e: &Economics) -> String {
+    let cell_w = 44.0;
+    let cell_h = 22.0;
+    let left = 140.0;
+    let top = 56.0;
+    let cols = e.cohorts.iter().map(|c| c.months.len()).max().unwrap_or(0);
+    let width = left + cell_w * cols as f64 + 20.0;
+    let height = top + cell_h * e.cohorts.len() as f64 + 40.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{left}" y="20" font-size="14" font-weight="bold">Retention by monthly acquisition cohort (% of the cohort buying in the month)</text>"#
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="8" y="{}" font-weight="bold">cohort (customers)</text>"#,
+        top - 8.0
+    );
+    for k in 0..cols {
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">m{k}</text>"#,
+            left + cell_w * (k as f64 + 0.5),
+            top - 8.0
+        );
+    }
+    // Colour scale relative to the highest retention after month 0 (month 0 is 100%).
+    let max_later = e
+        .cohorts
+        .iter()
+        .flat_map(|c| c.months.iter().skip(1).map(|m| m.retention))
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    for (r, c) in e.cohorts.iter().enumerate() {
+        let y = top + cell_h * r as f64;
+        let _ = writeln!(
+            s,
+            r#"<text x="8" y="{}">{} ({})</text>"#,
+            y + cell_h * 0.7,
+            month_label(c.cohort),
+            c.customers
+        );
+        for m in &c.months {
+            let x = left + cell_w * m.month as f64;
+            let t = if m.month == 0 {
+                1.0
+            } else {
+                (m.retention / max_later).clamp(0.0, 1.0)
+            };
+            // White to dark blue.
+            let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+            let (cr, cg, cb) = (lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0));
+            let text = if t > 0.55 { "white" } else { "black" };
+            let _ = writeln!(
+                s,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{cell_w}\" height=\"{cell_h}\" fill=\"#{cr:02x}{cg:02x}{cb:02x}\" stroke=\"white\"{}/>",
+                if m.partial {
+                    " fill-opacity=\"0.6\""
+                } else {
+                    ""
+                }
+            );
+            let _ = writeln!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="middle" fill="{text}">{:.1}</text>"#,
+                x + cell_w / 2.0,
+                y + cell_h * 0.7,
+                100.0 * m.retention
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="8" y="{}" fill="#555">Month 0 is the acquisition month; shading is relative to the highest later retention ({:.1}%); faded cells are partial months.</text>"##,
+        height - 14.0,
+        100.0 * max_later
+    );
+    s.push_str("</svg>\n");
+    s
 }

@@ -1,0 +1,553 @@
+//! `clv economics` end to end: the hand-computed fixture (tests/data/econ_*),
+//! bad inputs, simulated data where the truth is known, and snapshots of the
+//! user-facing table.
+//!
+//! The fixture (observation to 2024-04-30, margin 50%, cost to serve 2 a
+//! month, horizon 2 years) is the one of the core's unit tests, as files:
+//!
+//! | customer | channel | acquired | cost | purchases (month: revenue / orders) |
+//! |---|---|---|---|---|
+//! | c1 | search | Jan | - | Jan 100/1, Mar 50/1 |
+//! | c2 | search | Jan (first purchase) | - | Jan 40/2 (15 + 25), Feb 60/1, Apr 20/1 |
+//! | c3 | social | Feb | 70 | Feb 30/1 (referred by c1) |
+//! | c4 | social | Feb | 10 | Feb 10/1, Mar 10/1, Apr 10/1 |
+//! | c5 | organic | Mar | - | Mar 80/1 (referred by c4) |
+//! | c9 | search | Mar | - | never bought |
+//!
+//! Spend: search 60 + 40 in January (two daily rows), 50 for February (a
+//! `YYYY-MM` row) when search acquired nobody.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn base_args() -> Vec<String> {
+    [
+        "economics",
+        &fixture("econ_transactions.csv"),
+        "--customers",
+        &fixture("econ_customers.csv"),
+        "--spend",
+        &fixture("econ_spend.csv"),
+        "--margin",
+        "0.5",
+        "--cost-to-serve",
+        "2",
+        "--cost-period",
+        "month",
+        "--horizon",
+        "2 years",
+        "--observation-end",
+        "2024-04-30",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn run_json(extra: &[&str]) -> Value {
+    let mut args = base_args();
+    args.extend(["--format".into(), "json".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    serde_json::from_str(&clv_ok(&refs)).expect("valid JSON")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} != {b}");
+}
+
+fn channel<'a>(j: &'a Value, name: &str) -> &'a Value {
+    j["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == name)
+        .unwrap_or_else(|| panic!("no channel {name}"))
+}
+
+#[test]
+fn formula_ltv_fields_by_hand() {
+    let j = run_json(&[]);
+    let fl = &j["formula_ltv"];
+    // Window B = Mar..Apr: 170 of revenue in 5 orders by 4 active customers.
+    close(f(&fl["average_order_value"]), 34.0);
+    close(f(&fl["purchase_frequency"]), 5.0 / 4.0 * 12.0 / 2.0);
+    // 3 of the 4 customers active in Jan..Feb bought again: (3/4)^6 a year.
+    let r = 0.75f64.powi(6);
+    close(f(&fl["retention_rate"]), r);
+    close(f(&fl["lifespan"]), 1.0 / (1.0 - r));
+    close(f(&fl["ltv"]), 34.0 * 7.5 / (1.0 - r));
+    // CAC: search (60 + 40 + 50) / 2, social (70 + 10) / 2: 230 / 4 = 57.5.
+    close(f(&fl["acquisition_cost"]), 57.5);
+    let full = 0.5 * 34.0 * 7.5 * (1.0 + r) - 24.0 * (1.0 + r) - 57.5;
+    close(f(&fl["full_ltv"]), full);
+    close(f(&fl["duration"]), 2.0);
+    assert_eq!(j["customers"], 5);
+    assert_eq!(j["orders"], 11);
+    close(f(&j["historic"]["revenue"]), 410.0); // 150 + 120 + 30 + 30 + 80
+    // 0.5 * 410 - 2 * 10 months with a purchase.
+    close(f(&j["historic"]["margin"]), 185.0);
+    let sens = j["sensitivity"].as_array().unwrap();
+    assert_eq!(sens.len(), 7);
+    let aov = sens
+        .iter()
+        .find(|l| l["lever"] == "average_order_value")
+        .unwrap();
+    close(f(&aov["change"]), 0.1 * 0.5 * 34.0 * 7.5 * (1.0 + r));
+}
+
+#[test]
+fn channels_by_hand() {
+    let j = run_json(&[]);
+    let s = channel(&j, "search");
+    assert_eq!(s["new_customers"], 2);
+    close(f(&s["spend"]), 150.0);
+    close(f(&s["cac"]), 75.0);
+    assert_eq!(s["cac_source"], "spend");
+    // Search's own formula: AOV 35, 6 orders a year, retention 1 over 2 years:
+    // 0.5 * 35 * 6 * 2 - 24 * 2 = 162.
+    close(f(&s["ltv"]), 162.0);
+    close(f(&s["ltv_to_cac"]), 162.0 / 75.0);
+    assert_eq!(s["payback_months"], Value::Null); // 33, 47, 58.5, 62.5 < 75
+    assert_eq!(s["loses_money"], false);
+
+    let so = channel(&j, "social");
+    close(f(&so["cac"]), 40.0);
+    assert_eq!(so["cac_source"], "acquisition_cost");
+    assert_eq!(so["spend"], Value::Null);
+    let r = 0.5f64.powi(6);
+    close(f(&so["ltv"]), (0.5 * 10.0 * 12.0 - 24.0) * (1.0 + r));
+    assert_eq!(so["loses_money"], true);
+
+    let o = channel(&j, "organic");
+    assert_eq!(o["cac"], Value::Null);
+    assert_eq!(o["ltv_to_cac"], Value::Null);
+
+    let warnings: Vec<&str> = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("social") && w.contains("loses money on every customer")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("1 customers in")
+            && w.contains("never bought")
+            && w.contains("\"c9\"")),
+        "{warnings:?}"
+    );
+
+    let cac: Vec<(String, String, Value, Value)> = j["cac_by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["channel"].as_str().unwrap().to_string(),
+                c["month"].as_str().unwrap().to_string(),
+                c["new_customers"].clone(),
+                c["cac"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cac[0],
+        ("search".into(), "2024-01".into(), 2.into(), 50.0.into())
+    );
+    assert_eq!(
+        cac[1],
+        ("search".into(), "2024-02".into(), 0.into(), Value::Null)
+    );
+
+    // Referrals: c3 by c1 (search, 30 of revenue), c5 by c4 (social, 80).
+    let r = &j["referrals"];
+    assert_eq!(r["referred_customers"], 2);
+    assert_eq!(r["referrers"], 2);
+    close(f(&r["referred_revenue"]), 110.0);
+}
+
+#[test]
+fn cohorts_by_hand() {
+    let j = run_json(&[]);
+    let cohorts = j["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 3);
+    let jan = &cohorts[0];
+    assert_eq!(jan["cohort"], "2024-01");
+    assert_eq!(jan["customers"], 2);
+    let months = jan["months"].as_array().unwrap();
+    let col = |k: &str| -> Vec<f64> { months.iter().map(|m| f(&m[k])).collect() };
+    assert_eq!(col("month"), vec![0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(col("active"), vec![2.0, 1.0, 1.0, 1.0]);
+    assert_eq!(col("retention"), vec![1.0, 0.5, 0.5, 0.5]);
+    assert_eq!(col("revenue"), vec![140.0, 60.0, 50.0, 20.0]);
+    assert_eq!(
+        col("cumulative_revenue_per_customer"),
+        vec![70.0, 100.0, 125.0, 135.0]
+    );
+    // CAC 50; cumulative margin per customer 33, 47, 58.5: paid back in month 2.
+    close(f(&jan["cac"]), 50.0);
+    assert_eq!(jan["payback_months"], 2);
+    let feb = &cohorts[1];
+    close(f(&feb["cac"]), 65.0); // (70 + 10 + 50) / 2
+    assert_eq!(feb["payback_months"], Value::Null);
+}
+
+#[test]
+fn csv_and_heatmap_and_per_customer_files() {
+    let dir = scratch("econ-files");
+    let heat = dir.join("heat.svg");
+    let per = dir.join("customers.csv");
+    let mut args = base_args();
+    args.extend([
+        "--format".into(),
+        "csv".into(),
+        "--heatmap".into(),
+        heat.display().to_string(),
+        "--per-customer".into(),
+        per.display().to_string(),
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = clv_ok(&refs);
+    assert!(out.starts_with("section,channel,cohort,month,metric,value\n"));
+    assert!(out.contains("formula_ltv,,,,average_order_value,34\n"));
+    assert!(out.contains("channels,search,,,cac,75\n"));
+    assert!(out.contains("cohorts,,2024-01,1,retention,0.5\n"));
+    let svg = std::fs::read_to_string(&heat).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains(">2024-01 (2)<") && svg.contains(">50.0<"));
+    let c = Csv::parse(&std::fs::read_to_string(&per).unwrap());
+    assert_eq!(
+        c.header,
+        vec![
+            "customer_id",
+            "channel",
+            "cohort",
+            "acquired_at",
+            "orders",
+            "revenue",
+            "margin"
+        ]
+    );
+    assert_eq!(
+        c.rows[1],
+        vec![
+            "c2",
+            "search",
+            "2024-01",
+            "2024-01-07",
+            "4.0",
+            "120.0",
+            "54.0"
+        ]
+    );
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = clv(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+}
+
+#[test]
+fn overlapping_spend_rows_are_errors_naming_both_lines() {
+    let dir = scratch("econ-overlap");
+    let tx = fixture("econ_transactions.csv");
+    let same_day = write(
+        &dir,
+        "spend.csv",
+        "date,channel,amount\n2024-01-01,search,60\n2024-01-02,search,1\n2024-01-01,search,60\n",
+    );
+    fails_with(
+        &["economics", &tx, "--spend", &same_day],
+        "spend.csv:4: overlapping spend rows: the same date 2024-01-01 as",
+    );
+    fails_with(&["economics", &tx, "--spend", &same_day], "spend.csv:2");
+    let month_and_day = write(
+        &dir,
+        "spend2.csv",
+        "date,channel,amount\n2024-01,search,100\n2024-01-15,search,40\n",
+    );
+    fails_with(
+        &["economics", &tx, "--spend", &month_and_day],
+        "the same month 2024-01",
+    );
+    // Campaigns tell rows apart.
+    let campaigns = write(
+        &dir,
+        "spend3.csv",
+        "date,channel,campaign,amount\n2024-01-01,search,a,60\n2024-01-01,search,b,40\n",
+    );
+    clv_ok(&["economics", &tx, "--spend", &campaigns, "--format", "json"]);
+}
+
+#[test]
+fn bad_values_name_file_line_and_column() {
+    let dir = scratch("econ-bad");
+    let tx = fixture("econ_transactions.csv");
+    let neg = write(
+        &dir,
+        "neg.csv",
+        "date,channel,amount\n2024-01-01,search,-5\n",
+    );
+    fails_with(
+        &["economics", &tx, "--spend", &neg],
+        "neg.csv:2: column \"amount\": spend -5 is negative",
+    );
+    let date = write(&dir, "d.csv", "date,channel,amount\n2024-13-01,search,5\n");
+    fails_with(
+        &["economics", &tx, "--spend", &date],
+        "d.csv:2: column \"date\": cannot parse \"2024-13-01\"",
+    );
+    let dup = write(
+        &dir,
+        "dup.csv",
+        "customer_id,channel\nc1,search\nc2,search\nc1,social\n",
+    );
+    fails_with(
+        &["economics", &tx, "--customers", &dup],
+        "dup.csv:4: column \"customer_id\": customer \"c1\" appears twice (first at",
+    );
+    let cost = write(&dir, "cost.csv", "customer_id,acquisition_cost\nc1,ten\n");
+    fails_with(
+        &["economics", &tx, "--customers", &cost],
+        "cost.csv:2: column \"acquisition_cost\": cannot parse \"ten\" as a number",
+    );
+    let acq = write(&dir, "acq.csv", "customer_id,acquired_at\nc1,yesterday\n");
+    fails_with(
+        &["economics", &tx, "--customers", &acq],
+        "acq.csv:2: column \"acquired_at\"",
+    );
+    let nospend = write(&dir, "cols.csv", "day,channel,amount\n2024-01-01,a,1\n");
+    fails_with(
+        &["economics", &tx, "--spend", &nospend],
+        "no date column \"date\"",
+    );
+    fails_with(
+        &["economics", &tx, "--margin", "30"],
+        "--margin must be a fraction",
+    );
+    fails_with(
+        &["economics", &tx, "--calibration-end", "2024-02-01"],
+        "--calibration-end does not apply",
+    );
+}
+
+#[test]
+fn unknown_spend_channels_and_unknown_buyers_are_warned() {
+    let dir = scratch("econ-unknown");
+    let tx = fixture("econ_transactions.csv");
+    let spend = write(
+        &dir,
+        "spend.csv",
+        "date,channel,amount\n2024-01-01,search,100\n2024-01-01,tiktok,500\n",
+    );
+    let customers = write(
+        &dir,
+        "customers.csv",
+        "customer_id,channel\nc1,search\nc2,search\nc3,social\n",
+    );
+    let out = clv(&[
+        "economics",
+        &tx,
+        "--customers",
+        &customers,
+        "--spend",
+        &spend,
+        "--format",
+        "json",
+        "--observation-end",
+        "2024-04-30",
+    ]);
+    assert!(out.status.success());
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = j["warnings"].to_string();
+    assert!(
+        w.contains("channels no customer was acquired through: tiktok"),
+        "{w}"
+    );
+    assert!(w.contains("spend.csv:3"), "{w}");
+    assert!(w.contains("2 buyers are not in"), "{w}");
+    let t = channel(&j, "tiktok");
+    assert_eq!(t["new_customers"], 0);
+    assert_eq!(t["cac"], Value::Null);
+    close(f(&t["spend"]), 500.0);
+    // Buyers missing from the customers file form the "(none)" channel.
+    assert_eq!(channel(&j, "(none)")["new_customers"], 2);
+    // Social has customers but no spend rows: CAC unknown, said so.
+    assert!(w.contains("channel social: no spend rows"), "{w}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: spend file: channels no customer"));
+}
+
+/// Simulated truth: `clv simulate --channels` writes spend = CAC x new
+/// customers per month and per-customer referral costs, so the CACs are
+/// known exactly; the channels' shares and behaviour are known too.
+#[test]
+fn simulated_channels_give_back_their_cac_and_shares() {
+    let dir = scratch("econ-sim");
+    let tx = dir.join("tx.csv");
+    let cu = dir.join("customers.csv");
+    let sp = dir.join("spend.csv");
+    clv_ok(&[
+        "simulate",
+        "--customers",
+        "20000",
+        "--start",
+        "2024-01-01",
+        "--days",
+        "365",
+        "--acquisition-days",
+        "180",
+        "--params",
+        "r=0.243,alpha=4.414,a=0.793,b=2.426",
+        "--seed",
+        "3",
+        "--channels",
+        "search:0.5:40:1.0:1.0,social:0.3:20:0.5:0.8,referral:0.2:10:1.5:1.0",
+        "--output",
+        &tx.display().to_string(),
+        "--customers-output",
+        &cu.display().to_string(),
+        "--spend-output",
+        &sp.display().to_string(),
+    ]);
+    let j: Value = serde_json::from_str(&clv_ok(&[
+        "economics",
+        &tx.display().to_string(),
+        "--customers",
+        &cu.display().to_string(),
+        "--spend",
+        &sp.display().to_string(),
+        "--format",
+        "json",
+        "--observation-end",
+        "2024-12-31",
+    ]))
+    .unwrap();
+    let s = channel(&j, "search");
+    assert_eq!(s["new_customers"], 10000);
+    close(f(&s["cac"]), 40.0);
+    let so = channel(&j, "social");
+    assert_eq!(so["new_customers"], 6000);
+    close(f(&so["cac"]), 20.0);
+    let r = channel(&j, "referral");
+    assert_eq!(r["new_customers"], 4000);
+    assert_eq!(r["cac_source"], "acquisition_cost");
+    close(f(&r["cac"]), 10.0);
+    // Behaviour: referral buys 1.5x as often as search, social half as often
+    // and spends less.
+    let rev = |c: &Value| f(&c["revenue_per_customer"]);
+    assert!(
+        rev(r) > rev(s) && rev(s) > rev(so),
+        "{} {} {}",
+        rev(r),
+        rev(s),
+        rev(so)
+    );
+    // Every simulated customer is in one cohort, month 0 retention is 100%.
+    let cohorts = j["cohorts"].as_array().unwrap();
+    let total: u64 = cohorts
+        .iter()
+        .map(|c| c["customers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 20000);
+    assert!(cohorts.iter().all(|c| c["months"][0]["retention"] == 1.0));
+    // Six monthly acquisition cohorts (180 days from January 1st).
+    assert_eq!(cohorts.len(), 6);
+    // Referrals: every referral customer but the first few has a referrer.
+    assert!(j["referrals"]["referred_customers"].as_u64().unwrap() > 3900);
+    // Mean order value: Gamma-Gamma's p v / (q - 1) = 35.22 (0.8 times that
+    // for social), so the orders' mean lies between 28.2 and 35.2 (sampling
+    // noise aside).
+    let aov = f(&j["formula_ltv"]["average_order_value"]);
+    assert!(aov > 27.0 && aov < 37.0, "{aov}");
+    assert_eq!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w.as_str().unwrap().contains("never bought"))
+            .count(),
+        0
+    );
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}; run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "snapshot {name} differs.\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn table_snapshot() {
+    // Relative file names (run in tests/data) keep the snapshot portable.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_clv"))
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data"))
+        .args([
+            "economics",
+            "econ_transactions.csv",
+            "--customers",
+            "econ_customers.csv",
+            "--spend",
+            "econ_spend.csv",
+            "--margin",
+            "0.5",
+            "--cost-to-serve",
+            "2",
+            "--horizon",
+            "2 years",
+            "--observation-end",
+            "2024-04-30",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    snapshot("economics_fixture", &String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn help_snapshot() {
+    snapshot("help_economics", &clv_ok(&["economics", "--help"]));
+}

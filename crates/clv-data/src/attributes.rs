@@ -1,0 +1,664 @@
+//! Reading the customer-attributes and marketing-spend files of
+//! `clv economics`.
+//!
+//! # Customers file ([`read_customers`])
+//!
+//! One row per customer. Columns (names configurable in
+//! [`CustomerColumns`]; only the id is required):
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `customer_id` | the id used in the transactions (required, unique) |
+//! | `acquired_at` | acquisition date; empty: the first purchase |
+//! | `channel` | acquisition channel; empty: `(none)` |
+//! | `acquisition_cost` | what acquiring this customer cost, when known (`>= 0`) |
+//! | `referred_by` | the id of the customer who referred this one |
+//! | any other | kept as text attributes (for segmentation) |
+//!
+//! # Spend file ([`read_spend`])
+//!
+//! Marketing spend by `date` and `channel` with an `amount` (`>= 0`), and an
+//! optional `campaign`. A date within a month is enough for monthly spend;
+//! `YYYY-MM` is accepted for a whole month. Two rows for the same channel,
+//! date and campaign, or a whole-month row (`YYYY-MM`) beside any other row
+//! of the same channel, month and campaign, are *overlapping spend rows*: an
+//! error naming both lines (sum them, or tell them apart with a `campaign`
+//! column), never a silently doubled CAC.
+//!
+//! Both files may be CSV (any delimiter, quoted fields), Parquet or JSON
+//! (by extension). Bad values are errors naming file, line (or row) and
+//! column, as for transactions.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::{JsonReadOptions, ParquetReadOptions, SessionContext};
+use hashbrown::HashTable;
+
+use crate::date::{DateParser, civil_from_days, days_from_civil};
+use crate::error::{DataError, Location, Result};
+use crate::read::InputFormat;
+
+/// Text cells of one column, stored in one buffer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextColumn {
+    data: String,
+    ends: Vec<u32>,
+}
+
+impl TextColumn {
+    fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends.push(self.data.len() as u32);
+    }
+
+    /// Cell `i`.
+    pub fn get(&self, i: usize) -> &str {
+        let a = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.data[a..self.ends[i] as usize]
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True without cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// A whole file as text columns, with where each row came from.
+struct TextTable {
+    file: String,
+    names: Vec<String>,
+    columns: Vec<TextColumn>,
+    /// 1-based line of each row (text files) or `None` (Parquet: rows).
+    lines: Option<Vec<u64>>,
+    rows: usize,
+}
+
+impl TextTable {
+    fn location(&self, row: usize) -> Location {
+        match &self.lines {
+            Some(l) => Location::Line {
+                file: self.file.clone(),
+                line: l[row],
+            },
+            None => Location::Row {
+                file: self.file.clone(),
+                row: row as u64 + 1,
+            },
+        }
+    }
+
+    /// The index of column `name` (exact, else a unique case-insensitive match).
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name).or_else(|| {
+            let ci: Vec<usize> = (0..self.names.len())
+                .filter(|&i| self.names[i].eq_ignore_ascii_case(name))
+                .collect();
+            (ci.len() == 1).then(|| ci[0])
+        })
+    }
+
+    fn require(&self, name: &str, role: &'static str) -> Result<usize> {
+        self.find(name).ok_or_else(|| DataError::MissingColumn {
+            file: self.file.clone(),
+            role,
+            column: name.to_string(),
+            found: self.names.clone(),
+        })
+    }
+
+    fn bad(&self, row: usize, col: usize, message: String) -> DataError {
+        DataError::InvalidValue {
+            location: self.location(row),
+            column: self.names[col].clone(),
+            message,
+        }
+    }
+}
+
+fn read_table(path: &Path, delimiter: Option<u8>) -> Result<TextTable> {
+    let file = path.display().to_string();
+    match InputFormat::from_path(path)? {
+        InputFormat::Csv => {
+            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+            let delim =
+                delimiter.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
+                    Some("tsv" | "tab") => b'\t',
+                    _ => b',',
+                });
+            read_csv_table(&buf, file, delim)
+        }
+        format => read_engine_table(path, format, file),
+    }
+}
+
+fn read_csv_table(buf: &[u8], file: String, delim: u8) -> Result<TextTable> {
+    let mut pos = crate::csv::bom_len(buf);
+    let mut line = 1u64;
+    while pos < buf.len() && (buf[pos] == b'\n' || buf[pos] == b'\r') {
+        line += (buf[pos] == b'\n') as u64;
+        pos += 1;
+    }
+    if pos >= buf.len() {
+        return Err(DataError::Empty {
+            file,
+            message: "empty file (no header and no data)".into(),
+        });
+    }
+    let (header, next) = crate::csv::parse_record(buf, pos, buf.len(), delim);
+    let names: Vec<String> = header
+        .iter()
+        .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+        .collect();
+    line += memchr::memchr_iter(b'\n', &buf[pos..next]).count() as u64;
+    pos = next;
+    let mut columns = vec![TextColumn::default(); names.len()];
+    let mut lines = Vec::new();
+    let mut rows = 0usize;
+    while pos < buf.len() {
+        let start_line = line;
+        let (fields, next) = crate::csv::parse_record(buf, pos, buf.len(), delim);
+        line += memchr::memchr_iter(b'\n', &buf[pos..next]).count() as u64;
+        pos = next;
+        if fields.len() == 1 && fields[0].trim_ascii().is_empty() {
+            continue; // blank line
+        }
+        if fields.len() != names.len() {
+            return Err(DataError::InvalidRecord {
+                location: Location::Line {
+                    file,
+                    line: start_line,
+                },
+                message: format!(
+                    "{} fields where the header has {}",
+                    fields.len(),
+                    names.len()
+                ),
+            });
+        }
+        for (c, f) in columns.iter_mut().zip(&fields) {
+            let s: Cow<'_, str> = String::from_utf8_lossy(f.trim_ascii());
+            c.push(&s);
+        }
+        lines.push(start_line);
+        rows += 1;
+    }
+    Ok(TextTable {
+        file,
+        names,
+        columns,
+        lines: Some(lines),
+        rows,
+    })
+}
+
+fn read_engine_table(path: &Path, format: InputFormat, file: String) -> Result<TextTable> {
+    let err =
+        |e: datafusion::error::DataFusionError| DataError::engine(format!("{file}: reading"), e);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .map_err(|e| DataError::io(path, e))?;
+    let p = path
+        .to_str()
+        .ok_or_else(|| DataError::InvalidOptions(format!("{file}: path is not valid UTF-8")))?;
+    let batches = rt.block_on(async {
+        let ctx = SessionContext::new();
+        let df = match format {
+            InputFormat::Parquet => {
+                ctx.read_parquet(p, ParquetReadOptions::default().file_extension(""))
+                    .await
+            }
+            _ => {
+                ctx.read_json(p, JsonReadOptions::default().file_extension(""))
+                    .await
+            }
+        }
+        .map_err(err)?;
+        df.collect().await.map_err(err)
+    })?;
+    let names: Vec<String> = match batches.first() {
+        Some(b) => b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+        None => {
+            return Err(DataError::Empty {
+                file,
+                message: "no data rows".into(),
+            });
+        }
+    };
+    let mut columns = vec![TextColumn::default(); names.len()];
+    let mut rows = 0;
+    for b in &batches {
+        for (c, col) in columns.iter_mut().zip(b.columns()) {
+            let text =
+                cast(col, &DataType::Utf8).map_err(|e| DataError::engine(file.clone(), e))?;
+            let text = text.as_string::<i32>();
+            for i in 0..text.len() {
+                c.push(if text.is_null(i) {
+                    ""
+                } else {
+                    text.value(i).trim()
+                });
+            }
+        }
+        rows += b.num_rows();
+    }
+    Ok(TextTable {
+        file,
+        names,
+        columns,
+        lines: None,
+        rows,
+    })
+}
+
+fn parse_cost(s: &str) -> Option<f64> {
+    crate::rows::parse_amount(s.as_bytes())
+}
+
+/// Column names of the customers file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerColumns {
+    /// Customer id (required). Default `customer_id`.
+    pub id: String,
+    /// Acquisition date. Default `acquired_at`.
+    pub acquired_at: String,
+    /// Channel. Default `channel`.
+    pub channel: String,
+    /// Acquisition cost. Default `acquisition_cost`.
+    pub acquisition_cost: String,
+    /// Referrer. Default `referred_by`.
+    pub referred_by: String,
+    /// Date format of `acquired_at` (chrono strftime); default ISO or `YYYYMMDD`.
+    pub date_format: Option<String>,
+    /// CSV delimiter (default `,`, tab for `.tsv`).
+    pub delimiter: Option<u8>,
+}
+
+impl Default for CustomerColumns {
+    fn default() -> Self {
+        CustomerColumns {
+            id: "customer_id".into(),
+            acquired_at: "acquired_at".into(),
+            channel: "channel".into(),
+            acquisition_cost: "acquisition_cost".into(),
+            referred_by: "referred_by".into(),
+            date_format: None,
+            delimiter: None,
+        }
+    }
+}
+
+/// The channel name given to customers without one.
+pub const NO_CHANNEL: &str = "(none)";
+
+/// The customers file, validated.
+#[derive(Debug, Clone)]
+pub struct CustomerAttributes {
+    /// The file's name.
+    pub file: String,
+    /// Customer ids, unique.
+    pub ids: TextColumn,
+    /// Acquisition day (days since 1970-01-01), when given.
+    pub acquired_at: Vec<Option<i32>>,
+    /// Channel index into `channel_names`.
+    pub channel: Vec<u32>,
+    /// Channel names in order of first appearance.
+    pub channel_names: Vec<String>,
+    /// Whether the file has a channel column.
+    pub has_channel: bool,
+    /// Acquisition cost, `NaN` when unknown.
+    pub acquisition_cost: Vec<f64>,
+    /// Referrer id (empty when none).
+    pub referred_by: Option<TextColumn>,
+    /// Other columns, kept as text.
+    pub attributes: Vec<(String, TextColumn)>,
+    /// The place of each row, for messages.
+    locations: Vec<u64>,
+    by_line: bool,
+    index: HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl CustomerAttributes {
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True without customers.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The row of customer `id`.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(id);
+        self.index
+            .find(h, |&r| self.ids.get(r as usize) == id)
+            .map(|&r| r as usize)
+    }
+
+    /// Where row `i` is in the file (for messages).
+    pub fn location(&self, i: usize) -> Location {
+        if self.by_line {
+            Location::Line {
+                file: self.file.clone(),
+                line: self.locations[i],
+            }
+        } else {
+            Location::Row {
+                file: self.file.clone(),
+                row: i as u64 + 1,
+            }
+        }
+    }
+}
+
+/// Reads and validates a customers file (see the module docs). Duplicate
+/// ids, bad dates and bad or negative costs are errors naming the place.
+pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAttributes> {
+    let t = read_table(path, cols.delimiter)?;
+    let id_c = t.require(&cols.id, "customer")?;
+    let acq_c = t.find(&cols.acquired_at);
+    let ch_c = t.find(&cols.channel);
+    let cost_c = t.find(&cols.acquisition_cost);
+    let ref_c = t.find(&cols.referred_by);
+    let dates = DateParser::new(cols.date_format.as_deref()).map_err(DataError::InvalidOptions)?;
+    let hasher = foldhash::fast::FixedState::with_seed(0xc0575);
+    let mut index: HashTable<u32> = HashTable::with_capacity(t.rows);
+    let mut channel = Vec::with_capacity(t.rows);
+    let mut channel_names: Vec<String> = Vec::new();
+    let mut channel_index: std::collections::HashMap<String, u32> = Default::default();
+    let mut acquired_at = Vec::with_capacity(t.rows);
+    let mut acquisition_cost = Vec::with_capacity(t.rows);
+    let ids = t.columns[id_c].clone();
+    use std::hash::BuildHasher;
+    for r in 0..t.rows {
+        let id = ids.get(r);
+        if id.is_empty() {
+            return Err(t.bad(r, id_c, "empty customer id".into()));
+        }
+        let h = hasher.hash_one(id);
+        if let Some(&prev) = index.find(h, |&p| ids.get(p as usize) == id) {
+            return Err(t.bad(
+                r,
+                id_c,
+                format!(
+                    "customer {id:?} appears twice (first at {})",
+                    t.location(prev as usize)
+                ),
+            ));
+        }
+        index.insert_unique(h, r as u32, |&p| hasher.hash_one(ids.get(p as usize)));
+        acquired_at.push(match acq_c {
+            Some(c) => {
+                let s = t.columns[c].get(r);
+                if s.is_empty() {
+                    None
+                } else {
+                    Some(dates.parse(s.as_bytes()).ok_or_else(|| {
+                        t.bad(
+                            r,
+                            c,
+                            format!(
+                                "cannot parse {s:?} as a date{}",
+                                crate::read::date_hint(cols.date_format.as_deref())
+                            ),
+                        )
+                    })?)
+                }
+            }
+            None => None,
+        });
+        let name = ch_c.map(|c| t.columns[c].get(r)).unwrap_or("");
+        let name = if name.is_empty() { NO_CHANNEL } else { name };
+        let k = match channel_index.get(name) {
+            Some(&k) => k,
+            None => {
+                let k = channel_names.len() as u32;
+                channel_names.push(name.to_string());
+                channel_index.insert(name.to_string(), k);
+                k
+            }
+        };
+        channel.push(k);
+        acquisition_cost.push(match cost_c {
+            Some(c) => {
+                let s = t.columns[c].get(r);
+                if s.is_empty() {
+                    f64::NAN
+                } else {
+                    match parse_cost(s) {
+                        Some(v) if v >= 0.0 => v,
+                        Some(_) => {
+                            return Err(t.bad(r, c, format!("acquisition cost {s} is negative")));
+                        }
+                        None => {
+                            return Err(t.bad(r, c, format!("cannot parse {s:?} as a number")));
+                        }
+                    }
+                }
+            }
+            None => f64::NAN,
+        });
+    }
+    let known = [Some(id_c), acq_c, ch_c, cost_c, ref_c];
+    let attributes = (0..t.names.len())
+        .filter(|c| !known.contains(&Some(*c)))
+        .map(|c| (t.names[c].clone(), t.columns[c].clone()))
+        .collect();
+    Ok(CustomerAttributes {
+        file: t.file.clone(),
+        ids,
+        acquired_at,
+        channel,
+        channel_names,
+        has_channel: ch_c.is_some(),
+        acquisition_cost,
+        referred_by: ref_c.map(|c| t.columns[c].clone()),
+        attributes,
+        by_line: t.lines.is_some(),
+        locations: t.lines.clone().unwrap_or_default(),
+        index,
+        hasher,
+    })
+}
+
+/// One row of the spend file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendRow {
+    /// Where the row is.
+    pub location: Location,
+    /// Day (days since 1970-01-01); the first of the month for `YYYY-MM`.
+    pub day: i32,
+    /// Absolute month, `year * 12 + month - 1`.
+    pub month: i32,
+    /// Channel name.
+    pub channel: String,
+    /// Amount spent (`>= 0`).
+    pub amount: f64,
+}
+
+/// Column names of the spend file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendColumns {
+    /// Date (or `YYYY-MM`). Default `date`; a column `month` is used when there is no `date`.
+    pub date: String,
+    /// Channel. Default `channel`.
+    pub channel: String,
+    /// Amount. Default `amount`.
+    pub amount: String,
+    /// Optional campaign column telling rows of one channel and date apart. Default `campaign`.
+    pub campaign: String,
+    /// Date format (chrono strftime); default ISO, `YYYYMMDD` or `YYYY-MM`.
+    pub date_format: Option<String>,
+    /// CSV delimiter.
+    pub delimiter: Option<u8>,
+}
+
+impl Default for SpendColumns {
+    fn default() -> Self {
+        SpendColumns {
+            date: "date".into(),
+            channel: "channel".into(),
+            amount: "amount".into(),
+            campaign: "campaign".into(),
+            date_format: None,
+            delimiter: None,
+        }
+    }
+}
+
+/// `YYYY-MM` as the first day of the month.
+fn year_month(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    if b.len() != 7 || b[4] != b'-' {
+        return None;
+    }
+    let y: i32 = s[..4].parse().ok()?;
+    let m: u32 = s[5..].parse().ok()?;
+    (1..=12).contains(&m).then(|| days_from_civil(y, m, 1))
+}
+
+/// The absolute month of a day.
+pub fn month_of_day(day: i32) -> i32 {
+    let (y, m, _) = civil_from_days(day);
+    clv_core::economics::month_index(y, m)
+}
+
+/// Reads and validates a spend file (see the module docs): bad dates,
+/// amounts and channels, negative amounts and overlapping rows are errors.
+pub fn read_spend(path: &Path, cols: &SpendColumns) -> Result<Vec<SpendRow>> {
+    let t = read_table(path, cols.delimiter)?;
+    let date_c = match t.find(&cols.date) {
+        Some(c) => c,
+        None => t
+            .find("month")
+            .map_or_else(|| t.require(&cols.date, "date"), Ok)?,
+    };
+    let ch_c = t.require(&cols.channel, "channel")?;
+    let amt_c = t.require(&cols.amount, "amount")?;
+    let camp_c = t.find(&cols.campaign);
+    let dates = DateParser::new(cols.date_format.as_deref()).map_err(DataError::InvalidOptions)?;
+    let mut out = Vec::with_capacity(t.rows);
+    // (channel, campaign, day) -> row; (channel, campaign, month) -> (row, whole month?)
+    let mut by_day: std::collections::HashMap<(String, String, i32), usize> = Default::default();
+    let mut by_month: std::collections::HashMap<(String, String, i32), (usize, bool)> =
+        Default::default();
+    for r in 0..t.rows {
+        let ds = t.columns[date_c].get(r);
+        let (day, whole) = match year_month(ds) {
+            Some(d) => (d, true),
+            None => (
+                dates.parse(ds.as_bytes()).ok_or_else(|| {
+                    t.bad(
+                        r,
+                        date_c,
+                        format!(
+                            "cannot parse {ds:?} as a date{}",
+                            match &cols.date_format {
+                                Some(f) => format!(" with format {f:?}"),
+                                None => " (expected YYYY-MM-DD, YYYYMMDD or YYYY-MM)".into(),
+                            }
+                        ),
+                    )
+                })?,
+                false,
+            ),
+        };
+        let channel = t.columns[ch_c].get(r);
+        if channel.is_empty() {
+            return Err(t.bad(r, ch_c, "empty channel".into()));
+        }
+        let s = t.columns[amt_c].get(r);
+        let amount = match parse_cost(s) {
+            Some(v) if v >= 0.0 => v,
+            Some(_) => {
+                return Err(t.bad(
+                    r,
+                    amt_c,
+                    format!("spend {s} is negative (enter refunds as lower spend)"),
+                ));
+            }
+            None => return Err(t.bad(r, amt_c, format!("cannot parse {s:?} as a number"))),
+        };
+        let campaign = camp_c
+            .map(|c| t.columns[c].get(r))
+            .unwrap_or("")
+            .to_string();
+        let month = month_of_day(day);
+        let overlap = |prev: usize, what: &str| DataError::InvalidRecord {
+            location: t.location(r),
+            message: format!(
+                "overlapping spend rows: {what} as {} (channel {channel:?}{}); sum them into one \
+                 row or tell them apart with a campaign column",
+                t.location(prev),
+                if campaign.is_empty() {
+                    String::new()
+                } else {
+                    format!(", campaign {campaign:?}")
+                }
+            ),
+        };
+        let mkey = (channel.to_string(), campaign.clone(), month);
+        if let Some(&(prev, prev_whole)) = by_month.get(&mkey)
+            && (whole || prev_whole)
+        {
+            return Err(overlap(
+                prev,
+                &format!("the same month {}", clv_core::economics::month_label(month)),
+            ));
+        }
+        by_month.insert(mkey, (r, whole));
+        let dkey = (channel.to_string(), campaign.clone(), day);
+        if let Some(&prev) = by_day.get(&dkey) {
+            return Err(overlap(prev, &format!("the same date {ds}")));
+        }
+        by_day.insert(dkey, r);
+        out.push(SpendRow {
+            location: t.location(r),
+            day,
+            month,
+            channel: channel.to_string(),
+            amount,
+        });
+    }
+    if out.is_empty() {
+        return Err(DataError::Empty {
+            file: t.file,
+            message: "no spend rows".into(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_months_and_months_of_days() {
+        assert_eq!(year_month("2024-02"), Some(days_from_civil(2024, 2, 1)));
+        assert_eq!(year_month("2024-13"), None);
+        assert_eq!(year_month("2024-02-01"), None);
+        assert_eq!(
+            month_of_day(days_from_civil(2024, 2, 29)),
+            clv_core::economics::month_index(2024, 2)
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Monthly purchase histories beside the per-customer summary, for
+//! `clv economics`.
+//!
+//! [`summarize_with_history`] reads a transaction file once with the same
+//! readers and validation as [`crate::summarize_file`] (so the data-quality
+//! report is the same) and returns, besides the [`Summary`], each customer's
+//! purchases bucketed by calendar month (revenue and orders per month, orders
+//! being purchase rows) and first purchase day, in the summary's row order.
+
+use std::path::Path;
+
+use clv_core::economics::MonthlyHistory;
+use hashbrown::HashMap;
+use rayon::prelude::*;
+
+use crate::attributes::month_of_day;
+use crate::csv;
+use crate::date::to_days;
+use crate::error::{DataError, Location, Result};
+use crate::read::{
+    CsvReader, InputFormat, ReadOptions, date_hint, example, file_name, layout_error,
+    problem_error, validator,
+};
+use crate::report::DataReport;
+use crate::rows::{Part, ReadStats, Validator};
+use crate::summary::{self, Summary, SummaryOptions};
+
+/// Per-customer monthly purchases, in the order of the summary's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurchaseHistory {
+    /// First purchase day (days since 1970-01-01).
+    pub first_day: Vec<i32>,
+    /// Buckets per calendar month.
+    pub monthly: MonthlyHistory,
+    /// The observation end (days since 1970-01-01).
+    pub observation_end: i32,
+}
+
+/// One shard's customers.
+#[derive(Default)]
+struct ShardHist {
+    arena: Vec<u8>,
+    ends: Vec<u32>,
+    first_day: Vec<i32>,
+    offsets: Vec<u32>,
+    month: Vec<i32>,
+    revenue: Vec<f64>,
+    orders: Vec<u32>,
+}
+
+impl ShardHist {
+    fn id(&self, i: usize) -> &[u8] {
+        let a = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.arena[a..self.ends[i] as usize]
+    }
+}
+
+fn reduce_shard(parts: &[Part<'_>], s: usize, obs_end: i32) -> ShardHist {
+    let mut out = ShardHist {
+        offsets: vec![0],
+        ..Default::default()
+    };
+    let mut index: HashMap<(u64, u32, &[u8]), u32, foldhash::fast::FixedState> =
+        HashMap::with_hasher(foldhash::fast::FixedState::with_seed(7));
+    let mut rows: Vec<Vec<(i32, f64)>> = Vec::new();
+    for part in parts {
+        for row in &part.shards[s] {
+            if row.day > obs_end {
+                continue;
+            }
+            let len = row.id_len();
+            let long: &[u8] = if len > 8 { part.id(row.id) } else { &[] };
+            let next = rows.len() as u32;
+            let c = *index.entry((row.prefix, len as u32, long)).or_insert(next);
+            if c == next {
+                rows.push(Vec::with_capacity(4));
+                if len > 8 {
+                    out.arena.extend_from_slice(long);
+                } else {
+                    out.arena
+                        .extend_from_slice(&row.prefix.to_be_bytes()[..len]);
+                }
+                out.ends.push(out.arena.len() as u32);
+            }
+            rows[c as usize].push((row.day, row.amount));
+        }
+    }
+    let mut last = (i32::MIN, 0i32);
+    for mut r in rows {
+        if !r.is_sorted_by_key(|x| x.0) {
+            r.sort_by_key(|x| x.0);
+        }
+        out.first_day.push(r[0].0);
+        let mut cur = i32::MIN;
+        for (day, amount) in r {
+            // Consecutive days usually share their month: cache the last one.
+            let m = if day == last.0 {
+                last.1
+            } else {
+                let m = month_of_day(day);
+                last = (day, m);
+                m
+            };
+            if m != cur {
+                out.month.push(m);
+                out.revenue.push(0.0);
+                out.orders.push(0);
+                cur = m;
+            }
+            *out.revenue.last_mut().expect("bucket") += amount;
+            *out.orders.last_mut().expect("bucket") += 1;
+        }
+        out.offsets.push(out.month.len() as u32);
+    }
+    out
+}
+
+/// Reads a transaction file (like [`crate::summarize_file`]) and returns the
+/// summary, the report and the monthly purchase histories in the summary's
+/// order. A calibration end is not allowed here: histories cover the whole
+/// observation.
+pub fn summarize_with_history(
+    path: &Path,
+    read: &ReadOptions,
+    options: &SummaryOptions,
+) -> Result<(Summary, DataReport, PurchaseHistory)> {
+    if options.calibration_end.is_some() {
+        return Err(DataError::InvalidOptions(
+            "purchase histories cover the whole observation: no calibration end".into(),
+        ));
+    }
+    let format = match read.format {
+        Some(f) => f,
+        None => InputFormat::from_path(path)?,
+    };
+    let threads = summary::default_threads(read.threads.or(options.threads));
+    let v = validator(read, options)?;
+    let mut buf: Option<Vec<u8>> = None;
+    let streamed = match (format, read.csv_reader) {
+        (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
+            stream_csv(path, read, &v, threads)?
+        }
+        _ => None,
+    };
+    let (parts, stats, mut report) = match streamed {
+        Some(r) => r,
+        None => match (format, read.csv_reader) {
+            (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
+                let b = buf.insert(std::fs::read(path).map_err(|e| DataError::io(path, e))?);
+                crate::read::read_csv_buffer(b, &file_name(path), read, &v, threads)?
+            }
+            _ => crate::engine::read_with_datafusion(path, format, read, &v, threads)?,
+        },
+    };
+    let obs_end = match options.observation_end {
+        Some(d) => to_days(d),
+        None => stats.max_day,
+    };
+    let shards: Vec<ShardHist> = if stats.max_day >= stats.min_day {
+        let nshards = parts.first().map_or(0, |p| p.shards.len());
+        (0..nshards)
+            .into_par_iter()
+            .map(|s| reduce_shard(&parts, s, obs_end))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let summary = summary::build(parts, &stats, options, threads, &mut report)?;
+    let history = align(&summary, &shards, obs_end)?;
+    Ok((summary, report, history))
+}
+
+/// Puts the shards' histories in the summary's order.
+fn align(summary: &Summary, shards: &[ShardHist], obs_end: i32) -> Result<PurchaseHistory> {
+    let total: usize = shards.iter().map(|s| s.ends.len()).sum();
+    let mut index: HashMap<&[u8], (u32, u32), foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(total, foldhash::fast::FixedState::with_seed(11));
+    for (k, s) in shards.iter().enumerate() {
+        for i in 0..s.ends.len() {
+            index.insert(s.id(i), (k as u32, i as u32));
+        }
+    }
+    let n = summary.len();
+    let buckets: usize = shards.iter().map(|s| s.month.len()).sum();
+    let mut first_day = Vec::with_capacity(n);
+    let mut monthly = MonthlyHistory {
+        offsets: Vec::with_capacity(n + 1),
+        month: Vec::with_capacity(buckets),
+        revenue: Vec::with_capacity(buckets),
+        orders: Vec::with_capacity(buckets),
+    };
+    monthly.offsets.push(0);
+    for i in 0..n {
+        let id = summary.customer_id(i);
+        let &(k, j) = index.get(id.as_bytes()).ok_or_else(|| {
+            DataError::InvalidOptions(format!(
+                "customer {id:?} of the summary has no purchase history (an id that is not UTF-8?)"
+            ))
+        })?;
+        let s = &shards[k as usize];
+        let (a, b) = (
+            s.offsets[j as usize] as usize,
+            s.offsets[j as usize + 1] as usize,
+        );
+        first_day.push(s.first_day[j as usize]);
+        monthly.month.extend_from_slice(&s.month[a..b]);
+        monthly.revenue.extend_from_slice(&s.revenue[a..b]);
+        monthly.orders.extend_from_slice(&s.orders[a..b]);
+        monthly.offsets.push(monthly.month.len());
+    }
+    if total != n {
+        return Err(DataError::InvalidOptions(format!(
+            "{total} purchase histories for {n} summarised customers"
+        )));
+    }
+    Ok(PurchaseHistory {
+        first_day,
+        monthly,
+        observation_end: obs_end,
+    })
+}
+
+type Read<'a> = (Vec<Part<'a>>, ReadStats, DataReport);
+
+/// The streaming hand-written CSV pass (as in [`crate::summarize_file`]);
+/// `None` when the file has quotes.
+fn stream_csv(
+    path: &Path,
+    read: &ReadOptions,
+    v: &Validator,
+    threads: usize,
+) -> Result<Option<Read<'static>>> {
+    let file = file_name(path);
+    let columns = read.columns();
+    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let len = f.metadata().map_err(|e| DataError::io(path, e))?.len();
+    let mut head = vec![0u8; (len as usize).min(1 << 20)];
+    {
+        use std::os::unix::fs::FileExt;
+        f.read_exact_at(&mut head, 0)
+            .map_err(|e| DataError::io(path, e))?;
+    }
+    if memchr::memchr(b'\n', &head).is_none() && (head.len() as u64) < len {
+        return Ok(None);
+    }
+    let delim = read.delimiter_for(path);
+    let lay = csv::layout(&head, delim, columns).map_err(|e| layout_error(e, &file, &columns))?;
+    if memchr::memchr(b'"', &head[lay.data_start.min(head.len())..]).is_some() {
+        return Ok(None);
+    }
+    let hint = date_hint(read.date_format.as_deref());
+    let parts = match csv::parse_streaming(&f, len, &lay, v, threads) {
+        Ok(parts) => parts,
+        Err(csv::StreamError::Quotes) => return Ok(None),
+        Err(csv::StreamError::Io(e)) => return Err(DataError::io(path, e)),
+        Err(csv::StreamError::Problem(p)) => {
+            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+            return Err(problem_error(
+                &p,
+                Location::Line {
+                    file,
+                    line: csv::line_of(&buf, p.pos),
+                },
+                &columns,
+                &hint,
+            ));
+        }
+    };
+    let mut stats = ReadStats::new();
+    for p in &parts {
+        stats.merge(&p.stats);
+    }
+    let mut report = DataReport::new(file.clone(), "hand-written CSV reader");
+    if !stats.problems.is_empty() {
+        let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+        report.invalid_examples = stats
+            .problems
+            .iter()
+            .take(crate::rows::KEEP_PROBLEMS)
+            .map(|p| {
+                example(
+                    p,
+                    Location::Line {
+                        file: file.clone(),
+                        line: csv::line_of(&buf, p.pos),
+                    },
+                    &columns,
+                    &hint,
+                )
+            })
+            .collect();
+    }
+    Ok(Some((parts, stats, report)))
+}
