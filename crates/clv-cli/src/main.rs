@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 2 bad input or usage, 1 internal failure.
 
 mod args;
+mod charts;
 mod commands;
 mod error;
 mod model_file;
