@@ -343,3 +343,91 @@ fn cdnow_table_snapshot() {
     );
     check_snapshot("validate_cdnow", &actual);
 }
+
+/// The time unit is a change of scale: validating in days gives the same
+/// holdout prediction as in weeks.
+#[test]
+fn the_time_unit_does_not_change_the_predictions() {
+    let weeks = run_json(&["--model", "bg-nbd"]);
+    let days = run_json(&["--model", "bg-nbd", "--time-unit", "day"]);
+    let (w, d) = (model(&weeks, "bg-nbd"), model(&days, "bg-nbd"));
+    assert_rel(
+        f(&d["holdout_predicted"]),
+        f(&w["holdout_predicted"]),
+        1e-4,
+        "days vs weeks",
+    );
+    assert_eq!(f(&days["data"]["holdout_duration"]), 273.0);
+    assert_rel(f(&d["mae"]), f(&w["mae"]), 1e-4, "MAE");
+    let (tw, td) = (&w["tracking"][77], &d["tracking"][77]);
+    assert_rel(
+        f(&td["predicted_cumulative"]),
+        f(&tw["predicted_cumulative"]),
+        1e-4,
+        "tracking",
+    );
+}
+
+/// On data drawn from BG/NBD itself the model predicts the holdout and the
+/// tracking curve closely (100,000 simulated customers, fixed seed).
+#[test]
+fn simulated_bgnbd_data_are_predicted_within_three_percent() {
+    let dir = scratch("validate-sim");
+    let file = dir.join("sim.csv");
+    clv_ok(&[
+        "simulate",
+        "--customers",
+        "100000",
+        "--start",
+        "2024-01-01",
+        "--days",
+        "546",
+        "--params",
+        "r=0.243,alpha=4.414,a=0.793,b=2.426",
+        "--seed",
+        "11",
+        "--quiet",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    let out = clv_ok(&[
+        "validate",
+        file.to_str().unwrap(),
+        "--calibration-end",
+        "2024-09-30",
+        "--observation-end",
+        "2025-06-29",
+        "--model",
+        "bg-nbd",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let m = model(&r, "bg-nbd");
+    assert_rel(
+        f(&m["holdout_predicted"]),
+        f(&m["holdout_actual"]),
+        0.03,
+        "holdout",
+    );
+    let t = m["tracking"].as_array().unwrap();
+    let last = t.last().unwrap();
+    assert_rel(
+        f(&last["predicted_cumulative"]),
+        f(&last["actual_cumulative"]),
+        0.03,
+        "tracking",
+    );
+    for b in m["calibration_vs_holdout"].as_array().unwrap() {
+        if f(&b["customers"]) > 1000.0 {
+            assert_rel(
+                f(&b["mean_predicted"]),
+                f(&b["mean_actual"]),
+                0.10,
+                b["frequency"].as_str().unwrap(),
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

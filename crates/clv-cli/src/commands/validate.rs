@@ -383,7 +383,7 @@ pub fn table(v: &Validation) -> String {
     let _ = writeln!(o, "\nFit on the calibration period");
     let _ = writeln!(
         o,
-        "{:<w$}  {:>11}  {:>10}  {:>10}  parameters",
+        "{:<w$}  {:>13}  {:>12}  {:>12}  parameters",
         "model", "LL", "AIC", "BIC"
     );
     for m in models {
@@ -394,7 +394,7 @@ pub fn table(v: &Validation) -> String {
             .collect();
         let _ = writeln!(
             o,
-            "{:<w$}  {:>11}  {:>10}  {:>10}  {}{}",
+            "{:<w$}  {:>13}  {:>12}  {:>12}  {}{}",
             m.model,
             num(m.log_likelihood, 2),
             num(m.aic, 2),
@@ -410,13 +410,13 @@ pub fn table(v: &Validation) -> String {
     );
     let _ = writeln!(
         o,
-        "{:<w$}  {:>9}  {:>7}  {:>7}  {:>6}  {:>6}  {:>5}  {:>8}  {:>12}",
+        "{:<w$}  {:>11}  {:>9}  {:>7}  {:>6}  {:>6}  {:>6}  {:>8}  {:>12}",
         "model", "predicted", "actual", "error", "MAE", "RMSE", "Gini", "Gini/max", "top-10% lift"
     );
     for m in models {
         let _ = writeln!(
             o,
-            "{:<w$}  {:>9}  {:>7}  {:>7}  {:>6}  {:>6}  {:>5}  {:>8}  {:>12}",
+            "{:<w$}  {:>11}  {:>9}  {:>7}  {:>6}  {:>6}  {:>6}  {:>8}  {:>12}",
             m.model,
             num(m.holdout_predicted, 1),
             num(m.holdout_actual, 0),
