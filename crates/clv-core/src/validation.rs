@@ -1498,6 +1498,79 @@ mod tests {
         assert!(json.get("predicted").is_none());
     }
 
+    /// The Poisson model without a closed-form `P(X(t) = n)`.
+    #[derive(Debug)]
+    struct NoHistogram(Poisson);
+
+    impl PurchaseModel for NoHistogram {
+        fn name(&self) -> &'static str {
+            "no-histogram"
+        }
+        fn log_likelihood(&self, c: &crate::Customer) -> f64 {
+            self.0.log_likelihood(c)
+        }
+        fn p_alive(&self, c: &crate::Customer) -> f64 {
+            self.0.p_alive(c)
+        }
+        fn expected_purchases_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
+            self.0.expected_purchases_if_alive(x, age, t)
+        }
+        fn expected_purchases_new(&self, t: f64) -> f64 {
+            self.0.expected_purchases_new(t)
+        }
+    }
+
+    impl ParametricModel for NoHistogram {
+        fn param_names(&self) -> &'static [&'static str] {
+            self.0.param_names()
+        }
+        fn param_values(&self) -> Vec<f64> {
+            self.0.param_values()
+        }
+        fn with_params(&self, v: &[f64]) -> Result<Box<dyn ParametricModel>> {
+            self.0.with_params(v)
+        }
+    }
+
+    #[test]
+    fn a_model_without_p_of_n_skips_the_histogram_with_a_note() {
+        let cal = CustomerData::new(vec![0.0, 1.0], vec![0.0, 1.0], vec![2.0, 2.0]).unwrap();
+        let m = NoHistogram(Poisson { rate: 1.0 });
+        assert_eq!(frequency_histogram(&m, &cal).unwrap(), None);
+        let data = ValidationData::new(&cal, &[0.0, 1.0], &[1.0; 2]).unwrap();
+        let fitted = FittedModel {
+            model: Box::new(m),
+            report: FitReport {
+                log_likelihood: -1.0,
+                aic: 4.0,
+                bic: 4.0,
+                n_customers: 2.0,
+                n_params: 1,
+                converged: false,
+                iterations: 1,
+                termination: "stopped".into(),
+                penalty: 0.0,
+                gradient_norm: 1.0,
+                standard_errors: vec![f64::NAN],
+                covariance: vec![vec![f64::NAN]],
+            },
+        };
+        let v = evaluate(&data, ModelKind::BgNbd, fitted).unwrap();
+        assert!(v.histogram.is_none() && v.histogram_chi_square.is_none());
+        assert!(
+            v.notes.iter().any(|n| n.contains("histogram skipped")),
+            "{:?}",
+            v.notes
+        );
+        assert!(
+            v.notes.iter().any(|n| n.contains("did not converge")),
+            "{:?}",
+            v.notes
+        );
+        // Without tracking data there is no curve and no curve forecast.
+        assert!(v.tracking.is_empty() && v.tracking_holdout_predicted.is_none());
+    }
+
     #[test]
     fn bad_inputs_are_errors() {
         let cal = CustomerData::new(vec![0.0, 1.0], vec![0.0, 1.0], vec![2.0, 2.0]).unwrap();
