@@ -321,7 +321,27 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
 }
 
 fn number(out: &mut Vec<u8>, v: f64, json: bool, buf: &mut ryu::Buffer) {
-    if v.is_finite() {
+    // Whole numbers (frequencies, zero recencies and values) are common:
+    // write them without the general shortest-representation search, in
+    // ryu's own form ("2.0").
+    if v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        let mut digits = [0u8; 20];
+        let mut n = v.abs() as u64;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if v < 0.0 {
+            out.push(b'-');
+        }
+        out.extend_from_slice(&digits[i..]);
+        out.extend_from_slice(b".0");
+    } else if v.is_finite() {
         out.extend_from_slice(buf.format_finite(v).as_bytes());
     } else if json {
         out.extend_from_slice(b"null");
@@ -519,6 +539,36 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v[0]["v"], 0.1);
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_ryu_writes_them() {
+        let mut b = ryu::Buffer::new();
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            2.0,
+            10.0,
+            123456789.0,
+            -42.0,
+            1e14,
+            999999999999999.0,
+            1e15,
+            1e16,
+            0.5,
+            -2.5,
+            1e-300,
+        ] {
+            let mut out = Vec::new();
+            number(&mut out, v, false, &mut b);
+            assert_eq!(
+                std::str::from_utf8(&out).unwrap(),
+                b.format_finite(v),
+                "{v}"
+            );
+        }
     }
 
     #[test]
