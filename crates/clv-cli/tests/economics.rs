@@ -214,6 +214,40 @@ fn cohorts_by_hand() {
 }
 
 #[test]
+fn segments_by_hand() {
+    let j = run_json(&["--segment", "plan"]);
+    assert_eq!(j["segments"]["column"], "plan");
+    let segs = j["segments"]["segments"].as_array().unwrap();
+    // basic = c1, c3, c4 (CACs 50, 70, 10); pro = c2 (50), c5 (unknown).
+    assert_eq!(segs[0]["segment"], "basic");
+    assert_eq!(segs[0]["customers"], 3);
+    close(f(&segs[0]["cac"]), 130.0 / 3.0);
+    // basic's formula: B = c1 (50/1), c4 (20/2): AOV 70 / 3, 3 / 2 * 6 = 9 a
+    // year; 2 of the 3 active in A again in B: r = (2/3)^6, 1 + r expected years.
+    let r = (2.0f64 / 3.0).powi(6);
+    close(
+        f(&segs[0]["ltv"]),
+        (0.5 * 70.0 / 3.0 * 9.0 - 24.0) * (1.0 + r),
+    );
+    assert_eq!(segs[1]["segment"], "pro");
+    close(f(&segs[1]["cac"]), 50.0);
+    assert_eq!(segs[1]["customers_with_cac"], 1);
+    close(f(&segs[1]["ltv"]), 252.0); // 0.5 * 50 * 6 * 2 - 24 * 2
+    assert_eq!(segs[1]["loses_money"], false);
+    fails_with(
+        &[
+            "economics",
+            &fixture("econ_transactions.csv"),
+            "--customers",
+            &fixture("econ_customers.csv"),
+            "--segment",
+            "nope",
+        ],
+        "--segment \"nope\": no such attribute column",
+    );
+}
+
+#[test]
 fn csv_and_heatmap_and_per_customer_files() {
     let dir = scratch("econ-files");
     let heat = dir.join("heat.svg");

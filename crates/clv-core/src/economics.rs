@@ -446,6 +446,126 @@ pub struct Economics {
     pub cohorts: Vec<Cohort>,
     /// What the user should know (coverage gaps, unknown costs, losses).
     pub warnings: Vec<String>,
+    /// Each customer's CAC when known: the spend-based CAC of their channel and
+    /// month, or their own acquisition cost (see the module docs).
+    pub customer_cac: Vec<Option<f64>>,
+}
+
+/// A segment's unit economics (customers grouped by an attribute).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentEconomics {
+    /// Segment name.
+    pub segment: String,
+    /// Customers in the segment.
+    pub customers: u64,
+    /// Mean CAC of the segment's customers whose CAC is known.
+    pub cac: Option<f64>,
+    /// Customers whose CAC is known.
+    pub customers_with_cac: u64,
+    /// Revenue to date per customer.
+    pub revenue_per_customer: f64,
+    /// Margin to date per customer (net of the cost to serve).
+    pub margin_per_customer: f64,
+    /// Model LTV (margin to date plus projected margin, per customer) with a
+    /// projection, else the segment's formula value gross of CAC.
+    pub ltv: Option<f64>,
+    /// `ltv / cac`.
+    pub ltv_to_cac: Option<f64>,
+    /// `ltv - cac`.
+    pub net_ltv: Option<f64>,
+    /// True when `net_ltv < 0`.
+    pub loses_money: bool,
+}
+
+/// Unit economics per segment: `segment[i]` indexes `names` for customer `i`.
+/// The CAC of a segment is the mean of its customers' known CACs (spend of a
+/// channel-month without new customers belongs to no segment); the LTV is as
+/// for channels. Loss-making segments are reported in the returned warnings.
+#[allow(clippy::needless_range_loop)] // columnar data indexed by customer
+pub fn segments(
+    input: &EconomicsInput,
+    settings: &Settings,
+    econ: &Economics,
+    segment: &[u32],
+    names: &[String],
+) -> Result<(Vec<SegmentEconomics>, Vec<String>)> {
+    let n = input.history.len();
+    if segment.len() != n || econ.customer_cac.len() != n {
+        return Err(invalid(format!(
+            "{n} customers but {} segment values",
+            segment.len()
+        )));
+    }
+    if segment.iter().any(|&s| s as usize >= names.len()) {
+        return Err(invalid("segment out of range"));
+    }
+    let values = input.customer_values(settings);
+    let k = names.len();
+    let (mut cnt, mut cac_n) = (vec![0u64; k], vec![0u64; k]);
+    let (mut cac_sum, mut rev, mut mar, mut model) =
+        (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let proj = input.projection.as_ref();
+    for i in 0..n {
+        let g = segment[i] as usize;
+        cnt[g] += 1;
+        if let Some(c) = econ.customer_cac[i] {
+            cac_n[g] += 1;
+            cac_sum[g] += c;
+        }
+        rev[g] += values.revenue[i];
+        mar[g] += values.margin[i];
+        if let Some(p) = proj {
+            model[g] += values.margin[i] + settings.margin * p.customer_revenue[i]
+                - settings.cost_to_serve_per_month * p.customer_active_months[i];
+        }
+    }
+    let mut out = Vec::with_capacity(k);
+    let mut warnings = Vec::new();
+    for g in 0..k {
+        if cnt[g] == 0 {
+            continue;
+        }
+        let nf = cnt[g] as f64;
+        let cac = (cac_n[g] > 0).then(|| cac_sum[g] / cac_n[g] as f64);
+        let ltv = if proj.is_some() {
+            Some(model[g] / nf)
+        } else {
+            formula_where(input, settings, &|i| segment[i] as usize == g, cac)
+                .value_before_acquisition
+        };
+        let ltv_to_cac = match (ltv, cac) {
+            (Some(l), Some(c)) if c > 0.0 => Some(l / c),
+            _ => None,
+        };
+        let net_ltv = match (ltv, cac) {
+            (Some(l), Some(c)) => Some(l - c),
+            _ => None,
+        };
+        let loses_money = net_ltv.is_some_and(|v| v < 0.0);
+        if loses_money {
+            warnings.push(format!(
+                "segment {}: LTV {:.2} is below its CAC {:.2}: this segment loses money on every \
+                 customer ({:.2} each)",
+                names[g],
+                ltv.unwrap_or(0.0),
+                cac.unwrap_or(0.0),
+                net_ltv.unwrap_or(0.0)
+            ));
+        }
+        out.push(SegmentEconomics {
+            segment: names[g].clone(),
+            customers: cnt[g],
+            cac,
+            customers_with_cac: cac_n[g],
+            revenue_per_customer: rev[g] / nf,
+            margin_per_customer: mar[g] / nf,
+            ltv,
+            ltv_to_cac,
+            net_ltv,
+            loses_money,
+        });
+    }
+    Ok((out, warnings))
 }
 
 /// Historic value per customer.
@@ -1241,6 +1361,7 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
         cac_by_month,
         cohorts,
         warnings,
+        customer_cac: (0..n).map(cac_of).collect(),
     })
 }
 
@@ -1250,6 +1371,21 @@ pub fn formula_ltv(
     input: &EconomicsInput,
     settings: &Settings,
     channel: Option<u32>,
+    cac: Option<f64>,
+) -> FormulaLtv {
+    formula_where(
+        input,
+        settings,
+        &|i| channel.is_none_or(|c| input.channel[i] == c),
+        cac,
+    )
+}
+
+/// The formula LTV of the customers `i` for which `keep(i)` holds.
+fn formula_where(
+    input: &EconomicsInput,
+    settings: &Settings,
+    keep: &dyn Fn(usize) -> bool,
     cac: Option<f64>,
 ) -> FormulaLtv {
     let h = &input.history;
@@ -1267,7 +1403,7 @@ pub fn formula_ltv(
         (0u64, 0u64, 0u64, 0u64, 0.0);
     if w > 0 {
         for i in 0..h.len() {
-            if channel.is_some_and(|c| input.channel[i] != c) {
+            if !keep(i) {
                 continue;
             }
             let (mut in_a, mut in_b) = (false, false);
@@ -1770,6 +1906,43 @@ mod tests {
                 .iter()
                 .any(|w| w.contains("search") && w.contains("outside the months its spend covers"))
         );
+    }
+
+    #[test]
+    fn segments_by_hand() {
+        let input = fixture();
+        let e = analyze(&input, &settings()).unwrap();
+        // Per-customer CACs: c1, c2 50 (January search spend 100 / 2), c3 70,
+        // c4 10, c5 unknown.
+        assert_eq!(
+            e.customer_cac,
+            vec![Some(50.0), Some(50.0), Some(70.0), Some(10.0), None]
+        );
+        // Segments: "a" = c1, c2, c5; "b" = c3, c4.
+        let names = vec!["a".to_string(), "b".to_string()];
+        let (s, w) = segments(&input, &settings(), &e, &[0, 0, 1, 1, 0], &names).unwrap();
+        assert_eq!((s[0].customers, s[0].cac), (3, Some(50.0))); // (50 + 50) / 2
+        assert_eq!(s[0].customers_with_cac, 2);
+        assert_eq!(s[0].revenue_per_customer, (150.0 + 120.0 + 80.0) / 3.0);
+        // Margins: c1 71, c2 54, c5 0.5 * 80 - 2 = 38.
+        assert_close!(s[0].margin_per_customer, (71.0 + 54.0 + 38.0) / 3.0);
+        // Segment a's formula: B = c1 (50/1), c2 (20/1), c5 (80/1): AOV 50,
+        // 3 / 3 * 6 = 6 a year; c1 and c2 active in A and B: retention 1, so 2
+        // expected years: 0.5 * 50 * 6 * 2 - 24 * 2 = 252.
+        assert_close!(s[0].ltv.unwrap(), 252.0);
+        assert_close!(s[0].net_ltv.unwrap(), 202.0);
+        assert!(!s[0].loses_money);
+        // Segment b is the social channel: (0.5 * 10 * 12 - 24) * (1 + 0.5^6)
+        // = 36.5625 against a CAC of (70 + 10) / 2 = 40.
+        assert_eq!(s[1].cac, Some(40.0));
+        assert_close!(s[1].ltv.unwrap(), 36.5625);
+        assert_close!(s[1].net_ltv.unwrap(), 36.5625 - 40.0);
+        assert!(s[1].loses_money);
+        assert!(
+            w.iter()
+                .any(|x| x.contains("segment b") && x.contains("loses money"))
+        );
+        assert_eq!(w.len(), 1);
     }
 
     #[test]

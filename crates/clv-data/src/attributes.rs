@@ -36,6 +36,8 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{JsonReadOptions, ParquetReadOptions, SessionContext};
+use std::hash::BuildHasher;
+
 use hashbrown::HashTable;
 
 use crate::date::{DateParser, civil_from_days, days_from_civil};
@@ -302,6 +304,25 @@ impl Default for CustomerColumns {
     }
 }
 
+/// Hash of an id of at most 8 bytes from its inline bytes and length.
+fn short_hash(prefix: u64, len: u32) -> u64 {
+    let x = (prefix ^ (len as u64).rotate_left(59)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
+}
+
+/// (first 8 bytes, length, hash) of an id.
+fn id_key(hasher: &foldhash::fast::FixedState, id: &str) -> (u64, u32, u64) {
+    let b = id.as_bytes();
+    let p = crate::rows::prefix_key(b);
+    let len = b.len() as u32;
+    let h = if len <= 8 {
+        short_hash(p, len)
+    } else {
+        hasher.hash_one(id)
+    };
+    (p, len, h)
+}
+
 /// The channel name given to customers without one.
 pub const NO_CHANNEL: &str = "(none)";
 
@@ -329,7 +350,9 @@ pub struct CustomerAttributes {
     /// The place of each row, for messages.
     locations: Vec<u64>,
     by_line: bool,
-    index: HashTable<u32>,
+    /// (id's first 8 bytes, length, row) of every id: ids of at most 8
+    /// bytes compare without touching their text.
+    index: HashTable<(u64, u32, u32)>,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -346,11 +369,12 @@ impl CustomerAttributes {
 
     /// The row of customer `id`.
     pub fn find(&self, id: &str) -> Option<usize> {
-        use std::hash::BuildHasher;
-        let h = self.hasher.hash_one(id);
+        let (p, len, h) = id_key(&self.hasher, id);
         self.index
-            .find(h, |&r| self.ids.get(r as usize) == id)
-            .map(|&r| r as usize)
+            .find(h, |&(ep, el, r)| {
+                ep == p && el == len && (len <= 8 || self.ids.get(r as usize) == id)
+            })
+            .map(|&(_, _, r)| r as usize)
     }
 
     /// Where row `i` is in the file (for messages).
@@ -380,21 +404,22 @@ pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAtt
     let ref_c = t.find(&cols.referred_by);
     let dates = DateParser::new(cols.date_format.as_deref()).map_err(DataError::InvalidOptions)?;
     let hasher = foldhash::fast::FixedState::with_seed(0xc0575);
-    let mut index: HashTable<u32> = HashTable::with_capacity(t.rows);
+    let mut index: HashTable<(u64, u32, u32)> = HashTable::with_capacity(t.rows);
     let mut channel = Vec::with_capacity(t.rows);
     let mut channel_names: Vec<String> = Vec::new();
     let mut channel_index: std::collections::HashMap<String, u32> = Default::default();
     let mut acquired_at = Vec::with_capacity(t.rows);
     let mut acquisition_cost = Vec::with_capacity(t.rows);
     let ids = t.columns[id_c].clone();
-    use std::hash::BuildHasher;
     for r in 0..t.rows {
         let id = ids.get(r);
         if id.is_empty() {
             return Err(t.bad(r, id_c, "empty customer id".into()));
         }
-        let h = hasher.hash_one(id);
-        if let Some(&prev) = index.find(h, |&p| ids.get(p as usize) == id) {
+        let (pk, len, h) = id_key(&hasher, id);
+        if let Some(&(_, _, prev)) = index.find(h, |&(ep, el, p)| {
+            ep == pk && el == len && (len <= 8 || ids.get(p as usize) == id)
+        }) {
             return Err(t.bad(
                 r,
                 id_c,
@@ -404,7 +429,13 @@ pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAtt
                 ),
             ));
         }
-        index.insert_unique(h, r as u32, |&p| hasher.hash_one(ids.get(p as usize)));
+        index.insert_unique(h, (pk, len, r as u32), |&(ep, el, p)| {
+            if el <= 8 {
+                short_hash(ep, el)
+            } else {
+                hasher.hash_one(ids.get(p as usize))
+            }
+        });
         acquired_at.push(match acq_c {
             Some(c) => {
                 let s = t.columns[c].get(r);
@@ -427,8 +458,17 @@ pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAtt
         });
         let name = ch_c.map(|c| t.columns[c].get(r)).unwrap_or("");
         let name = if name.is_empty() { NO_CHANNEL } else { name };
-        let k = match channel_index.get(name) {
-            Some(&k) => k,
+        // Few channels: a scan beats hashing the name.
+        let found = if channel_names.len() <= 16 {
+            channel_names
+                .iter()
+                .position(|c| c == name)
+                .map(|k| k as u32)
+        } else {
+            channel_index.get(name).copied()
+        };
+        let k = match found {
+            Some(k) => k,
             None => {
                 let k = channel_names.len() as u32;
                 channel_names.push(name.to_string());

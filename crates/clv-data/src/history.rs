@@ -22,7 +22,7 @@ use crate::read::{
     problem_error, validator,
 };
 use crate::report::DataReport;
-use crate::rows::{Part, ReadStats, Validator};
+use crate::rows::{Part, ReadStats, Validator, prefix_key};
 use crate::summary::{self, Summary, SummaryOptions};
 
 /// Per-customer monthly purchases, in the order of the summary's rows.
@@ -55,45 +55,84 @@ impl ShardHist {
     }
 }
 
+/// Ids of at most 8 bytes are keyed by their inline bytes and length (no
+/// byte comparisons); longer ids by their bytes.
+type ShortKey = (u64, u32);
+
 fn reduce_shard(parts: &[Part<'_>], s: usize, obs_end: i32) -> ShardHist {
     let mut out = ShardHist {
         offsets: vec![0],
         ..Default::default()
     };
-    let mut index: HashMap<(u64, u32, &[u8]), u32, foldhash::fast::FixedState> =
-        HashMap::with_hasher(foldhash::fast::FixedState::with_seed(7));
-    let mut rows: Vec<Vec<(i32, f64)>> = Vec::new();
+    let total: usize = parts.iter().map(|p| p.shards[s].len()).sum();
+    let hasher = foldhash::fast::FixedState::with_seed(7);
+    let mut short: HashMap<ShortKey, u32, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(total / 2 + 16, hasher.clone());
+    let mut long: HashMap<&[u8], u32, foldhash::fast::FixedState> = HashMap::with_hasher(hasher);
+    // 1. Intern the ids; count rows per customer.
+    let mut row_cust: Vec<u32> = Vec::with_capacity(total);
+    let mut counts: Vec<u32> = Vec::with_capacity(total / 2 + 16);
     for part in parts {
         for row in &part.shards[s] {
             if row.day > obs_end {
+                row_cust.push(u32::MAX);
                 continue;
             }
             let len = row.id_len();
-            let long: &[u8] = if len > 8 { part.id(row.id) } else { &[] };
-            let next = rows.len() as u32;
-            let c = *index.entry((row.prefix, len as u32, long)).or_insert(next);
+            let next = counts.len() as u32;
+            let c = if len <= 8 {
+                *short.entry((row.prefix, len as u32)).or_insert(next)
+            } else {
+                *long.entry(part.id(row.id)).or_insert(next)
+            };
             if c == next {
-                rows.push(Vec::with_capacity(4));
+                counts.push(0);
                 if len > 8 {
-                    out.arena.extend_from_slice(long);
+                    out.arena.extend_from_slice(part.id(row.id));
                 } else {
                     out.arena
                         .extend_from_slice(&row.prefix.to_be_bytes()[..len]);
                 }
                 out.ends.push(out.arena.len() as u32);
             }
-            rows[c as usize].push((row.day, row.amount));
+            counts[c as usize] += 1;
+            row_cust.push(c);
         }
     }
-    let mut last = (i32::MIN, 0i32);
-    for mut r in rows {
-        if !r.is_sorted_by_key(|x| x.0) {
-            r.sort_by_key(|x| x.0);
+    // 2. Group the rows by customer, keeping input order (counting sort).
+    let ncust = counts.len();
+    let mut start: Vec<u32> = Vec::with_capacity(ncust + 1);
+    start.push(0);
+    for &n in &counts {
+        start.push(start.last().expect("start") + n);
+    }
+    let mut fill: Vec<u32> = start[..ncust].to_vec();
+    let mut grouped: Vec<(i32, f64)> = vec![(0, 0.0); start[ncust] as usize];
+    let mut r = 0usize;
+    for part in parts {
+        for row in &part.shards[s] {
+            let c = row_cust[r];
+            r += 1;
+            if c != u32::MAX {
+                let k = &mut fill[c as usize];
+                grouped[*k as usize] = (row.day, row.amount);
+                *k += 1;
+            }
         }
-        out.first_day.push(r[0].0);
+    }
+    // 3. Monthly buckets per customer.
+    let mut last = (i32::MIN, 0i32);
+    out.first_day.reserve(ncust);
+    out.offsets.reserve(ncust);
+    for c in 0..ncust {
+        let rows = &mut grouped[start[c] as usize..start[c + 1] as usize];
+        if !rows.is_sorted_by_key(|x| x.0) {
+            rows.sort_by_key(|x| x.0); // stable: same-day order kept
+        }
+        out.first_day.push(rows[0].0);
         let mut cur = i32::MIN;
-        for (day, amount) in r {
-            // Consecutive days usually share their month: cache the last one.
+        for &(day, amount) in rows.iter() {
+            // Consecutive days often share their month: cache the last one.
             let m = if day == last.0 {
                 last.1
             } else {
@@ -173,11 +212,19 @@ pub fn summarize_with_history(
 /// Puts the shards' histories in the summary's order.
 fn align(summary: &Summary, shards: &[ShardHist], obs_end: i32) -> Result<PurchaseHistory> {
     let total: usize = shards.iter().map(|s| s.ends.len()).sum();
-    let mut index: HashMap<&[u8], (u32, u32), foldhash::fast::FixedState> =
-        HashMap::with_capacity_and_hasher(total, foldhash::fast::FixedState::with_seed(11));
+    let hasher = foldhash::fast::FixedState::with_seed(11);
+    let mut short: HashMap<ShortKey, (u32, u32), foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(total, hasher.clone());
+    let mut long: HashMap<&[u8], (u32, u32), foldhash::fast::FixedState> =
+        HashMap::with_hasher(hasher);
     for (k, s) in shards.iter().enumerate() {
         for i in 0..s.ends.len() {
-            index.insert(s.id(i), (k as u32, i as u32));
+            let id = s.id(i);
+            if id.len() <= 8 {
+                short.insert((prefix_key(id), id.len() as u32), (k as u32, i as u32));
+            } else {
+                long.insert(id, (k as u32, i as u32));
+            }
         }
     }
     let n = summary.len();
@@ -191,10 +238,16 @@ fn align(summary: &Summary, shards: &[ShardHist], obs_end: i32) -> Result<Purcha
     };
     monthly.offsets.push(0);
     for i in 0..n {
-        let id = summary.customer_id(i);
-        let &(k, j) = index.get(id.as_bytes()).ok_or_else(|| {
+        let id = summary.customer_id(i).as_bytes();
+        let found = if id.len() <= 8 {
+            short.get(&(prefix_key(id), id.len() as u32))
+        } else {
+            long.get(id)
+        };
+        let &(k, j) = found.ok_or_else(|| {
             DataError::InvalidOptions(format!(
-                "customer {id:?} of the summary has no purchase history (an id that is not UTF-8?)"
+                "customer {:?} of the summary has no purchase history (an id that is not UTF-8?)",
+                summary.customer_id(i)
             ))
         })?;
         let s = &shards[k as usize];

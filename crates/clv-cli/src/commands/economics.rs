@@ -93,6 +93,9 @@ pub struct EconomicsArgs {
     /// Write per-customer historic value (and model value) to this file (CSV, JSON or Parquet by extension).
     #[arg(long)]
     pub per_customer: Option<PathBuf>,
+    /// A column of the customers file to segment by (CAC, LTV, LTV:CAC and loss flag per segment).
+    #[arg(long, requires = "customers")]
+    pub segment: Option<String>,
 }
 
 fn parse_horizon(s: &str) -> Result<Horizon, String> {
@@ -103,6 +106,8 @@ fn parse_horizon(s: &str) -> Result<Horizon, String> {
 struct Assembled {
     input: EconomicsInput,
     warnings: Vec<String>,
+    /// Row of each customer in the customers file.
+    rows: Vec<Option<usize>>,
     acquired_day: Vec<i32>,
     observation_end: clv_data::NaiveDate,
     referrals: Option<Value>,
@@ -263,6 +268,45 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         .context("unit economics failed")?;
     let mut warnings = std::mem::take(&mut a.warnings);
     warnings.extend(result.warnings.iter().cloned());
+    let segments = match (&args.segment, &customers) {
+        (Some(col), Some(c)) => {
+            let column = c
+                .attributes
+                .iter()
+                .find(|(name, _)| name == col)
+                .map(|(_, v)| v)
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--segment {col:?}: no such attribute column in {} (columns: {})",
+                        c.file,
+                        c.attributes
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+            let mut names: Vec<String> = Vec::new();
+            let mut index: HashMap<String, u32> = HashMap::new();
+            let seg: Vec<u32> = a
+                .rows
+                .iter()
+                .map(|r| {
+                    let v = r.map(|r| column.get(r)).unwrap_or("");
+                    let v = if v.is_empty() { NO_CHANNEL } else { v };
+                    *index.entry(v.to_string()).or_insert_with(|| {
+                        names.push(v.to_string());
+                        (names.len() - 1) as u32
+                    })
+                })
+                .collect();
+            let (s, w) = economics::segments(&a.input, &settings, &result, &seg, &names)
+                .context("segments failed")?;
+            warnings.extend(w);
+            Some((col.clone(), s))
+        }
+        _ => None,
+    };
     if args.margin == 1.0 {
         warnings.push(
             "no --margin given: margins equal revenue (give --margin 0.3 for a 30% gross margin)"
@@ -279,6 +323,7 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         a: &a,
         warnings: &warnings,
         model: model.is_some(),
+        segments: segments.as_ref(),
     };
     write_to(args.output.as_deref(), |w: &mut dyn Write| {
         let text = match args.format {
@@ -677,6 +722,7 @@ fn assemble(
     Ok(Assembled {
         input,
         warnings,
+        rows: row_of,
         acquired_day,
         observation_end: clv_data::date::from_days(obs_end),
         referrals,
@@ -689,6 +735,7 @@ struct Report<'a> {
     a: &'a Assembled,
     warnings: &'a [String],
     model: bool,
+    segments: Option<&'a (String, Vec<economics::SegmentEconomics>)>,
 }
 
 fn num(v: Option<f64>) -> Value {
@@ -848,6 +895,21 @@ impl Report<'_> {
             "channels": channels,
             "cac_by_month": cac,
             "cohorts": cohorts,
+            "segments": self.segments.map(|(col, s)| json!({
+                "column": col,
+                "segments": s.iter().map(|g| json!({
+                    "segment": g.segment,
+                    "customers": g.customers,
+                    "cac": num(g.cac),
+                    "customers_with_cac": g.customers_with_cac,
+                    "ltv": num(g.ltv),
+                    "ltv_to_cac": num(g.ltv_to_cac),
+                    "net_ltv": num(g.net_ltv),
+                    "loses_money": g.loses_money,
+                    "revenue_per_customer": g.revenue_per_customer,
+                    "margin_per_customer": g.margin_per_customer,
+                })).collect::<Vec<_>>(),
+            })).unwrap_or(Value::Null),
             "referrals": self.a.referrals.clone().unwrap_or(Value::Null),
             "warnings": self.warnings,
         })
@@ -923,6 +985,19 @@ impl Report<'_> {
                 ("margin_per_customer", Some(c.margin_per_customer)),
             ] {
                 row("channels", &c.channel, "", "", k, v);
+            }
+        }
+        if let Some((_, segs)) = self.segments {
+            for g in segs {
+                for (k, v) in [
+                    ("customers", Some(g.customers as f64)),
+                    ("cac", g.cac),
+                    ("ltv", g.ltv),
+                    ("ltv_to_cac", g.ltv_to_cac),
+                    ("net_ltv", g.net_ltv),
+                ] {
+                    row("segments", &g.segment, "", "", k, v);
+                }
             }
         }
         for c in &self.econ.cac_by_month {
@@ -1110,6 +1185,31 @@ impl Report<'_> {
             s,
             "  (payback: months since acquisition, 0 = the acquisition month; * = projected by the model)"
         );
+        if let Some((col, segs)) = self.segments {
+            let _ = writeln!(s, "\nSegments by {col}");
+            let _ = writeln!(
+                s,
+                "  {:<16} {:>9} {:>9} {:>10} {:>9} {:>10}",
+                "segment", "customers", "CAC", "LTV", "LTV:CAC", "net LTV"
+            );
+            for g in segs {
+                let _ = writeln!(
+                    s,
+                    "  {:<16} {:>9} {:>9} {:>10} {:>9} {:>10}{}",
+                    g.segment,
+                    g.customers,
+                    fmt_money(g.cac),
+                    fmt_money(g.ltv),
+                    g.ltv_to_cac.map_or("-".into(), |v| format!("{v:.2}")),
+                    fmt_money(g.net_ltv),
+                    if g.loses_money {
+                        "  LOSES MONEY ON EVERY CUSTOMER"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
         let _ = writeln!(s, "\nCohorts: retention by months since acquisition");
         let width = e.cohorts.iter().map(|c| c.months.len()).max().unwrap_or(0);
         let mut head = format!(
