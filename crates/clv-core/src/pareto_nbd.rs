@@ -279,35 +279,47 @@ impl ParetoNbdParams {
         let ln_base = base.ln();
         let (da, db) = (alpha - c2, beta - c2);
         let (rx, s1) = (r + x, s + 1.0);
-        // τ = base e^y - c2: ln(α+τ) = ln base + y + ln1p(da/base e^-y).
+        let (at, bt) = (alpha + t, beta + t);
+        let (lat, lbt) = (at.ln(), bt.ln());
+        // τ = base e^y - c2. The log-integrand is taken relative to y = 0,
+        // with dla = ln((α+τ)/(α+t)) = ln1p(base expm1(y)/(α+t)) (and dlb
+        // alike), so that huge exponents (r+x of 1e12 when a fit drifts to
+        // the Poisson limit) do not turn it into rounding noise; for y > 1,
+        // ln(α+τ) = ln base + y + ln1p(da/base e^-y) avoids overflow.
         let point = |y: f64| {
-            let e = (-y).exp();
-            let la = ln_base + y + (da / base * e).ln_1p();
-            let lb = ln_base + y + (db / base * e).ln_1p();
-            let lw = -rx * la - s1 * lb + ln_base + y;
+            let (dla, dlb) = if y < 1.0 {
+                let step = base * y.exp_m1();
+                ((step / at).ln_1p(), (step / bt).ln_1p())
+            } else {
+                let e = (-y).exp();
+                (
+                    ln_base + y + (da / base * e).ln_1p() - lat,
+                    ln_base + y + (db / base * e).ln_1p() - lbt,
+                )
+            };
+            let lw = -rx * dla - s1 * dlb + y;
             let m = if grad {
-                let (ia, ib) = ((-la).exp(), (-lb).exp());
-                [1.0, la, ia, lb, ib]
+                [1.0, dla, (-dla).exp() / at, dlb, (-dlb).exp() / bt]
             } else {
                 [1.0, 0.0, 0.0, 0.0, 0.0]
             };
             (lw, m)
         };
         // Slope of the log-integrand at y = 0 sets the first panel.
-        let slope0 = 1.0 - rx * base / (alpha + t) - s1 * base / (beta + t);
+        let slope0 = 1.0 - rx * base / at - s1 * base / bt;
         let h = 0.5 / slope0.abs().max(1.0);
         let y_max = (c1 / base).ln_1p() + 60.0 / (r + s + x);
         let (m, v) = integrate_log(point, &geometric_breaks(0.0, y_max, h));
-        let ln = m + v[0].ln();
+        let ln = m + v[0].ln() - rx * lat - s1 * lbt + ln_base;
         if !grad {
             return LnValue { ln, grad: [0.0; 4] };
         }
         LnValue {
             ln,
             grad: [
-                -v[1] / v[0],
+                -(lat + v[1] / v[0]),
                 -rx * v[2] / v[0],
-                -v[3] / v[0],
+                -(lbt + v[3] / v[0]),
                 -s1 * v[4] / v[0],
             ],
         }
@@ -604,6 +616,11 @@ const WG: [f64; 4] = [
     0.417_959_183_673_469_4,
 ];
 
+/// Panel splits allowed in [`integrate_log`] (smooth integrands need a few
+/// dozen; the limit only bounds the work when rounding noise in the
+/// integrand keeps the error estimate up).
+const MAX_SPLITS: usize = 400;
+
 /// Breakpoints `a, a+h, a+2h, a+4h, ...` up to `b`.
 fn geometric_breaks(a: f64, b: f64, h: f64) -> Vec<f64> {
     let mut v = vec![a];
@@ -628,7 +645,7 @@ struct Panel<const N: usize> {
 /// `∫ exp(lw(y)) m(y) dy` over the panels given by `breaks`, for the vector
 /// `m` returned with `lw` by `point`: adaptive Gauss-Kronrod (7/15) with
 /// bisection of the panel with the largest error, relative tolerance
-/// `1e-13`. The result is `(M, v)` with the integrals equal to `exp(M) v`
+/// `1e-13` (at most [`MAX_SPLITS`] splits). The result is `(M, v)` with the integrals equal to `exp(M) v`
 /// (the integrand is scaled by its largest sampled value, so nothing
 /// overflows or underflows).
 fn integrate_log<const N: usize>(
@@ -707,7 +724,7 @@ fn integrate_log<const N: usize>(
         .enumerate()
         .map(|(j, w)| kronrod(w[0], w[1], &samples[15 * j..15 * (j + 1)]))
         .collect();
-    for _ in 0..2000 {
+    for _ in 0..MAX_SPLITS {
         let mut total = [0.0; N];
         let mut err = 0.0;
         let mut worst = 0;

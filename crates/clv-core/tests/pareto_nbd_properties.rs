@@ -86,3 +86,33 @@ fn p_alive_decreases_with_the_time_since_the_last_purchase() {
     // Without repeat purchases a customer may still have left (unlike BG/NBD).
     assert!(p.probability_alive(0.0, 0.0, 40.0) < 1.0);
 }
+
+proptest! {
+    // Few cases: tiny samples often have their maximum at infinity (for
+    // example s, beta -> inf, a common dropout rate), where every start runs
+    // to its iteration limit (seconds per fit).
+    #![proptest_config(ProptestConfig::with_cases(5))]
+
+    #[test]
+    fn fitting_small_random_data_never_panics(
+        rows in proptest::collection::vec((0u32..30, 0.0f64..=1.0, 0.1f64..100.0), 1..30),
+    ) {
+        let (mut x, mut tx, mut age) = (vec![], vec![], vec![]);
+        for (f, frac, t) in rows {
+            let f = f64::from(f);
+            x.push(f);
+            tx.push(if f == 0.0 { 0.0 } else { t * frac });
+            age.push(t);
+        }
+        let data = clv_core::CustomerData::new(x, tx, age).unwrap();
+        match clv_core::pareto_nbd::ParetoNbdFitter::default().fit(&data) {
+            Ok(fit) => {
+                prop_assert!(fit.report.log_likelihood.is_finite());
+                prop_assert!(fit.params.to_array().iter().all(|v| v.is_finite() && *v > 0.0));
+                let ll = fit.params.total_log_likelihood(&data);
+                prop_assert!((ll - fit.report.log_likelihood).abs() <= 1e-9 * ll.abs().max(1.0));
+            }
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+    }
+}
