@@ -457,7 +457,7 @@ fn simulated_channels_give_back_their_cac_and_shares() {
         "--start",
         "2024-01-01",
         "--days",
-        "365",
+        "730",
         "--acquisition-days",
         "180",
         "--params",
@@ -532,6 +532,69 @@ fn simulated_channels_give_back_their_cac_and_shares() {
             .count(),
         0
     );
+
+    // The model: fitted on 2024, projected over 2025, against what the
+    // simulation then did (the purchases after 2024-12-31 in the file).
+    let model = dir.join("model.json");
+    clv_ok(&[
+        "fit",
+        &tx.display().to_string(),
+        "--observation-end",
+        "2024-12-31",
+        "--model",
+        "bg-nbd",
+        "--spend",
+        "gamma-gamma",
+        "--output",
+        &model.display().to_string(),
+    ]);
+    let m: Value = serde_json::from_str(&clv_ok(&[
+        "economics",
+        &tx.display().to_string(),
+        "--customers",
+        &cu.display().to_string(),
+        "--spend",
+        &sp.display().to_string(),
+        "--model-file",
+        &model.display().to_string(),
+        "--horizon",
+        "12 months",
+        "--format",
+        "json",
+        "--observation-end",
+        "2024-12-31",
+    ]))
+    .unwrap();
+    let cohorts = m["cohorts"].as_array().unwrap();
+    let projected: f64 = cohorts
+        .iter()
+        .flat_map(|c| c["projected"].as_array().unwrap())
+        .map(|p| f(&p["expected_revenue"]))
+        .sum();
+    assert!(
+        cohorts
+            .iter()
+            .all(|c| c["projected"].as_array().unwrap().len() == 12)
+    );
+    let text = std::fs::read_to_string(&tx).unwrap();
+    let actual: f64 = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut it = l.split(',');
+            let (_, d, a) = (it.next()?, it.next()?, it.next()?);
+            (d > "2024-12-31" && d <= "2025-12-31").then(|| a.parse::<f64>().unwrap())
+        })
+        .sum();
+    let rel = (projected - actual).abs() / actual;
+    assert!(rel < 0.10, "projected {projected}, actual {actual}");
+    for name in ["search", "social", "referral"] {
+        let c = channel(&m, name);
+        assert_eq!(c["ltv_source"], "model");
+        close(f(&c["ltv"]), f(&c["model_ltv"]));
+        // Margin to date plus a non-negative projection.
+        assert!(f(&c["model_ltv"]) >= f(&c["margin_per_customer"]));
+    }
 }
 
 fn snapshot(name: &str, actual: &str) {
