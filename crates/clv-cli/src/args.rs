@@ -99,8 +99,8 @@ pub enum SpendName {
 /// Where the transactions are and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per purchase.
-    /// Required, except for `fit`/`predict` with --summary or --subscriptions.
+    /// Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per purchase
+    /// (`fit` and `predict` can take --summary or --subscriptions instead).
     pub transactions: Option<PathBuf>,
     /// Column holding the customer id.
     #[arg(long, default_value = "customer_id")]
