@@ -248,6 +248,44 @@ fn segments_by_hand() {
 }
 
 #[test]
+fn a_cost_column_gives_margins_per_purchase() {
+    // Costs: 40 of c1's January 100 and 10 of c2's February 60.
+    let mut args = base_args();
+    args[1] = fixture("econ_transactions_cost.csv");
+    let i = args.iter().position(|a| a == "--margin").unwrap();
+    args.drain(i..i + 2);
+    args.extend(["--cost-col", "cost", "--format", "json"].map(String::from));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let j: Value = serde_json::from_str(&clv_ok(&refs)).unwrap();
+    close(f(&j["formula_ltv"]["margin"]), 1.0 - 50.0 / 410.0);
+    close(f(&j["historic"]["margin"]), 410.0 - 50.0 - 2.0 * 10.0);
+    // January: gross 100, 50, 50, 20 less 2 per buying customer: 96, 48, 48, 18.
+    let jan = &j["cohorts"][0];
+    let cm: Vec<f64> = jan["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| f(&m["cumulative_margin_per_customer"]))
+        .collect();
+    assert_eq!(cm, vec![48.0, 72.0, 96.0, 105.0]);
+    assert_eq!(jan["payback_months"], 1); // 72 >= 50
+    // A negative cost cannot line up with its purchase.
+    let dir = scratch("econ-cost");
+    let text = std::fs::read_to_string(fixture("econ_transactions_cost.csv"))
+        .unwrap()
+        .replace("c3,2024-02-03,30,0", "c3,2024-02-03,30,-1");
+    let bad = write(&dir, "tx.csv", &text);
+    fails_with(
+        &["economics", &bad, "--cost-col", "cost"],
+        "does not line up with the purchases (1 negative costs",
+    );
+    fails_with(
+        &["economics", &bad, "--cost-col", "cost", "--margin", "0.5"],
+        "cannot be used with",
+    );
+}
+
+#[test]
 fn csv_and_heatmap_and_per_customer_files() {
     let dir = scratch("econ-files");
     let heat = dir.join("heat.svg");

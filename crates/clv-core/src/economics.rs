@@ -202,6 +202,11 @@ pub struct EconomicsInput {
     pub last_month_complete: bool,
     /// Model projection, when a model is used.
     pub projection: Option<Projection>,
+    /// Cost of goods of each history bucket (aligned with `history.month`),
+    /// from a cost column: when given, a bucket's gross margin is its revenue
+    /// less its cost instead of `Settings::margin` times its revenue, and the
+    /// formula and the projection use the overall margin `1 - cost / revenue`.
+    pub cost: Option<Vec<f64>>,
 }
 
 /// Settings of the analysis.
@@ -505,6 +510,7 @@ pub fn segments(
     let (mut cac_sum, mut rev, mut mar, mut model) =
         (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0.0; k]);
     let proj = input.projection.as_ref();
+    let margin = input.effective_margin(settings);
     for i in 0..n {
         let g = segment[i] as usize;
         cnt[g] += 1;
@@ -515,7 +521,7 @@ pub fn segments(
         rev[g] += values.revenue[i];
         mar[g] += values.margin[i];
         if let Some(p) = proj {
-            model[g] += values.margin[i] + settings.margin * p.customer_revenue[i]
+            model[g] += values.margin[i] + margin * p.customer_revenue[i]
                 - settings.cost_to_serve_per_month * p.customer_active_months[i];
         }
     }
@@ -696,6 +702,13 @@ impl EconomicsInput {
                 )));
             }
         }
+        if let Some(c) = &self.cost
+            && (c.len() != h.month.len() || c.iter().any(|v| !v.is_finite()))
+        {
+            return Err(invalid(
+                "costs must be finite, one per monthly history bucket",
+            ));
+        }
         if let Some(p) = &self.projection {
             let (_, ng) = self.groups();
             if p.revenue.len() != ng * p.months
@@ -707,6 +720,28 @@ impl EconomicsInput {
             }
         }
         Ok(())
+    }
+
+    /// The margin fraction of the formula and the projection: `settings.margin`,
+    /// or `1 - total cost / total revenue` with a cost column.
+    pub fn effective_margin(&self, settings: &Settings) -> f64 {
+        match &self.cost {
+            None => settings.margin,
+            Some(c) => {
+                let rev: f64 = self.history.revenue.iter().sum();
+                let cost: f64 = c.iter().sum();
+                if rev > 0.0 { 1.0 - cost / rev } else { 0.0 }
+            }
+        }
+    }
+
+    /// Gross margin of history bucket `b`.
+    #[inline]
+    fn gross(&self, settings: &Settings, b: usize) -> f64 {
+        match &self.cost {
+            None => settings.margin * self.history.revenue[b],
+            Some(c) => self.history.revenue[b] - c[b],
+        }
     }
 
     /// Each customer's group (one per acquisition month and channel):
@@ -742,10 +777,11 @@ impl EconomicsInput {
             let r = h.range(i);
             let rev: f64 = h.revenue[r.clone()].iter().sum();
             let ord: u64 = h.orders[r.clone()].iter().map(|&o| o as u64).sum();
+            let gross: f64 = r.clone().map(|b| self.gross(settings, b)).sum();
             out.orders.push(ord as f64);
             out.revenue.push(rev);
             out.margin
-                .push(settings.margin * rev - settings.cost_to_serve_per_month * r.len() as f64);
+                .push(gross - settings.cost_to_serve_per_month * r.len() as f64);
         }
         out
     }
@@ -856,6 +892,8 @@ struct Groups {
     active: Vec<Vec<u64>>,
     orders: Vec<Vec<u64>>,
     revenue: Vec<Vec<f64>>,
+    /// Gross margin per group and month.
+    gross: Vec<Vec<f64>>,
 }
 
 impl Groups {
@@ -961,12 +999,14 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
         active: Vec::with_capacity(ng),
         orders: Vec::with_capacity(ng),
         revenue: Vec::with_capacity(ng),
+        gross: Vec::with_capacity(ng),
     };
     for g in 0..ng {
         let age = (input.last_month - gr.month_of(g)) as usize + 1;
         gr.active.push(vec![0; age]);
         gr.orders.push(vec![0; age]);
         gr.revenue.push(vec![0.0; age]);
+        gr.gross.push(vec![0.0; age]);
     }
     let mut outside_range = vec![0u64; nch];
     for i in 0..n {
@@ -994,6 +1034,7 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
             gr.active[g][k] += 1;
             gr.orders[g][k] += h.orders[b] as u64;
             gr.revenue[g][k] += h.revenue[b];
+            gr.gross[g][k] += input.gross(settings, b);
         }
     }
     for c in 0..nch {
@@ -1031,14 +1072,14 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
     }
 
     let cost = settings.cost_to_serve_per_month;
-    let m = settings.margin;
+    let m = input.effective_margin(settings);
     let proj = input.projection.as_ref();
     // Actual cumulative margin totals per group, then projected.
     let curve = |g: usize| -> (Vec<f64>, usize) {
         let mut cum = 0.0;
         let mut out = Vec::new();
         for k in 0..gr.revenue[g].len() {
-            cum += m * gr.revenue[g][k] - cost * gr.active[g][k] as f64;
+            cum += gr.gross[g][k] - cost * gr.active[g][k] as f64;
             out.push(cum);
         }
         let actual = out.len();
@@ -1292,7 +1333,8 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
             let active: u64 = set.iter().map(|&g| gr.active[g][k]).sum();
             let ord: u64 = set.iter().map(|&g| gr.orders[g][k]).sum();
             let rev: f64 = set.iter().map(|&g| gr.revenue[g][k]).sum();
-            let mar = m * rev - cost * active as f64;
+            let gross: f64 = set.iter().map(|&g| gr.gross[g][k]).sum();
+            let mar = gross - cost * active as f64;
             cum_rev += rev;
             cum_mar += mar;
             months.push(CohortMonth {
@@ -1442,7 +1484,7 @@ fn formula_where(
         retention_rate: r,
         lifespan: None,
         ltv: None,
-        margin: settings.margin,
+        margin: input.effective_margin(settings),
         duration: settings.duration_years,
         expected_years: None,
         acquisition_cost: cac.unwrap_or(0.0),
@@ -1605,6 +1647,7 @@ mod tests {
             last_month: JAN + 3,
             last_month_complete: true,
             projection: None,
+            cost: None,
         }
     }
 
@@ -1943,6 +1986,34 @@ mod tests {
                 .any(|x| x.contains("segment b") && x.contains("loses money"))
         );
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn a_cost_column_gives_the_margins() {
+        // Costs: 40 of c1's January 100, 10 of c2's February 60, nothing else.
+        let mut input = fixture();
+        let mut cost = vec![0.0; input.history.month.len()];
+        cost[0] = 40.0; // c1 January
+        cost[3] = 10.0; // c2 February
+        input.cost = Some(cost);
+        let e = analyze(&input, &settings()).unwrap();
+        // Overall margin 1 - 50 / 410.
+        let m = 1.0 - 50.0 / 410.0;
+        assert_close!(e.formula.margin, m);
+        // January cohort: gross 140 - 40 = 100, 60 - 10 = 50, 50, 20, less 2 per
+        // active customer: 96, 48, 48, 18; per customer 48, 72, 96, 105.
+        let cm: Vec<f64> = e.cohorts[0]
+            .months
+            .iter()
+            .map(|x| x.cumulative_margin_per_customer)
+            .collect();
+        assert_eq!(cm, vec![48.0, 72.0, 96.0, 105.0]);
+        // Totals: 410 - 50 - 2 * 10.
+        assert_close!(e.margin, 340.0);
+        assert_eq!(e.cohorts[0].payback_months, Some(1)); // 72 >= 50
+        let mut bad = fixture();
+        bad.cost = Some(vec![1.0; 3]);
+        assert!(analyze(&bad, &settings()).is_err());
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub struct EconomicsArgs {
     /// Write per-customer historic value (and model value) to this file (CSV, JSON or Parquet by extension).
     #[arg(long)]
     pub per_customer: Option<PathBuf>,
+    /// A cost-of-goods column of the transactions: margins are amount - cost
+    /// per purchase (instead of --margin); read in a second pass.
+    #[arg(long, conflicts_with = "margin")]
+    pub cost_col: Option<String>,
     /// A column of the customers file to segment by (CAC, LTV, LTV:CAC and loss flag per segment).
     #[arg(long, requires = "customers")]
     pub segment: Option<String>,
@@ -217,6 +221,39 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         )
     })?;
 
+    // Costs per purchase: the same file read with the cost column as the
+    // amount; every purchase must line up with its cost.
+    if let Some(col) = &args.cost_col {
+        let mut data = args.data.clone();
+        data.amount_col = col.clone();
+        data.zero_amounts = crate::args::ZeroAmounts::Keep;
+        let read = read_options(&data)?;
+        let mut opts = summary_options(&data, loaded.time_unit)?;
+        opts.observation_end = Some(a.observation_end);
+        let path = data.transactions_path()?;
+        let (_, report, costs) = progress.stage(&format!("read the costs ({col})"), || {
+            clv_data::summarize_with_history(path, &read, &opts)
+        })?;
+        let h = &a.input.history;
+        let c = &costs.monthly;
+        if report.negative_rows > 0
+            || c.offsets != h.offsets
+            || c.month != h.month
+            || c.orders != h.orders
+        {
+            return Err(usage(format!(
+                "{}: the cost column {col:?} does not line up with the purchases ({} negative costs; \
+                 {} purchases with costs, {} with amounts): every kept purchase needs a cost >= 0, \
+                 and rows dropped from the amounts (returns) cannot keep a cost",
+                path.display(),
+                report.negative_rows,
+                c.orders.iter().map(|&o| o as u64).sum::<u64>(),
+                h.orders.iter().map(|&o| o as u64).sum::<u64>(),
+            )));
+        }
+        a.input.cost = Some(costs.monthly.revenue);
+    }
+
     // Model projection.
     let mut model_values: Option<Vec<f64>> = None;
     if let Some(file) = &model {
@@ -307,7 +344,7 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         }
         _ => None,
     };
-    if args.margin == 1.0 {
+    if args.margin == 1.0 && args.cost_col.is_none() {
         warnings.push(
             "no --margin given: margins equal revenue (give --margin 0.3 for a 30% gross margin)"
                 .into(),
@@ -718,6 +755,7 @@ fn assemble(
         last_month,
         last_month_complete: month_of_day(obs_end + 1) != last_month,
         projection: None,
+        cost: None,
     };
     Ok(Assembled {
         input,
@@ -885,6 +923,7 @@ impl Report<'_> {
             },
             "settings": {
                 "margin": self.args.margin,
+                "cost_col": self.args.cost_col,
                 "cost_to_serve_per_month": self.a_cost_per_month(),
                 "horizon": self.args.horizon.to_string(),
                 "discount_rate": self.args.discount_rate,
