@@ -12,7 +12,7 @@ mkdir -p "$out"
 [ -x "$clv" ] || cargo build --release -p clv-cli
 tx="$out/econ-$n.csv"
 if [ ! -f "$tx" ]; then
-  $clv simulate --customers "$n" --start 2024-01-01 --days 630 --acquisition-days 180 \
+  $clv simulate --customers "$n" --start 2024-01-01 --days 770 --acquisition-days 120 \
     --params r=0.243,alpha=4.414,a=0.793,b=2.426 --spend p=6.25,q=3.74,v=15.44 --seed 1 \
     --channels "search:0.4:45:1.0:1.0,social:0.3:30:0.6:0.8,display:0.1:60:0.5:0.9,referral:0.2:12:1.4:1.1" \
     --output "$tx" --customers-output "$out/econ-$n-customers.csv" --spend-output "$out/econ-$n-spend.csv"
