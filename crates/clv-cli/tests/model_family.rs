@@ -390,3 +390,64 @@ fn bg_bb_reproduces_fader_hardie_shang_from_a_weighted_summary() {
         .sum();
     assert!((total - 12884.2).abs() <= 0.5, "{total}");
 }
+
+/// `--intervals`: bounds around every customer's prediction, the same for a
+/// seed, from parametric draws or a bootstrap.
+#[test]
+fn predict_intervals_bracket_the_predictions() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "-q",
+            "predict",
+            "--calibration-end",
+            "1997-09-30",
+            "--model",
+            "bg-nbd",
+            "--spend",
+            "gamma-gamma",
+            "--horizon",
+            "12 months",
+            "--intervals",
+            "0.9",
+        ];
+        let s = sample();
+        args.push(&s);
+        args.extend_from_slice(extra);
+        Csv::parse(&clv_ok(&args))
+    };
+    let p = run(&["--draws", "200"]);
+    let again = run(&["--draws", "200"]);
+    assert_eq!(p.rows, again.rows, "same seed, same intervals");
+    let other = run(&["--draws", "200", "--seed", "7"]);
+    assert_ne!(p.rows, other.rows);
+    for (point, lo, hi) in [
+        ("p_alive", "p_alive_lo", "p_alive_hi"),
+        (
+            "expected_purchases",
+            "expected_purchases_lo",
+            "expected_purchases_hi",
+        ),
+        ("clv", "clv_lo", "clv_hi"),
+    ] {
+        let (v, l, h) = (p.f64s(point), p.f64s(lo), p.f64s(hi));
+        assert!(l.iter().zip(&h).all(|(l, h)| l <= h), "{point}");
+        let inside = (0..v.len())
+            .filter(|&i| l[i] - 1e-12 <= v[i] && v[i] <= h[i] + 1e-12)
+            .count();
+        assert!(inside as f64 >= 0.95 * v.len() as f64, "{point}: {inside}");
+        if point == "p_alive" {
+            assert!(l.iter().chain(&h).all(|v| (0.0..=1.0).contains(v)));
+        }
+    }
+    // A bootstrap gives intervals of a similar width on the total.
+    let b = run(&["--bootstrap", "30"]);
+    let width = |c: &Csv| -> f64 {
+        let (l, h) = (c.f64s("clv_lo"), c.f64s("clv_hi"));
+        l.iter().zip(&h).map(|(l, h)| h - l).sum::<f64>()
+    };
+    let ratio = width(&b) / width(&p);
+    assert!(
+        (0.4..2.5).contains(&ratio),
+        "bootstrap / parametric width {ratio}"
+    );
+}
