@@ -287,7 +287,7 @@ pub struct SimulateArgs {
     /// Output CSV file (written atomically); stdout when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Acquisition channels, "name:share:cac[:rate[:spend]],...": the share of
+    /// Acquisition channels, `name:share:cac[:rate[:spend]],...`: the share of
     /// customers, the acquisition cost per customer, and multipliers of the
     /// purchase rate and of the spend per purchase (default 1). A channel named
     /// "referral" gets referrers and per-customer costs instead of spend rows.

@@ -155,7 +155,7 @@ pub struct ChannelSpec {
     pub spend: f64,
 }
 
-/// Parses "name:share:cac[:rate[:spend]],...".
+/// Parses `name:share:cac[:rate[:spend]],...`.
 pub fn parse_channels(text: &str) -> Result<Vec<ChannelSpec>> {
     let mut out: Vec<ChannelSpec> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
