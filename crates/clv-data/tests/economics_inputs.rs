@@ -260,3 +260,36 @@ fn spend_file_rows_months_and_overlaps() {
         .to_string();
     assert!(e.contains("no spend rows"), "{e}");
 }
+
+#[test]
+fn parquet_customers_and_spend_files() {
+    let dir = std::env::temp_dir().join(format!("clv-data-econ-pq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let customers = dir.join("customers.parquet");
+    let t = clv_data::Table::new()
+        .with_str("customer_id", vec!["c1".into(), "c2".into()])
+        .with_str("channel", vec!["search".into(), "".into()])
+        .with_f64("acquisition_cost", vec![12.5, f64::NAN]);
+    clv_data::write_table(&t, Some(&customers), clv_data::OutputFormat::Parquet).unwrap();
+    let c = read_customers(&customers, &CustomerColumns::default()).unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(
+        c.channel_names,
+        vec!["search", clv_data::attributes::NO_CHANNEL]
+    );
+    assert_eq!(c.acquisition_cost[0], 12.5);
+    assert_eq!(c.find("c2"), Some(1));
+    assert_eq!(
+        c.location(1).to_string(),
+        format!("{}: row 2", customers.display())
+    );
+    let spend = dir.join("spend.parquet");
+    let t = clv_data::Table::new()
+        .with_str("date", vec!["2024-01-01".into(), "2024-02".into()])
+        .with_str("channel", vec!["search".into(), "search".into()])
+        .with_f64("amount", vec![10.0, 20.0]);
+    clv_data::write_table(&t, Some(&spend), clv_data::OutputFormat::Parquet).unwrap();
+    let rows = read_spend(&spend, &SpendColumns::default()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[1].month, rows[1].amount), (JAN + 1, 20.0));
+}

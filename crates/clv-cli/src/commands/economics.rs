@@ -56,8 +56,9 @@ pub struct EconomicsArgs {
     #[command(flatten)]
     /// Input.
     pub data: DataArgs,
-    /// Customers file: customer_id, acquired_at, channel, acquisition_cost,
-    /// referred_by and any other attribute columns (CSV, Parquet or JSON).
+    /// Customers file: customer_id (or the --customer-col name), acquired_at
+    /// (dates as in --date-format), channel, acquisition_cost, referred_by and
+    /// any other attribute columns (CSV, Parquet or JSON).
     #[arg(long)]
     pub customers: Option<PathBuf>,
     /// Marketing spend file: date (or YYYY-MM), channel, amount [, campaign].
@@ -171,20 +172,24 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
             let Some(p) = &args.customers else {
                 return Ok(None);
             };
-            let head = std::fs::read(p)
-                .map(|b| b.iter().take(4096).copied().collect::<Vec<u8>>())
-                .unwrap_or_default();
-            let id = if String::from_utf8_lossy(&head).contains(&id_col) {
-                id_col.clone()
-            } else {
-                "customer_id".into()
-            };
+            // The id column: the transactions' --customer-col, else customer_id.
             let cols = clv_data::CustomerColumns {
-                id,
+                id: id_col.clone(),
                 date_format: args.data.date_format.clone(),
                 ..Default::default()
             };
-            Ok(Some(clv_data::read_customers(p, &cols)?))
+            match clv_data::read_customers(p, &cols) {
+                Err(clv_data::DataError::MissingColumn {
+                    role: "customer", ..
+                }) if id_col != "customer_id" => {
+                    let cols = clv_data::CustomerColumns {
+                        id: "customer_id".into(),
+                        ..cols
+                    };
+                    Ok(Some(clv_data::read_customers(p, &cols)?))
+                }
+                r => Ok(Some(r?)),
+            }
         });
         let spend = sc.spawn(|| -> Result<Option<Vec<clv_data::SpendRow>>> {
             let Some(p) = &args.spend else {
@@ -411,7 +416,7 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
             .with_f64("revenue", values.revenue)
             .with_f64("margin", values.margin);
         if let Some(v) = model_values {
-            let m = args.margin;
+            let m = a.input.effective_margin(&settings);
             t = t.with_f64(
                 "model_future_margin",
                 v.iter()
