@@ -169,7 +169,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::bgnbd::{BgNbdFitter, BgNbdParams};
-use crate::data::CustomerData;
+use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
 use crate::model::ParametricModel;
@@ -1147,6 +1147,17 @@ impl Engine<'_> {
             total_e: vec![0.0; nd],
             total_v: vec![0.0; nd],
         };
+        // P(alive) per row and draw, a draw at a time, so that models can
+        // share work between the chunk's customers (`p_alive_many`).
+        let customers: Vec<Customer> = rows.clone().map(|r| data.customer(rep(r))).collect();
+        let mut p_alive = vec![0.0; customers.len() * nd];
+        let mut column = vec![0.0; customers.len()];
+        for (d, m) in self.models.iter().enumerate() {
+            m.p_alive_many(&customers, &mut column);
+            for (ri, &p) in column.iter().enumerate() {
+                p_alive[ri * nd + d] = p;
+            }
+        }
         let mut bp = vec![0.0; nd];
         let mut be = vec![0.0; nd];
         let mut bv = vec![0.0; nd];
@@ -1159,12 +1170,13 @@ impl Engine<'_> {
             let x = c.frequency;
             let pk = pair_of_row[ri] * nd;
             let (hz, disc) = (&horizon[pk..pk + nd], &discounted[pk..pk + nd]);
-            for ((p, e), (m, h)) in bp
+            for (((p, e), h), &pa) in bp
                 .iter_mut()
                 .zip(be.iter_mut())
-                .zip(self.models.iter().zip(hz))
+                .zip(hz)
+                .zip(&p_alive[ri * nd..(ri + 1) * nd])
             {
-                *p = m.p_alive(&c);
+                *p = pa;
                 *e = *p * h;
             }
             if let Some(d) = be.iter().position(|v| !v.is_finite()) {

@@ -20,6 +20,16 @@ pub trait PurchaseModel: Sync {
     /// Probability that the customer is still active at the end of observation, in `[0, 1]`.
     fn p_alive(&self, customer: &Customer) -> f64;
 
+    /// [`PurchaseModel::p_alive`] for many customers at once, into `out`
+    /// (same length). Models whose P(alive) shares work between customers
+    /// (Pareto/NBD: one series per distinct `(x, t)`) override it; the
+    /// results equal the one-at-a-time values exactly.
+    fn p_alive_many(&self, customers: &[Customer], out: &mut [f64]) {
+        for (c, o) in customers.iter().zip(out.iter_mut()) {
+            *o = self.p_alive(c);
+        }
+    }
+
     /// Expected purchases in `(T, T + t]` for a customer known to be alive at
     /// `T`, given `x` repeat purchases in `(0, T]`.
     ///

@@ -773,6 +773,29 @@ impl PurchaseModel for ParetoNbdParams {
         self.probability_alive(customer.frequency, customer.recency, customer.age)
     }
 
+    /// As [`ParetoNbdParams::probability_alive`] for each customer, with
+    /// `ln G(x, t)` computed once per distinct `(x, t)` among the customers'
+    /// `(x, t_x)` and `(x, T)` (identical results).
+    fn p_alive_many(&self, customers: &[Customer], out: &mut [f64]) {
+        let mut cache: FastMap<(u64, u64), LnValue> = FastMap::default();
+        let mut g = |x: f64, t: f64| {
+            *cache
+                .entry((x.to_bits(), t.to_bits()))
+                .or_insert_with(|| self.ln_g(x, t, false))
+        };
+        for (c, o) in customers.iter().zip(out.iter_mut()) {
+            let (x, t_x, age) = (c.frequency, c.recency, c.age);
+            *o = if t_x >= age {
+                1.0
+            } else {
+                let e = self.alive_term(x, age);
+                let (g_tx, g_t) = (g(x, t_x), g(x, age));
+                let (si, _) = self.terms(&g_tx, &g_t);
+                logistic(e.ln - si.ln)
+            };
+        }
+    }
+
     /// See [`ParetoNbdParams::conditional_expected_if_alive`]; NaN only for
     /// invalid input.
     fn expected_purchases_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
