@@ -104,63 +104,32 @@ impl ModelKind {
         if let Some(v) = start {
             crate::model::check_param_count(self.param_names(), v)?;
         }
+        // Every fitter has the same shape: penalty, optional start, `fit`.
+        macro_rules! fit {
+            ($fitter:ident, $params:ident) => {{
+                let f = $fitter {
+                    penalty: options.penalty,
+                    start: start
+                        .map(|v| $params::new(v[0], v[1], v[2], v[3]))
+                        .transpose()?,
+                    ..Default::default()
+                }
+                .fit(data)?;
+                Ok(FittedModel {
+                    model: Box::new(f.params),
+                    report: f.report,
+                })
+            }};
+        }
+        use crate::bgbb::{BgBbFitter, BgBbParams};
+        use crate::bgnbd::{BgNbdFitter, BgNbdParams};
+        use crate::mbg_nbd::{MbgNbdFitter, MbgNbdParams};
+        use crate::pareto_nbd::{ParetoNbdFitter, ParetoNbdParams};
         match self {
-            ModelKind::BgNbd => {
-                let f = crate::bgnbd::BgNbdFitter {
-                    penalty: options.penalty,
-                    start: start
-                        .map(|v| crate::bgnbd::BgNbdParams::new(v[0], v[1], v[2], v[3]))
-                        .transpose()?,
-                    ..Default::default()
-                }
-                .fit(data)?;
-                Ok(FittedModel {
-                    model: Box::new(f.params),
-                    report: f.report,
-                })
-            }
-            ModelKind::ParetoNbd => {
-                let f = crate::pareto_nbd::ParetoNbdFitter {
-                    penalty: options.penalty,
-                    start: start
-                        .map(|v| crate::pareto_nbd::ParetoNbdParams::new(v[0], v[1], v[2], v[3]))
-                        .transpose()?,
-                    ..Default::default()
-                }
-                .fit(data)?;
-                Ok(FittedModel {
-                    model: Box::new(f.params),
-                    report: f.report,
-                })
-            }
-            ModelKind::MbgNbd => {
-                let f = crate::mbg_nbd::MbgNbdFitter {
-                    penalty: options.penalty,
-                    start: start
-                        .map(|v| crate::mbg_nbd::MbgNbdParams::new(v[0], v[1], v[2], v[3]))
-                        .transpose()?,
-                    ..Default::default()
-                }
-                .fit(data)?;
-                Ok(FittedModel {
-                    model: Box::new(f.params),
-                    report: f.report,
-                })
-            }
-            ModelKind::BgBb => {
-                let f = crate::bgbb::BgBbFitter {
-                    penalty: options.penalty,
-                    start: start
-                        .map(|v| crate::bgbb::BgBbParams::new(v[0], v[1], v[2], v[3]))
-                        .transpose()?,
-                    ..Default::default()
-                }
-                .fit(data)?;
-                Ok(FittedModel {
-                    model: Box::new(f.params),
-                    report: f.report,
-                })
-            }
+            ModelKind::BgNbd => fit!(BgNbdFitter, BgNbdParams),
+            ModelKind::ParetoNbd => fit!(ParetoNbdFitter, ParetoNbdParams),
+            ModelKind::MbgNbd => fit!(MbgNbdFitter, MbgNbdParams),
+            ModelKind::BgBb => fit!(BgBbFitter, BgBbParams),
         }
     }
 

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use clv_core::models::{FitOptions, ModelKind};
+use clv_core::validation;
 use serde_json::{Value, json};
 
 use crate::args::FitArgs;
@@ -59,28 +60,16 @@ pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
             }
         };
         let d = &loaded.data;
-        let mut predicted = 0.0;
-        let mut abs = 0.0;
-        let mut n = 0.0;
-        for i in 0..d.len() {
-            let e = fitted
-                .model
-                .expected_purchases(&d.customer(i), holdout.duration);
-            if !e.is_finite() {
-                anyhow::bail!(
-                    "{kind}: non-finite holdout prediction for customer {}",
-                    loaded.summary.customer_id(i)
-                );
-            }
-            predicted += d.weight[i] * e;
-            abs += d.weight[i] * (e - holdout.frequency[i]).abs();
-            n += d.weight[i];
-        }
+        let duration = vec![holdout.duration; d.len()];
+        let e = validation::predict_holdout(&*fitted.model, d, &duration)
+            .with_context(|| format!("{kind}: holdout predictions"))?;
+        let predicted: f64 = e.iter().zip(&d.weight).map(|(e, w)| e * w).sum();
+        let mae = validation::mean_absolute_error(&e, &holdout.frequency, &d.weight);
         candidates.push(Candidate {
             kind,
             fitted,
             predicted,
-            mae: abs / n,
+            mae,
         });
     }
     let actual: f64 = holdout.frequency.iter().sum();

@@ -232,8 +232,8 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         let mut data = args.data.clone();
         data.amount_col = col.clone();
         data.zero_amounts = crate::args::ZeroAmounts::Keep;
-        let read = read_options(&data)?;
-        let mut opts = summary_options(&data, loaded.time_unit)?;
+        let read = common::read_options(&data)?;
+        let mut opts = common::summary_options(&data, loaded.time_unit)?;
         opts.observation_end = Some(a.observation_end);
         let path = data.transactions_path()?;
         let (_, report, costs) = progress.stage(&format!("read the costs ({col})"), || {
@@ -443,8 +443,8 @@ type LoadedHistory = (common::Loaded, clv_data::PurchaseHistory);
 /// Reads the transactions with their monthly histories.
 fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Result<LoadedHistory> {
     let time_unit = unit.or(args.time_unit).unwrap_or(TimeUnit::Week);
-    let read = read_options(args)?;
-    let opts = summary_options(args, time_unit)?;
+    let read = common::read_options(args)?;
+    let opts = common::summary_options(args, time_unit)?;
     let path = args.transactions_path()?;
     let (summary, report, history) = progress
         .stage(&format!("read and summarised {}", path.display()), || {
@@ -472,56 +472,6 @@ fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Result<
         },
         history,
     ))
-}
-
-// The same mapping from flags to reader options as `commands::common`
-// (private there).
-fn read_options(args: &DataArgs) -> Result<clv_data::ReadOptions> {
-    let delimiter = match args.delimiter.as_deref() {
-        None => None,
-        Some("\\t") | Some("tab") => Some(b'\t'),
-        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
-        Some(d) => {
-            return Err(usage(format!(
-                "--delimiter must be one character, got {d:?}"
-            )));
-        }
-    };
-    Ok(clv_data::ReadOptions {
-        customer_col: args.customer_col.clone(),
-        date_col: args.date_col.clone(),
-        amount_col: args.amount_col.clone(),
-        date_format: args.date_format.clone(),
-        delimiter,
-        skip_invalid: args.skip_invalid,
-        ..Default::default()
-    })
-}
-
-fn summary_options(args: &DataArgs, time_unit: TimeUnit) -> Result<clv_data::SummaryOptions> {
-    let observation_end = match args.observation_end.as_deref() {
-        Some(s) => Some(
-            clv_data::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| {
-                usage(format!(
-                    "--observation-end {s:?}: {e} (expected YYYY-MM-DD)"
-                ))
-            })?,
-        ),
-        None => None,
-    };
-    Ok(clv_data::SummaryOptions {
-        time_unit,
-        convention: match args.convention {
-            Convention::Exact => clv_data::Convention::Exact,
-            Convention::Period => clv_data::Convention::Period,
-        },
-        zero_amounts: match args.zero_amounts {
-            crate::args::ZeroAmounts::Keep => clv_data::ZeroAmounts::Keep,
-            crate::args::ZeroAmounts::Drop => clv_data::ZeroAmounts::Drop,
-        },
-        observation_end,
-        ..Default::default()
-    })
 }
 
 /// Joins purchases, customers and spend into the core's input; collects

@@ -43,16 +43,7 @@ pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
         return Err(usage("--spend does not apply to --model sbg"));
     }
     crate::commands::common::check_penalty(&args.model)?;
-    let delimiter = match args.data.delimiter.as_deref() {
-        None => None,
-        Some("\\t") | Some("tab") => Some(b'\t'),
-        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
-        Some(d) => {
-            return Err(usage(format!(
-                "--delimiter must be one character, got {d:?}"
-            )));
-        }
-    };
+    let delimiter = crate::commands::common::read_options(&args.data)?.delimiter;
     let table = progress.stage(&format!("read subscriptions {}", path.display()), || {
         clv_data::read_subscription_file(path, delimiter)
     })?;
