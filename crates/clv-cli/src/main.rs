@@ -25,7 +25,7 @@ fn main() {
         args::Command::Validate(a) => commands::validate::run(a, &progress),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error::message(&e));
         std::process::exit(error::exit_code(&e));
     }
 }
