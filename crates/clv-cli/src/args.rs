@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clv_app::settings as app;
+use clv_app::{Error, Result};
+use clv_core::Horizon;
+use clv_core::models::ModelKind;
 
 /// Customer lifetime value from a transaction log: summaries, BG/NBD and
 /// Gamma-Gamma models, predictions and simulation.
@@ -29,9 +33,9 @@ pub enum Command {
     /// Write a synthetic transaction log from BG/NBD + Gamma-Gamma.
     Simulate(SimulateArgs),
     /// Unit economics: formula and model LTV, CAC, LTV:CAC, payback, cohorts.
-    Economics(crate::commands::economics::EconomicsArgs),
+    Economics(EconomicsArgs),
     /// Fit on a calibration window, predict the holdout and compare models.
-    Validate(crate::commands::validate::ValidateArgs),
+    Validate(ValidateArgs),
 }
 
 /// How purchase times become (x, t_x, T).
@@ -136,15 +140,6 @@ pub struct DataArgs {
     /// CSV field delimiter (one character; `\t` for tab) [default: ,].
     #[arg(long)]
     pub delimiter: Option<String>,
-}
-
-impl DataArgs {
-    /// The transaction log, or a usage error saying it is required.
-    pub fn transactions_path(&self) -> Result<&std::path::Path, anyhow::Error> {
-        self.transactions
-            .as_deref()
-            .ok_or_else(|| crate::error::usage("the TRANSACTIONS file is required"))
-    }
 }
 
 /// Where and how to write a table.
@@ -301,10 +296,339 @@ pub struct SimulateArgs {
     pub spend_output: Option<PathBuf>,
 }
 
+/// Output formats of `clv economics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EconomicsFormat {
+    /// Human-readable tables.
+    Table,
+    /// One JSON object (the contract: formula_ltv, channels, cohorts, warnings, ...).
+    Json,
+    /// Long ("tidy") CSV: section,channel,cohort,month,metric,value.
+    Csv,
+}
+
+/// The period of `--cost-to-serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostPeriod {
+    /// Per customer per day.
+    Day,
+    /// Per customer per week.
+    Week,
+    /// Per customer per month.
+    Month,
+    /// Per customer per year.
+    Year,
+}
+
+/// `clv economics`.
+#[derive(Debug, Args)]
+pub struct EconomicsArgs {
+    #[command(flatten)]
+    /// Input.
+    pub data: DataArgs,
+    /// Customers file: customer_id (or the --customer-col name), acquired_at
+    /// (dates as in --date-format), channel, acquisition_cost, referred_by and
+    /// any other attribute columns (CSV, Parquet or JSON).
+    #[arg(long)]
+    pub customers: Option<PathBuf>,
+    /// Marketing spend file: date (or YYYY-MM), channel, amount [, campaign].
+    #[arg(long)]
+    pub spend: Option<PathBuf>,
+    /// Gross margin as a fraction of revenue (0.3 = 30%).
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Cost to serve (retention cost) per customer per --cost-period.
+    #[arg(long, default_value_t = 0.0)]
+    pub cost_to_serve: f64,
+    /// The period of --cost-to-serve.
+    #[arg(long, value_enum, default_value_t = CostPeriod::Month)]
+    pub cost_period: CostPeriod,
+    /// A model written by `clv fit` (BG/NBD [+ Gamma-Gamma]) for model LTV and projected payback.
+    #[arg(long)]
+    pub model_file: Option<PathBuf>,
+    /// Horizon of the model projection and of the full formula's duration.
+    #[arg(long, value_parser = parse_horizon, default_value = "36 months")]
+    pub horizon: Horizon,
+    /// Annual discount rate of projected revenue (0 = undiscounted, like the formula).
+    #[arg(long, default_value_t = 0.0)]
+    pub discount_rate: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EconomicsFormat::Table)]
+    pub format: EconomicsFormat,
+    /// Output file (written atomically); stdout when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write the cohort retention heatmap as SVG to this file.
+    #[arg(long)]
+    pub heatmap: Option<PathBuf>,
+    /// Write per-customer historic value (and model value) to this file (CSV, JSON or Parquet by extension).
+    #[arg(long)]
+    pub per_customer: Option<PathBuf>,
+    /// A cost-of-goods column of the transactions: margins are amount - cost
+    /// per purchase (instead of --margin); read in a second pass.
+    #[arg(long, conflicts_with = "margin")]
+    pub cost_col: Option<String>,
+    /// A column of the customers file to segment by (CAC, LTV, LTV:CAC and loss flag per segment).
+    #[arg(long, requires = "customers")]
+    pub segment: Option<String>,
+}
+
+/// `clv validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    /// Input (--calibration-end is required).
+    pub data: DataArgs,
+    /// Purchase model to validate; repeat for several [default: every
+    /// continuous-time model].
+    #[arg(long = "model", value_name = "M", value_parser = parse_model)]
+    pub models: Vec<ModelKind>,
+    /// L2 penalty weight on the parameters (0 = plain maximum likelihood).
+    #[arg(long, default_value_t = 0.0)]
+    pub penalty: f64,
+    /// Report file (written atomically); stdout when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Report format [default: json for a .json --output, else table].
+    #[arg(long, value_enum)]
+    pub format: Option<ValidateFormat>,
+    /// Directory for the SVG charts (tracking curves, histogram,
+    /// calibration vs holdout); created if needed.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+}
+
+/// Report formats of `clv validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// A readable table.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+fn parse_model(s: &str) -> Result<clv_core::models::ModelKind, String> {
+    s.parse().map_err(|e: clv_core::Error| e.to_string())
+}
+
 fn parse_unit(s: &str) -> Result<clv_core::TimeUnit, String> {
     s.parse().map_err(|e: clv_core::Error| e.to_string())
 }
 
 fn parse_horizon(s: &str) -> Result<clv_core::Horizon, String> {
     s.parse().map_err(|e: clv_core::Error| e.to_string())
+}
+
+// From flags to the application layer's settings.
+
+fn parse_date(flag: &str, s: &str) -> Result<clv_data::NaiveDate> {
+    clv_data::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| Error::Usage(format!("{flag} {s:?}: {e} (expected YYYY-MM-DD)")))
+}
+
+impl DataArgs {
+    /// The data settings for these flags.
+    pub fn settings(&self) -> Result<app::DataSettings> {
+        let delimiter = match self.delimiter.as_deref() {
+            None => None,
+            Some("\\t") | Some("tab") => Some(b'\t'),
+            Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+            Some(d) => {
+                return Err(Error::Usage(format!(
+                    "--delimiter must be one character, got {d:?}"
+                )));
+            }
+        };
+        Ok(app::DataSettings {
+            transactions: self.transactions.clone(),
+            customer_col: self.customer_col.clone(),
+            date_col: self.date_col.clone(),
+            amount_col: self.amount_col.clone(),
+            date_format: self.date_format.clone(),
+            time_unit: self.time_unit,
+            convention: match self.convention {
+                Convention::Exact => clv_data::Convention::Exact,
+                Convention::Period => clv_data::Convention::Period,
+            },
+            calibration_end: self
+                .calibration_end
+                .as_deref()
+                .map(|s| parse_date("--calibration-end", s))
+                .transpose()?,
+            observation_end: self
+                .observation_end
+                .as_deref()
+                .map(|s| parse_date("--observation-end", s))
+                .transpose()?,
+            zero_amounts: match self.zero_amounts {
+                ZeroAmounts::Keep => clv_data::ZeroAmounts::Keep,
+                ZeroAmounts::Drop => clv_data::ZeroAmounts::Drop,
+            },
+            skip_invalid: self.skip_invalid,
+            delimiter,
+        })
+    }
+}
+
+impl ModelName {
+    /// The application layer's model choice.
+    pub fn choice(self) -> app::ModelChoice {
+        match self {
+            ModelName::BgNbd => app::ModelChoice::Purchase(ModelKind::BgNbd),
+            ModelName::ParetoNbd => app::ModelChoice::Purchase(ModelKind::ParetoNbd),
+            ModelName::MbgNbd => app::ModelChoice::Purchase(ModelKind::MbgNbd),
+            ModelName::BgBb => app::ModelChoice::Purchase(ModelKind::BgBb),
+            ModelName::Sbg => app::ModelChoice::Sbg,
+            ModelName::Auto => app::ModelChoice::Auto,
+        }
+    }
+}
+
+impl ModelArgs {
+    /// The model settings for these flags.
+    pub fn settings(&self) -> app::ModelSettings {
+        app::ModelSettings {
+            model: self.model.map(ModelName::choice),
+            spend: self.spend.map(|s| match s {
+                SpendName::GammaGamma => app::SpendModel::GammaGamma,
+            }),
+            penalty: self.penalty,
+        }
+    }
+}
+
+impl TableInputs {
+    /// The input-table settings for these flags.
+    pub fn settings(&self) -> app::InputTables {
+        app::InputTables {
+            summary: self.summary.clone(),
+            subscriptions: self.subscriptions.clone(),
+        }
+    }
+}
+
+impl OutputArgs {
+    /// The table format: `--format`, else from the `--output` extension, else CSV.
+    pub fn table_format(&self) -> clv_data::OutputFormat {
+        match self.format {
+            Some(Format::Csv) => clv_data::OutputFormat::Csv,
+            Some(Format::Json) => clv_data::OutputFormat::Json,
+            Some(Format::Parquet) => clv_data::OutputFormat::Parquet,
+            None => self.output.as_deref().map_or(
+                clv_data::OutputFormat::Csv,
+                clv_data::OutputFormat::from_path,
+            ),
+        }
+    }
+}
+
+impl FitArgs {
+    /// The fit settings for these flags.
+    pub fn settings(&self) -> Result<app::FitSettings> {
+        Ok(app::FitSettings {
+            data: self.data.settings()?,
+            tables: self.tables.settings(),
+            model: self.model.settings(),
+        })
+    }
+}
+
+impl PredictArgs {
+    /// The predict settings for these flags.
+    pub fn settings(&self) -> Result<app::PredictSettings> {
+        Ok(app::PredictSettings {
+            data: self.data.settings()?,
+            model: self.model.settings(),
+            tables: self.tables.settings(),
+            model_file: self.model_file.clone(),
+            horizon: self.horizon,
+            discount_rate: self.discount_rate,
+            margin: self.margin,
+            intervals: self.intervals,
+            bootstrap: self.bootstrap,
+            draws: self.draws,
+            seed: self.seed,
+        })
+    }
+}
+
+impl SimulateArgs {
+    /// The simulate settings for these flags.
+    pub fn settings(&self) -> app::SimulateSettings {
+        app::SimulateSettings {
+            customers: self.customers,
+            start: self.start.clone(),
+            days: self.days,
+            params: self.params.clone(),
+            spend: self.spend.clone(),
+            seed: self.seed,
+            time_unit: self.time_unit,
+            acquisition_days: self.acquisition_days,
+            channels: self.channels.clone(),
+            customers_output: self.customers_output.clone(),
+            spend_output: self.spend_output.clone(),
+        }
+    }
+}
+
+impl EconomicsArgs {
+    /// The economics settings for these flags.
+    pub fn settings(&self) -> Result<app::EconomicsSettings> {
+        Ok(app::EconomicsSettings {
+            data: self.data.settings()?,
+            customers: self.customers.clone(),
+            spend: self.spend.clone(),
+            margin: self.margin,
+            cost_to_serve: self.cost_to_serve,
+            cost_period: match self.cost_period {
+                CostPeriod::Day => app::CostPeriod::Day,
+                CostPeriod::Week => app::CostPeriod::Week,
+                CostPeriod::Month => app::CostPeriod::Month,
+                CostPeriod::Year => app::CostPeriod::Year,
+            },
+            model_file: self.model_file.clone(),
+            horizon: self.horizon,
+            discount_rate: self.discount_rate,
+            format: match self.format {
+                EconomicsFormat::Table => app::EconomicsFormat::Table,
+                EconomicsFormat::Json => app::EconomicsFormat::Json,
+                EconomicsFormat::Csv => app::EconomicsFormat::Csv,
+            },
+            heatmap: self.heatmap.clone(),
+            per_customer: self.per_customer.clone(),
+            cost_col: self.cost_col.clone(),
+            segment: self.segment.clone(),
+        })
+    }
+}
+
+impl ValidateArgs {
+    /// The validate settings for these flags.
+    pub fn settings(&self) -> Result<app::ValidateSettings> {
+        Ok(app::ValidateSettings {
+            data: self.data.settings()?,
+            models: self.models.clone(),
+            penalty: self.penalty,
+            charts: self.charts.clone(),
+        })
+    }
+
+    /// The report format: `--format`, else JSON for a `.json` output, else a table.
+    pub fn report_format(&self) -> app::ValidateFormat {
+        match self.format {
+            Some(ValidateFormat::Table) => app::ValidateFormat::Table,
+            Some(ValidateFormat::Json) => app::ValidateFormat::Json,
+            None => match self
+                .output
+                .as_ref()
+                .and_then(|p| p.extension())
+                .and_then(|e| e.to_str())
+                .map(|e| e.to_ascii_lowercase())
+                .as_deref()
+            {
+                Some("json") => app::ValidateFormat::Json,
+                _ => app::ValidateFormat::Table,
+            },
+        }
+    }
 }

@@ -1,15 +1,5 @@
 //! Mapping errors to exit codes: 2 for bad input or usage, 1 for internal failures.
 
-/// An error caused by the user's input or invocation (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Returns a [`UsageError`] as an `anyhow::Error`.
-pub fn usage(msg: impl Into<String>) -> anyhow::Error {
-    UsageError(msg.into()).into()
-}
-
 /// The error and its causes as one line, `outer: inner: ...`, leaving out a
 /// cause whose text the line already ends with (errors such as the data
 /// layer's I/O error name their source in their own message too).
@@ -27,20 +17,17 @@ pub fn message(e: &anyhow::Error) -> String {
     line
 }
 
-/// The exit code for an error: 2 when any cause is a usage or input error, else 1.
+/// The exit code for an error: 2 when the user's input or invocation caused
+/// it (see [`clv_app::Error::is_user_error`]), else 1.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
-    for cause in e.chain() {
-        if cause.is::<UsageError>() || cause.is::<clv_data::DataError>() {
-            return 2;
-        }
-        if let Some(core) = cause.downcast_ref::<clv_core::Error>() {
-            return match core {
-                clv_core::Error::FitFailed(_) | clv_core::Error::Numerical(_) => 1,
-                _ => 2,
-            };
-        }
-    }
-    1
+    let user = if let Some(app) = e.downcast_ref::<clv_app::Error>() {
+        app.is_user_error()
+    } else {
+        // The data layer's errors (writing a table) are about the input or
+        // the output path the user gave.
+        e.downcast_ref::<clv_data::DataError>().is_some()
+    };
+    if user { 2 } else { 1 }
 }
 
 #[cfg(test)]
@@ -54,5 +41,14 @@ mod tests {
         assert_eq!(message(&e), "orders.csv: No such file");
         let e = anyhow::anyhow!("inner").context("outer");
         assert_eq!(message(&e), "outer: inner");
+    }
+
+    #[test]
+    fn usage_errors_exit_with_2_and_failed_fits_with_1() {
+        let usage = anyhow::Error::new(clv_app::Error::Usage("bad flag".into()));
+        assert_eq!(exit_code(&usage), 2);
+        let fit: clv_app::Error = clv_core::Error::FitFailed("no optimum".into()).into();
+        assert_eq!(exit_code(&anyhow::Error::new(fit)), 1);
+        assert_eq!(exit_code(&anyhow::anyhow!("internal")), 1);
     }
 }

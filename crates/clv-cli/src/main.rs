@@ -1,13 +1,13 @@
 //! `clv`: customer lifetime value from a transaction log.
 //!
+//! A thin front end over the application layer (`clv-app`): it parses the
+//! flags into the use cases' settings, calls them, and writes their results.
 //! Data goes to stdout (or `--output`), messages and progress to stderr.
 //! Exit codes: 0 success, 2 bad input or usage, 1 internal failure.
 
 mod args;
-mod charts;
 mod commands;
 mod error;
-mod model_file;
 mod output;
 mod progress;
 
@@ -15,14 +15,14 @@ use clap::Parser;
 
 fn main() {
     let cli = args::Cli::parse();
-    let progress = progress::Progress::new(cli.quiet);
+    let progress = progress::Stderr::new(cli.quiet);
     let result = match &cli.command {
-        args::Command::Summarize(a) => commands::summarize::run(a, &progress),
-        args::Command::Fit(a) => commands::fit::run(a, &progress),
-        args::Command::Predict(a) => commands::predict::run(a, &progress),
-        args::Command::Simulate(a) => commands::simulate::run(a, &progress),
-        args::Command::Economics(a) => commands::economics::run(a, &progress),
-        args::Command::Validate(a) => commands::validate::run(a, &progress),
+        args::Command::Summarize(a) => commands::summarize(a, &progress),
+        args::Command::Fit(a) => commands::fit(a, &progress),
+        args::Command::Predict(a) => commands::predict(a, &progress),
+        args::Command::Simulate(a) => commands::simulate(a, &progress),
+        args::Command::Economics(a) => commands::economics(a, &progress),
+        args::Command::Validate(a) => commands::validate(a, &progress),
     };
     if let Err(e) = result {
         eprintln!("error: {}", error::message(&e));

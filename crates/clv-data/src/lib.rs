@@ -165,5 +165,5 @@ pub use rows::InvalidReason;
 pub use summary::{
     Convention, Holdout, Summary, SummaryOptions, ZeroAmounts, period_index, summarize,
 };
-pub use table::{Column, OutputFormat, Table, write_table, write_table_to};
+pub use table::{Column, OutputFormat, Table, write_file_atomically, write_table, write_table_to};
 pub use tables::{SubscriptionTable, SummaryTable, read_subscription_file, read_summary_file};

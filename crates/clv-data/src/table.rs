@@ -233,46 +233,66 @@ pub fn write_table(table: &Table, path: Option<&Path>, format: OutputFormat) -> 
                 .and_then(|()| w.flush())
                 .map_err(|e| DataError::io("<stdout>", e))
         }
-        Some(path) => {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "output".into());
-            // Like a plain create: an existing file's permissions are kept,
-            // a new file gets 0o666 less the umask (not tempfile's 0o600).
-            let perms = std::fs::metadata(path)
-                .map(|m| m.permissions())
-                .unwrap_or_else(|_| {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::Permissions::from_mode(0o666)
-                });
-            let tmp = tempfile::Builder::new()
-                .prefix(&format!(".{name}."))
-                .suffix(".tmp")
-                .permissions(perms)
-                .tempfile_in(dir)
-                .map_err(|e| DataError::io(dir, e))?;
-            {
-                let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file());
-                write_table_to(table, &mut w, format).map_err(|e| match e {
-                    DataError::Io { source, .. } => DataError::io(path, source),
-                    e => e,
-                })?;
-                w.flush().map_err(|e| DataError::io(path, e))?;
-            }
-            tmp.persist(path)
-                .map_err(|e| DataError::io(path, e.error))?;
-            Ok(())
-        }
+        Some(path) => write_file_atomically(path, |w| {
+            write_table_to(table, w, format).map_err(|e| match e {
+                DataError::Io { source, .. } => DataError::io(path, source),
+                e => e,
+            })
+        }),
     }
 }
 
+/// Writes a file atomically: `write` fills a temporary file in the same
+/// directory, which is renamed over `path` only when `write` and the final
+/// flush succeed. On failure the temporary file is removed and an existing
+/// `path` is untouched; an input file is never half-overwritten. An existing
+/// file's permissions are kept; a new file gets `0o666` less the umask, as
+/// with a plain create. Every writer of `clv` goes through here.
+///
+/// # Errors
+///
+/// `write`'s own error, or a [`DataError::Io`] naming the directory (the
+/// temporary file could not be created) or `path` (flushing or renaming
+/// failed).
+pub fn write_file_atomically<E: From<DataError>>(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    let perms = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o666)
+        });
+    #[cfg(unix)]
+    builder.permissions(perms);
+    let tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| E::from(DataError::io(dir, e)))?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file());
+        write(&mut w)?;
+        w.flush().map_err(|e| E::from(DataError::io(path, e)))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| E::from(DataError::io(path, e.error)))?;
+    Ok(())
+}
+
 /// Writes `table` to any writer (CSV, JSON or Parquet).
-pub fn write_table_to<W: Write + Send>(
+pub fn write_table_to<W: Write + Send + ?Sized>(
     table: &Table,
     w: &mut W,
     format: OutputFormat,
@@ -395,7 +415,7 @@ fn format_rows(table: &Table, keys: &[Vec<u8>], a: usize, b: usize, json: bool, 
 }
 
 /// Rows are formatted in blocks on several threads and written in order.
-fn write_text<W: Write>(table: &Table, w: &mut W, json: bool) -> std::io::Result<()> {
+fn write_text<W: Write + ?Sized>(table: &Table, w: &mut W, json: bool) -> std::io::Result<()> {
     let keys: Vec<Vec<u8>> = table
         .names
         .iter()

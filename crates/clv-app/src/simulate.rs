@@ -2,16 +2,23 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate};
 use clv_core::bgnbd::BgNbdParams;
 use clv_core::gamma_gamma::GammaGammaParams;
 use clv_core::sim::{BLOCK, Simulation};
 
-use crate::args::SimulateArgs;
-use crate::error::usage;
-use crate::output::write_to;
+use crate::error::{Context, Result, usage};
 use crate::progress::Progress;
+use crate::settings::SimulateSettings;
+
+/// What a simulation wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Simulated {
+    /// Purchase rows written.
+    pub purchases: usize,
+    /// Customers simulated.
+    pub customers: usize,
+}
 
 /// Parses "k1=v1,k2=v2" into values in the order of `names`, all required.
 pub fn parse_params(text: &str, names: &[&str], flag: &str) -> Result<Vec<f64>> {
@@ -40,8 +47,14 @@ pub fn parse_params(text: &str, names: &[&str], flag: &str) -> Result<Vec<f64>> 
         .collect()
 }
 
-/// Runs `clv simulate`.
-pub fn run(args: &SimulateArgs, progress: &Progress) -> Result<()> {
+/// Simulates `settings.customers` customers and writes their purchases to
+/// `out` as CSV (`customer_id,date,amount`); with channels, also the
+/// customers file and the monthly spend to the paths in `settings`.
+pub fn simulate(
+    args: &SimulateSettings,
+    out: &mut dyn Write,
+    progress: &dyn Progress,
+) -> Result<Simulated> {
     let p = parse_params(&args.params, &["r", "alpha", "a", "b"], "--params")?;
     let purchases =
         BgNbdParams::new(p[0], p[1], p[2], p[3]).map_err(|e| usage(format!("--params: {e}")))?;
@@ -90,7 +103,7 @@ pub fn run(args: &SimulateArgs, progress: &Progress) -> Result<()> {
         .collect();
     if let Some(spec) = &args.channels {
         let channels = parse_channels(spec)?;
-        return run_channels(args, &sim, &channels, &dates, progress);
+        return run_channels(args, &sim, &channels, &dates, out, progress);
     }
     let mut rows = 0usize;
     progress.stage(
@@ -99,7 +112,8 @@ pub fn run(args: &SimulateArgs, progress: &Progress) -> Result<()> {
             args.customers, args.days
         ),
         || -> Result<()> {
-            write_to(args.output.as_deref(), |w: &mut dyn Write| {
+            let w: &mut dyn Write = &mut *out;
+            {
                 w.write_all(b"customer_id,date,amount\n")?;
                 let chunk = 64 * BLOCK;
                 let mut line = String::with_capacity(64);
@@ -126,18 +140,13 @@ pub fn run(args: &SimulateArgs, progress: &Progress) -> Result<()> {
                     }
                 }
                 Ok(())
-            })
+            }
         },
     )?;
-    progress.say(format!(
-        "wrote {rows} purchases of {} customers{}",
-        args.customers,
-        args.output
-            .as_ref()
-            .map(|p| format!(" to {}", p.display()))
-            .unwrap_or_default()
-    ));
-    Ok(())
+    Ok(Simulated {
+        purchases: rows,
+        customers: args.customers,
+    })
 }
 
 /// One simulated acquisition channel (see `--channels`).
@@ -224,12 +233,13 @@ fn mix(mut z: u64) -> u64 {
 /// customers file and the monthly spend (the channel's CAC times its new
 /// customers of the month) are written beside the transactions.
 fn run_channels(
-    args: &SimulateArgs,
+    args: &SimulateSettings,
     base: &Simulation,
     channels: &[ChannelSpec],
     dates: &[String],
-    progress: &Progress,
-) -> Result<()> {
+    out: &mut dyn Write,
+    progress: &dyn Progress,
+) -> Result<Simulated> {
     let unit_days = args.time_unit.days();
     let n = args.customers;
     // Customers per channel: rounded shares, the remainder to the last.
@@ -249,7 +259,8 @@ fn run_channels(
             args.days
         ),
         || -> Result<()> {
-            write_to(args.output.as_deref(), |w: &mut dyn Write| {
+            let w: &mut dyn Write = &mut *out;
+            {
                 w.write_all(b"customer_id,date,amount\n")?;
                 let mut line = String::with_capacity(64);
                 let mut id0 = 0usize;
@@ -295,7 +306,7 @@ fn run_channels(
                     id0 += count;
                 }
                 Ok(())
-            })
+            }
         },
     )?;
     let referral = channels.iter().position(|c| c.name == "referral");
@@ -304,7 +315,7 @@ fn run_channels(
         let mut by_birth: Vec<u32> = (0..n as u32).collect();
         by_birth.sort_by_key(|&i| (births[i as usize].0, i));
         let starts: Vec<u32> = by_birth.iter().map(|&i| births[i as usize].0).collect();
-        crate::output::atomic_write(path, |w| {
+        crate::output::write_file(path, |w| {
             w.write_all(b"customer_id,acquired_at,channel,acquisition_cost,referred_by\n")?;
             let mut line = String::with_capacity(64);
             for (i, &(day, k)) in births.iter().enumerate() {
@@ -346,7 +357,7 @@ fn run_channels(
             *new.entry((month.to_string(), k as usize)).or_default() += 1;
         }
         let mut written = 0;
-        crate::output::atomic_write(path, |w| {
+        crate::output::write_file(path, |w| {
             w.write_all(b"date,channel,amount\n")?;
             for ((month, k), count) in &new {
                 let c = &channels[*k];
@@ -357,14 +368,10 @@ fn run_channels(
         })?;
         progress.say(format!("wrote {written} spend rows to {}", path.display()));
     }
-    progress.say(format!(
-        "wrote {rows} purchases of {n} customers{}",
-        args.output
-            .as_ref()
-            .map(|p| format!(" to {}", p.display()))
-            .unwrap_or_default()
-    ));
-    Ok(())
+    Ok(Simulated {
+        purchases: rows,
+        customers: n,
+    })
 }
 
 #[cfg(test)]

@@ -8,104 +8,20 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write;
-use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clv_core::TimeUnit;
 use clv_core::economics::{self, Economics, EconomicsInput, Settings, SpendMonth, month_label};
 use clv_core::value::ValueSettings;
-use clv_core::{Horizon, TimeUnit};
 use clv_data::attributes::{NO_CHANNEL, month_of_day};
 use serde_json::{Value, json};
 
-use crate::args::{Convention, DataArgs};
-use crate::commands::common::{self, Fitted};
-use crate::error::usage;
+use crate::error::{Context, Result, usage};
+use crate::fitting::Fitted;
+use crate::load::Loaded;
 use crate::model_file::ModelFile;
-use crate::output::{atomic_write, write_to};
+use crate::output::write_file;
 use crate::progress::Progress;
-
-/// Output formats of `clv economics`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EconomicsFormat {
-    /// Human-readable tables.
-    Table,
-    /// One JSON object (the contract: formula_ltv, channels, cohorts, warnings, ...).
-    Json,
-    /// Long ("tidy") CSV: section,channel,cohort,month,metric,value.
-    Csv,
-}
-
-/// The period of `--cost-to-serve`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CostPeriod {
-    /// Per customer per day.
-    Day,
-    /// Per customer per week.
-    Week,
-    /// Per customer per month.
-    Month,
-    /// Per customer per year.
-    Year,
-}
-
-/// `clv economics`.
-#[derive(Debug, Args)]
-pub struct EconomicsArgs {
-    #[command(flatten)]
-    /// Input.
-    pub data: DataArgs,
-    /// Customers file: customer_id (or the --customer-col name), acquired_at
-    /// (dates as in --date-format), channel, acquisition_cost, referred_by and
-    /// any other attribute columns (CSV, Parquet or JSON).
-    #[arg(long)]
-    pub customers: Option<PathBuf>,
-    /// Marketing spend file: date (or YYYY-MM), channel, amount [, campaign].
-    #[arg(long)]
-    pub spend: Option<PathBuf>,
-    /// Gross margin as a fraction of revenue (0.3 = 30%).
-    #[arg(long, default_value_t = 1.0)]
-    pub margin: f64,
-    /// Cost to serve (retention cost) per customer per --cost-period.
-    #[arg(long, default_value_t = 0.0)]
-    pub cost_to_serve: f64,
-    /// The period of --cost-to-serve.
-    #[arg(long, value_enum, default_value_t = CostPeriod::Month)]
-    pub cost_period: CostPeriod,
-    /// A model written by `clv fit` (BG/NBD [+ Gamma-Gamma]) for model LTV and projected payback.
-    #[arg(long)]
-    pub model_file: Option<PathBuf>,
-    /// Horizon of the model projection and of the full formula's duration.
-    #[arg(long, value_parser = parse_horizon, default_value = "36 months")]
-    pub horizon: Horizon,
-    /// Annual discount rate of projected revenue (0 = undiscounted, like the formula).
-    #[arg(long, default_value_t = 0.0)]
-    pub discount_rate: f64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = EconomicsFormat::Table)]
-    pub format: EconomicsFormat,
-    /// Output file (written atomically); stdout when absent.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// Write the cohort retention heatmap as SVG to this file.
-    #[arg(long)]
-    pub heatmap: Option<PathBuf>,
-    /// Write per-customer historic value (and model value) to this file (CSV, JSON or Parquet by extension).
-    #[arg(long)]
-    pub per_customer: Option<PathBuf>,
-    /// A cost-of-goods column of the transactions: margins are amount - cost
-    /// per purchase (instead of --margin); read in a second pass.
-    #[arg(long, conflicts_with = "margin")]
-    pub cost_col: Option<String>,
-    /// A column of the customers file to segment by (CAC, LTV, LTV:CAC and loss flag per segment).
-    #[arg(long, requires = "customers")]
-    pub segment: Option<String>,
-}
-
-fn parse_horizon(s: &str) -> Result<Horizon, String> {
-    s.parse().map_err(|e: clv_core::Error| e.to_string())
-}
+use crate::settings::{DataSettings, EconomicsFormat, EconomicsSettings};
 
 /// What the command assembled besides the core's figures.
 struct Assembled {
@@ -127,8 +43,10 @@ fn examples(v: &[String]) -> String {
     s.join(", ")
 }
 
-/// Runs `clv economics`.
-pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
+/// `economics`: reads the inputs, joins them, computes the unit economics
+/// and returns the report in `settings.format`; the heatmap and the
+/// per-customer table are written to their paths when asked for.
+pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<String> {
     if args.data.calibration_end.is_some() {
         return Err(usage(
             "clv economics uses the whole history; --calibration-end does not apply \
@@ -231,9 +149,9 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
     if let Some(col) = &args.cost_col {
         let mut data = args.data.clone();
         data.amount_col = col.clone();
-        data.zero_amounts = crate::args::ZeroAmounts::Keep;
-        let read = common::read_options(&data)?;
-        let mut opts = common::summary_options(&data, loaded.time_unit)?;
+        data.zero_amounts = clv_data::ZeroAmounts::Keep;
+        let read = data.read_options();
+        let mut opts = data.summary_options(loaded.time_unit);
         opts.observation_end = Some(a.observation_end);
         let path = data.transactions_path()?;
         let (_, report, costs) = progress.stage(&format!("read the costs ({col})"), || {
@@ -291,13 +209,7 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         a.input.projection = Some(projection);
     }
 
-    let cost_per_month = args.cost_to_serve
-        * match args.cost_period {
-            CostPeriod::Day => 30.4375,
-            CostPeriod::Week => 30.4375 / 7.0,
-            CostPeriod::Month => 1.0,
-            CostPeriod::Year => 1.0 / 12.0,
-        };
+    let cost_per_month = args.cost_to_serve * args.cost_period.per_month();
     let settings = Settings {
         margin: args.margin,
         cost_to_serve_per_month: cost_per_month,
@@ -367,21 +279,17 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         model: model.is_some(),
         segments: segments.as_ref(),
     };
-    write_to(args.output.as_deref(), |w: &mut dyn Write| {
-        let text = match args.format {
-            EconomicsFormat::Json => {
-                let mut s = serde_json::to_string_pretty(&report.json())?;
-                s.push('\n');
-                s
-            }
-            EconomicsFormat::Csv => report.csv(),
-            EconomicsFormat::Table => report.table(),
-        };
-        w.write_all(text.as_bytes())?;
-        Ok(())
-    })?;
+    let text = match args.format {
+        EconomicsFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&report.json())?;
+            s.push('\n');
+            s
+        }
+        EconomicsFormat::Csv => report.csv(),
+        EconomicsFormat::Table => report.table(),
+    };
     if let Some(path) = &args.heatmap {
-        atomic_write(path, |w| Ok(w.write_all(heatmap_svg(&result).as_bytes())?))?;
+        write_file(path, |w| Ok(w.write_all(heatmap_svg(&result).as_bytes())?))?;
         progress.say(format!("wrote the cohort heatmap to {}", path.display()));
     }
     if let Some(path) = &args.per_customer {
@@ -435,43 +343,28 @@ pub fn run(args: &EconomicsArgs, progress: &Progress) -> Result<()> {
         clv_data::write_table(&t, Some(path), clv_data::OutputFormat::from_path(path))?;
         progress.say(format!("wrote {rows} customers to {}", path.display()));
     }
-    Ok(())
+    Ok(text)
 }
 
-type LoadedHistory = (common::Loaded, clv_data::PurchaseHistory);
+type LoadedHistory = (Loaded, clv_data::PurchaseHistory);
 
 /// Reads the transactions with their monthly histories.
-fn load(args: &DataArgs, unit: Option<TimeUnit>, progress: &Progress) -> Result<LoadedHistory> {
+fn load(
+    args: &DataSettings,
+    unit: Option<TimeUnit>,
+    progress: &dyn Progress,
+) -> Result<LoadedHistory> {
     let time_unit = unit.or(args.time_unit).unwrap_or(TimeUnit::Week);
-    let read = common::read_options(args)?;
-    let opts = common::summary_options(args, time_unit)?;
+    let read = args.read_options();
+    let opts = args.summary_options(time_unit);
     let path = args.transactions_path()?;
     let (summary, report, history) = progress
         .stage(&format!("read and summarised {}", path.display()), || {
             clv_data::summarize_with_history(path, &read, &opts)
         })?;
     progress.say(report.to_string());
-    let info = crate::model_file::DataInfo {
-        source: path.display().to_string(),
-        convention: match args.convention {
-            Convention::Exact => "exact".into(),
-            Convention::Period => "period".into(),
-        },
-        first_date: summary.first_date.to_string(),
-        calibration_end: summary.calibration_end.to_string(),
-        observation_end: summary.observation_end.to_string(),
-        zero_amounts: String::new(),
-    };
-    let data = summary.to_customer_data().context("invalid summary")?;
-    Ok((
-        common::Loaded {
-            summary,
-            data,
-            time_unit,
-            info,
-        },
-        history,
-    ))
+    let loaded = Loaded::from_summary(summary, args, path, time_unit)?;
+    Ok((loaded, history))
 }
 
 /// Joins purchases, customers and spend into the core's input; collects
@@ -723,7 +616,7 @@ fn assemble(
 }
 
 struct Report<'a> {
-    args: &'a EconomicsArgs,
+    args: &'a EconomicsSettings,
     econ: &'a Economics,
     a: &'a Assembled,
     warnings: &'a [String],

@@ -6,10 +6,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use clv_core::validation::ValidationReport;
 
-use crate::output::atomic_write;
+use crate::error::{Context, Result};
+use crate::output::write_file;
 
 const WIDTH: f64 = 820.0;
 const HEIGHT: f64 = 500.0;
@@ -568,7 +568,7 @@ pub fn write_all(
     let mut out = Vec::new();
     for (name, svg) in charts {
         let path = dir.join(name);
-        atomic_write(&path, |w| Ok(w.write_all(svg.as_bytes())?))?;
+        write_file(&path, |w| Ok(w.write_all(svg.as_bytes())?))?;
         out.push(path);
     }
     Ok(out)

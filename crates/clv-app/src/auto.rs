@@ -2,18 +2,16 @@
 //! window, predict the holdout, keep the model with the lowest mean absolute
 //! error per customer, and say why.
 
-use std::io::Write;
-
-use anyhow::{Context, Result};
 use clv_core::models::{FitOptions, ModelKind};
 use clv_core::validation;
 use serde_json::{Value, json};
 
-use crate::args::FitArgs;
-use crate::commands::common;
-use crate::error::usage;
-use crate::output::write_to;
+use crate::error::{Context, Result, usage};
+use crate::fitting;
+use crate::load;
+use crate::model_file::ModelFile;
 use crate::progress::Progress;
+use crate::settings::FitSettings;
 
 /// One candidate's holdout performance.
 struct Candidate {
@@ -23,16 +21,18 @@ struct Candidate {
     mae: f64,
 }
 
-/// Runs `clv fit --model auto`.
-pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
+/// `fit --model auto`: every continuous-time purchase model fitted on the
+/// calibration window; the model file of the one with the lowest holdout
+/// error, with how it was chosen.
+pub fn fit_auto(args: &FitSettings, progress: &dyn Progress) -> Result<ModelFile> {
     if args.data.calibration_end.is_none() || args.tables.summary.is_some() {
         return Err(usage(
             "--model auto needs transactions and --calibration-end DATE: it compares the models \
              on the purchases after the calibration end",
         ));
     }
-    common::check_penalty(&args.model)?;
-    let loaded = common::load(&args.data, None, progress)?;
+    args.model.check_penalty()?;
+    let loaded = load::load(&args.data, None, progress)?;
     let holdout = loaded
         .summary
         .holdout
@@ -120,10 +120,10 @@ pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
         ),
     };
     progress.say(format!("auto: chose {}: {reason}", chosen.kind.name()));
-    let spend = common::fit_spend(&loaded, &args.model, progress)?;
+    let spend = fitting::fit_spend(&loaded, &args.model, progress)?;
     let covariance = Some(chosen.fitted.report.covariance.clone()).filter(|c| !c.is_empty());
-    let fitted = common::Fitted {
-        purchase: common::PurchaseFit {
+    let fitted = fitting::Fitted {
+        purchase: fitting::PurchaseFit {
             kind: chosen.kind,
             model: chosen.fitted.model,
             report: Some(chosen.fitted.report),
@@ -140,11 +140,5 @@ pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
         "candidates": table,
         "failed": failures,
     }));
-    write_to(args.output.as_deref(), |w: &mut dyn Write| {
-        serde_json::to_writer_pretty(&mut *w, &file)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
-    common::describe(&file, progress);
-    Ok(())
+    Ok(file)
 }

@@ -9,16 +9,13 @@
 //! with one cohort `all` when the file has no cohort column.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
-use anyhow::{Context, Result};
 use clv_core::sbg::{SbgFitter, SubscriptionData};
 use serde_json::{Map, Value, json};
 
-use crate::args::FitArgs;
-use crate::error::usage;
-use crate::output::write_to;
+use crate::error::{Context, Result, usage};
 use crate::progress::Progress;
+use crate::settings::FitSettings;
 
 /// Periods of the projected survival and retention curves.
 const PROJECTION_PERIODS: u32 = 12;
@@ -29,8 +26,9 @@ fn finite_or_null(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }
 }
 
-/// Runs `clv fit --model sbg`.
-pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
+/// `fit --model sbg`: sBG per cohort of a subscriptions file, with survival
+/// and retention projections, DERL and the retention elasticity (JSON).
+pub fn fit_subscriptions(args: &FitSettings, progress: &dyn Progress) -> Result<Value> {
     let path = args.tables.subscriptions.as_deref().ok_or_else(|| {
         usage("--model sbg needs --subscriptions FILE (customer_id,duration,churned[,cohort])")
     })?;
@@ -42,8 +40,8 @@ pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
     if args.model.spend.is_some() {
         return Err(usage("--spend does not apply to --model sbg"));
     }
-    crate::commands::common::check_penalty(&args.model)?;
-    let delimiter = crate::commands::common::read_options(&args.data)?.delimiter;
+    args.model.check_penalty()?;
+    let delimiter = args.data.delimiter;
     let table = progress.stage(&format!("read subscriptions {}", path.display()), || {
         clv_data::read_subscription_file(path, delimiter)
     })?;
@@ -133,9 +131,5 @@ pub fn run(args: &FitArgs, progress: &Progress) -> Result<()> {
         "cohorts": cohorts,
         "clv_version": env!("CARGO_PKG_VERSION"),
     });
-    write_to(args.output.as_deref(), |w: &mut dyn Write| {
-        serde_json::to_writer_pretty(&mut *w, &out)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })
+    Ok(out)
 }

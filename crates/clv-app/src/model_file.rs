@@ -5,7 +5,6 @@
 //! data's own time unit), `aic`, `bic`, `n_customers`, `converged`,
 //! `iterations`, and `spend` with the same fields for the spend model.
 
-use anyhow::{Context, Result, bail};
 use clv_core::TimeUnit;
 use clv_core::fit::FitReport;
 use clv_core::gamma_gamma::GammaGammaParams;
@@ -14,7 +13,7 @@ use clv_core::models::ModelKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::usage;
+use crate::error::{Context, Result, usage};
 
 /// One fitted model: parameters and fit report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,7 +174,7 @@ impl ModelFile {
             return Ok(None);
         };
         if s.model != "gamma-gamma" {
-            bail!(usage(format!(
+            return Err(usage(format!(
                 "model file: unsupported spend model {:?}",
                 s.model
             )));

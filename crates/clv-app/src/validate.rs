@@ -8,11 +8,7 @@
 //! pass as the summary.
 
 use std::fmt::Write as _;
-use std::io::Write;
-use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
 use clv_core::TimeUnit;
 use clv_core::models::{FitOptions, ModelKind};
 use clv_core::validation::{
@@ -20,53 +16,13 @@ use clv_core::validation::{
 };
 use clv_data::purchase_days::{PurchaseDays, summarize_file_with_purchase_days};
 
-use crate::args::{Convention, DataArgs};
-use crate::commands::common::{self, Loaded};
-use crate::error::usage;
-use crate::model_file::DataInfo;
-use crate::output::write_to;
+use crate::error::{Context, Error, Result, usage};
+use crate::load::Loaded;
 use crate::progress::Progress;
+use crate::settings::{DataSettings, ValidateSettings};
 
 /// Length of a tracking period in days.
 pub const TRACKING_PERIOD_DAYS: usize = 7;
-
-/// `clv validate`.
-#[derive(Debug, Args)]
-pub struct ValidateArgs {
-    #[command(flatten)]
-    /// Input (--calibration-end is required).
-    pub data: DataArgs,
-    /// Purchase model to validate; repeat for several [default: every
-    /// continuous-time model].
-    #[arg(long = "model", value_name = "M", value_parser = parse_model)]
-    pub models: Vec<ModelKind>,
-    /// L2 penalty weight on the parameters (0 = plain maximum likelihood).
-    #[arg(long, default_value_t = 0.0)]
-    pub penalty: f64,
-    /// Report file (written atomically); stdout when absent.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// Report format [default: json for a .json --output, else table].
-    #[arg(long, value_enum)]
-    pub format: Option<ValidateFormat>,
-    /// Directory for the SVG charts (tracking curves, histogram,
-    /// calibration vs holdout); created if needed.
-    #[arg(long, value_name = "DIR")]
-    pub charts: Option<PathBuf>,
-}
-
-/// Report formats of `clv validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ValidateFormat {
-    /// A readable table.
-    Table,
-    /// One JSON object.
-    Json,
-}
-
-fn parse_model(s: &str) -> Result<ModelKind, String> {
-    s.parse().map_err(|e: clv_core::Error| e.to_string())
-}
 
 /// A finished validation: the data it ran on and the report.
 pub struct Validation {
@@ -102,10 +58,10 @@ impl Validation {
 /// [`ValidationReport::failures`] (and on stderr) while the others go on;
 /// the run fails when every model does.
 pub fn run_validation(
-    data: &DataArgs,
+    data: &DataSettings,
     kinds: &[ModelKind],
     options: &FitOptions,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> Result<Validation> {
     let kinds = if kinds.is_empty() {
         validation::default_models()
@@ -190,7 +146,7 @@ pub fn run_validation(
     }
     if models.is_empty() {
         let e = first_error.expect("at least one model was tried");
-        return Err(anyhow::Error::new(e).context("no model could be validated"));
+        return Err(Error::from(e)).context("no model could be validated");
     }
     let report = ValidationReport::new(&vdata, models, failures);
     Ok(Validation {
@@ -203,62 +159,29 @@ pub fn run_validation(
 }
 
 /// Reads the transactions into the summary and the purchases per day.
-fn load(args: &DataArgs, progress: &Progress) -> Result<(Loaded, PurchaseDays)> {
+fn load(args: &DataSettings, progress: &dyn Progress) -> Result<(Loaded, PurchaseDays)> {
     let time_unit = args.time_unit.unwrap_or(TimeUnit::Week);
-    let read = common::read_options(args)?;
-    let opts = common::summary_options(args, time_unit)?;
+    let read = args.read_options();
+    let opts = args.summary_options(time_unit);
     let path = args.transactions_path()?;
     let (summary, report, days) = progress
         .stage(&format!("read and summarised {}", path.display()), || {
             summarize_file_with_purchase_days(path, &read, &opts)
         })?;
     progress.say(report.to_string());
-    let data = summary.to_customer_data().context("invalid summary")?;
-    let info = DataInfo {
-        source: path.display().to_string(),
-        convention: match args.convention {
-            Convention::Exact => "exact".into(),
-            Convention::Period => "period".into(),
-        },
-        first_date: summary.first_date.to_string(),
-        calibration_end: summary.calibration_end.to_string(),
-        observation_end: summary.observation_end.to_string(),
-        zero_amounts: match args.zero_amounts {
-            crate::args::ZeroAmounts::Keep => "keep".into(),
-            crate::args::ZeroAmounts::Drop => "drop".into(),
-        },
-    };
-    Ok((
-        Loaded {
-            summary,
-            data,
-            time_unit,
-            info,
-        },
-        days,
-    ))
+    let loaded = Loaded::from_summary(summary, args, path, time_unit)?;
+    Ok((loaded, days))
 }
 
-/// Runs `clv validate`.
-pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
+/// `validate`: [`run_validation`] on the settings' models, and the SVG
+/// charts written into `settings.charts` when asked for (the paths written
+/// are reported through `progress`).
+pub fn validate(settings: &ValidateSettings, progress: &dyn Progress) -> Result<Validation> {
     let options = FitOptions {
-        penalty: args.penalty,
+        penalty: settings.penalty,
     };
-    let v = run_validation(&args.data, &args.models, &options, progress)?;
-    let format = args.format.unwrap_or_else(|| {
-        match args
-            .output
-            .as_ref()
-            .and_then(|p| p.extension())
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("json") => ValidateFormat::Json,
-            _ => ValidateFormat::Table,
-        }
-    });
-    if let Some(dir) = &args.charts {
+    let v = run_validation(&settings.data, &settings.models, &options, progress)?;
+    if let Some(dir) = &settings.charts {
         let ctx = crate::charts::ChartContext {
             source: &v.loaded.info.source,
             calibration_end: &v.loaded.info.calibration_end,
@@ -273,18 +196,7 @@ pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
             progress.say(format!("  {}", p.display()));
         }
     }
-    let text = match format {
-        ValidateFormat::Table => table(&v),
-        ValidateFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json(&v)?)?;
-            s.push('\n');
-            s
-        }
-    };
-    write_to(args.output.as_deref(), |w: &mut dyn Write| {
-        w.write_all(text.as_bytes())?;
-        Ok(())
-    })
+    Ok(v)
 }
 
 /// The report as one JSON object: the data it ran on, then the report's

@@ -1,20 +1,72 @@
-//! `clv predict`: P(alive), expected purchases, expected spend and CLV per customer.
+//! Predict: P(alive), expected purchases, expected spend and CLV per
+//! customer, with optional prediction intervals.
 
-use anyhow::{Context, Result};
 use clv_core::CustomerData;
 use clv_core::gamma_gamma::GammaGammaFitter;
 use clv_core::interval::{self, IntervalSettings, Intervals, Spend};
 use clv_core::models::FitOptions;
-use clv_core::value::{self, ValueSettings};
+use clv_core::value::{self, Predictions, ValueSettings};
 
-use crate::args::PredictArgs;
-use crate::commands::common::{self, Fitted};
-use crate::error::usage;
+use crate::error::{Context, Result, usage};
+use crate::fitting::{self, Fitted};
+use crate::load::{self, Loaded};
 use crate::model_file::ModelFile;
 use crate::progress::Progress;
+use crate::settings::PredictSettings;
 
-/// Runs `clv predict`.
-pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
+/// Every customer's predictions, with the summary they were made from.
+pub struct Prediction {
+    /// The summary the predictions are for.
+    pub loaded: Loaded,
+    /// P(alive), expected purchases and CLV.
+    pub predictions: Predictions,
+    /// Expected value of one future purchase per customer.
+    pub spend: Vec<f64>,
+    /// Prediction intervals, when asked for.
+    pub intervals: Option<Intervals>,
+}
+
+impl Prediction {
+    /// The output table: `customer_id, frequency, recency, T,
+    /// monetary_value, p_alive, expected_purchases, expected_spend, clv`
+    /// (the contract), then the interval columns (`p_alive_lo`, ...,
+    /// `clv_hi`) and the holdout columns when there are any.
+    pub fn into_table(self) -> clv_data::Table {
+        let summary = self.loaded.summary;
+        let n = summary.len();
+        let p = self.predictions;
+        let mut table = clv_data::Table::new()
+            .with_strings("customer_id", summary.customer_ids)
+            .with_f64("frequency", summary.frequency)
+            .with_f64("recency", summary.recency)
+            .with_f64("T", summary.age)
+            .with_f64("monetary_value", summary.monetary_value)
+            .with_f64("p_alive", p.p_alive)
+            .with_f64("expected_purchases", p.expected_purchases)
+            .with_f64("expected_spend", self.spend)
+            .with_f64("clv", p.clv);
+        if let Some(iv) = self.intervals {
+            table = table
+                .with_f64("p_alive_lo", iv.p_alive.lo)
+                .with_f64("p_alive_hi", iv.p_alive.hi)
+                .with_f64("expected_purchases_lo", iv.expected_purchases.lo)
+                .with_f64("expected_purchases_hi", iv.expected_purchases.hi)
+                .with_f64("clv_lo", iv.clv.lo)
+                .with_f64("clv_hi", iv.clv.hi);
+        }
+        if let Some(h) = summary.holdout {
+            table = table
+                .with_f64("frequency_holdout", h.frequency)
+                .with_f64("monetary_value_holdout", h.monetary_value)
+                .with_f64("duration_holdout", vec![h.duration; n]);
+        }
+        table
+    }
+}
+
+/// Predicts every customer: with the models of a model file, or with models
+/// fitted here first (their parameters are reported through `progress`).
+pub fn predict(args: &PredictSettings, progress: &dyn Progress) -> Result<Prediction> {
     if args.tables.subscriptions.is_some() {
         return Err(usage(
             "--subscriptions is for clv fit --model sbg (its JSON holds the retention projections)",
@@ -33,7 +85,7 @@ pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
                 )));
             }
             let fitted = Fitted::from_file(&file)?;
-            let loaded = common::load_input(
+            let loaded = load::load_input(
                 &args.data,
                 &args.tables,
                 Some(fitted.purchase.kind),
@@ -46,10 +98,10 @@ pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
             let Some(name) = args.model.model else {
                 return Err(usage("give --model-file MODEL.json or --model bg-nbd"));
             };
-            let kind = common::require_kind(name)?;
-            let loaded = common::load_input(&args.data, &args.tables, Some(kind), None, progress)?;
-            let fitted = common::fit_models(&loaded, kind, &args.model, progress)?;
-            common::describe(&fitted.to_file(&loaded), progress);
+            let kind = name.purchase_kind()?;
+            let loaded = load::load_input(&args.data, &args.tables, Some(kind), None, progress)?;
+            let fitted = fitting::fit_models(&loaded, kind, &args.model, progress)?;
+            fitting::describe(&fitted.to_file(&loaded), progress);
             (loaded, fitted)
         }
     };
@@ -79,25 +131,23 @@ pub fn run(args: &PredictArgs, progress: &Progress) -> Result<()> {
             args, level, &loaded, &fitted, &spend, &settings, progress,
         )?),
     };
-    common::write_predictions(
-        &loaded,
-        &predictions,
-        &spend,
-        intervals.as_ref(),
-        &args.out,
-        progress,
-    )
+    Ok(Prediction {
+        loaded,
+        predictions,
+        spend,
+        intervals,
+    })
 }
 
 /// Prediction intervals from parametric draws or a bootstrap.
 fn intervals(
-    args: &PredictArgs,
+    args: &PredictSettings,
     level: f64,
-    loaded: &common::Loaded,
+    loaded: &Loaded,
     fitted: &Fitted,
     spend: &[f64],
     settings: &ValueSettings,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> Result<Intervals> {
     let draws = args.bootstrap.unwrap_or(args.draws);
     let isettings = IntervalSettings::new(level, draws, args.seed)

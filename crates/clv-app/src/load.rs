@@ -1,0 +1,159 @@
+//! Loading: transactions or a summary file into the per-customer summary
+//! the models take, with where it came from.
+
+use std::path::Path;
+
+use clv_core::models::ModelKind;
+use clv_core::{CustomerData, TimeUnit};
+
+use crate::error::{Context, Result};
+use crate::model_file::DataInfo;
+use crate::progress::Progress;
+use crate::settings::{DataSettings, InputTables, convention_name, zero_amounts_name};
+
+/// A per-customer summary ready for the models.
+pub struct Loaded {
+    /// The summary as built by the data layer.
+    pub summary: clv_data::Summary,
+    /// `(x, t_x, T)` per customer, in the summary's row order.
+    pub data: CustomerData,
+    /// Time unit of the summary.
+    pub time_unit: TimeUnit,
+    /// Where the data came from.
+    pub info: DataInfo,
+}
+
+impl Loaded {
+    /// Builds the models' view of a summary read from the transactions at
+    /// `path` with `settings`.
+    pub fn from_summary(
+        summary: clv_data::Summary,
+        settings: &DataSettings,
+        path: &Path,
+        time_unit: TimeUnit,
+    ) -> Result<Loaded> {
+        let data = summary.to_customer_data().context("invalid summary")?;
+        let info = DataInfo {
+            source: path.display().to_string(),
+            convention: convention_name(settings.convention).into(),
+            first_date: summary.first_date.to_string(),
+            calibration_end: summary.calibration_end.to_string(),
+            observation_end: summary.observation_end.to_string(),
+            zero_amounts: zero_amounts_name(settings.zero_amounts).into(),
+        };
+        Ok(Loaded {
+            summary,
+            data,
+            time_unit,
+            info,
+        })
+    }
+}
+
+/// Reads the transactions and builds the summary; `unit` overrides the
+/// settings' time unit (default: weeks).
+pub fn load(
+    settings: &DataSettings,
+    unit: Option<TimeUnit>,
+    progress: &dyn Progress,
+) -> Result<Loaded> {
+    let time_unit = unit.or(settings.time_unit).unwrap_or(TimeUnit::Week);
+    let read = settings.read_options();
+    let opts = settings.summary_options(time_unit);
+    let path = settings.transactions_path()?;
+    let (summary, report) = progress
+        .stage(&format!("read and summarised {}", path.display()), || {
+            clv_data::summarize_file(path, &read, &opts)
+        })?;
+    progress.say(report.to_string());
+    Loaded::from_summary(summary, settings, path, time_unit)
+}
+
+/// Reads a per-customer summary file into the same shape as [`load`];
+/// `unit` overrides the settings' time unit (the file's times are taken to
+/// be in that unit).
+pub fn load_summary_file(
+    settings: &DataSettings,
+    path: &Path,
+    unit: Option<TimeUnit>,
+    progress: &dyn Progress,
+) -> Result<Loaded> {
+    let time_unit = unit.or(settings.time_unit).unwrap_or(TimeUnit::Week);
+    let t = progress.stage(&format!("read summary {}", path.display()), || {
+        clv_data::read_summary_file(path, settings.delimiter)
+    })?;
+    let n = t.frequency.len();
+    let customers: f64 = t.weight.iter().sum();
+    progress.say(format!(
+        "data: {} ({n} rows standing for {customers} customers, times in {time_unit}s)",
+        path.display()
+    ));
+    let data = CustomerData::with_weights(
+        t.frequency.clone(),
+        t.recency.clone(),
+        t.age.clone(),
+        t.weight.clone(),
+    )
+    .with_context(|| format!("invalid summary in {}", path.display()))?;
+    // No dates in a summary file: the summary's date fields are unused.
+    let none = clv_data::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let summary = clv_data::Summary {
+        customer_ids: t.customer_ids.iter().map(|s| Some(s.as_str())).collect(),
+        frequency: t.frequency,
+        recency: t.recency,
+        age: t.age,
+        monetary_value: t.monetary_value.unwrap_or_else(|| vec![0.0; n]),
+        holdout: None,
+        time_unit,
+        convention: clv_data::Convention::Exact,
+        first_date: none,
+        calibration_end: none,
+        observation_end: none,
+    };
+    let info = DataInfo {
+        source: path.display().to_string(),
+        convention: "summary".into(),
+        first_date: String::new(),
+        calibration_end: String::new(),
+        observation_end: String::new(),
+        zero_amounts: String::new(),
+    };
+    Ok(Loaded {
+        summary,
+        data,
+        time_unit,
+        info,
+    })
+}
+
+/// Loads the input of `fit`/`predict`: the transaction log, or a summary
+/// file. Discrete-time models (BG/BB) always use whole periods (the
+/// `period` convention).
+pub fn load_input(
+    settings: &DataSettings,
+    tables: &InputTables,
+    kind: Option<ModelKind>,
+    unit: Option<TimeUnit>,
+    progress: &dyn Progress,
+) -> Result<Loaded> {
+    if let Some(path) = &tables.summary {
+        return load_summary_file(settings, path, unit, progress);
+    }
+    if kind.is_some_and(ModelKind::is_discrete)
+        && settings.convention != clv_data::Convention::Period
+    {
+        progress.say(
+            "note: BG/BB counts whole periods of --time-unit (the period convention):              x = periods with a purchase after the first, T = periods observed",
+        );
+        let mut period = settings.clone();
+        period.convention = clv_data::Convention::Period;
+        return load(&period, unit, progress);
+    }
+    load(settings, unit, progress)
+}
+
+/// `summarize`: the per-customer summary of the transactions (with holdout
+/// columns when the settings have a calibration end).
+pub fn summarize(settings: &DataSettings, progress: &dyn Progress) -> Result<clv_data::Summary> {
+    Ok(load(settings, None, progress)?.summary)
+}

@@ -1,0 +1,450 @@
+//! Plain settings for every use case: what a front end fills in (from
+//! command-line flags, a JSON request body or Python keyword arguments)
+//! before calling the use case. No parsing library's types, no defaults
+//! hidden in a front end: `Default` gives what the CLI's flags default to.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use clv_core::models::ModelKind;
+use clv_core::{Horizon, TimeUnit};
+use clv_data::{Convention, NaiveDate, ZeroAmounts};
+
+use crate::error::{Error, Result, usage};
+
+/// Where the transactions are and how to read them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSettings {
+    /// The transaction log (CSV, Parquet or JSON); `None` when the use case
+    /// reads a summary or subscriptions file instead.
+    pub transactions: Option<PathBuf>,
+    /// Column holding the customer id.
+    pub customer_col: String,
+    /// Column holding the purchase date or timestamp.
+    pub date_col: String,
+    /// Column holding the purchase amount.
+    pub amount_col: String,
+    /// A chrono date format; `None` for ISO dates and timestamps or `YYYYMMDD`.
+    pub date_format: Option<String>,
+    /// Time unit of recency, `T` and the model; `None` for the use case's
+    /// default (weeks; a model file's own unit when one is given).
+    pub time_unit: Option<TimeUnit>,
+    /// How purchase times become `(x, t_x, T)`.
+    pub convention: Convention,
+    /// End of the calibration window; later purchases form the holdout.
+    pub calibration_end: Option<NaiveDate>,
+    /// End of observation; `None` for the last date in the data.
+    pub observation_end: Option<NaiveDate>,
+    /// Whether zero-amount rows are purchases.
+    pub zero_amounts: ZeroAmounts,
+    /// Skip (and count) malformed rows instead of stopping at the first.
+    pub skip_invalid: bool,
+    /// CSV field delimiter; `None` for a comma.
+    pub delimiter: Option<u8>,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        DataSettings {
+            transactions: None,
+            customer_col: "customer_id".into(),
+            date_col: "date".into(),
+            amount_col: "amount".into(),
+            date_format: None,
+            time_unit: None,
+            convention: Convention::Exact,
+            calibration_end: None,
+            observation_end: None,
+            zero_amounts: ZeroAmounts::Keep,
+            skip_invalid: false,
+            delimiter: None,
+        }
+    }
+}
+
+impl DataSettings {
+    /// Settings for the transaction log at `path`, everything else default.
+    pub fn for_file(path: impl Into<PathBuf>) -> Self {
+        DataSettings {
+            transactions: Some(path.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The transaction log, or a usage error saying it is required.
+    pub fn transactions_path(&self) -> Result<&Path> {
+        self.transactions
+            .as_deref()
+            .ok_or_else(|| usage("the TRANSACTIONS file is required"))
+    }
+
+    /// The data layer's read options.
+    pub fn read_options(&self) -> clv_data::ReadOptions {
+        clv_data::ReadOptions {
+            customer_col: self.customer_col.clone(),
+            date_col: self.date_col.clone(),
+            amount_col: self.amount_col.clone(),
+            date_format: self.date_format.clone(),
+            delimiter: self.delimiter,
+            skip_invalid: self.skip_invalid,
+            ..Default::default()
+        }
+    }
+
+    /// The data layer's summary options, times in `time_unit`.
+    pub fn summary_options(&self, time_unit: TimeUnit) -> clv_data::SummaryOptions {
+        clv_data::SummaryOptions {
+            time_unit,
+            convention: self.convention,
+            calibration_end: self.calibration_end,
+            zero_amounts: self.zero_amounts,
+            observation_end: self.observation_end,
+            ..Default::default()
+        }
+    }
+}
+
+/// The name a model file and messages use for a convention.
+pub fn convention_name(c: Convention) -> &'static str {
+    match c {
+        Convention::Exact => "exact",
+        Convention::Period => "period",
+    }
+}
+
+/// The name a model file uses for a zero-amount policy.
+pub fn zero_amounts_name(z: ZeroAmounts) -> &'static str {
+    match z {
+        ZeroAmounts::Keep => "keep",
+        ZeroAmounts::Drop => "drop",
+    }
+}
+
+/// The model a fit asks for: a purchase model from the registry, the sBG
+/// subscription model, or the automatic choice between purchase models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// A purchase model on `(x, t_x, T)` summaries.
+    Purchase(ModelKind),
+    /// Shifted-beta-geometric on a subscriptions file.
+    Sbg,
+    /// Every continuous-time purchase model fitted on a calibration window;
+    /// the one with the lowest holdout error is kept.
+    Auto,
+}
+
+impl ModelChoice {
+    /// Every choice, in the order the CLI lists them: the registry's models,
+    /// then `sbg` and `auto`.
+    pub fn all() -> Vec<ModelChoice> {
+        ModelKind::ALL
+            .iter()
+            .map(|&k| ModelChoice::Purchase(k))
+            .chain([ModelChoice::Sbg, ModelChoice::Auto])
+            .collect()
+    }
+
+    /// The name on the command line and in requests.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelChoice::Purchase(k) => k.name(),
+            ModelChoice::Sbg => "sbg",
+            ModelChoice::Auto => "auto",
+        }
+    }
+
+    /// The purchase model, or a usage error for `sbg` and `auto`, which
+    /// have no `(x, t_x, T)` path of their own.
+    pub fn purchase_kind(self) -> Result<ModelKind> {
+        match self {
+            ModelChoice::Purchase(k) => Ok(k),
+            ModelChoice::Sbg => Err(usage(
+                "--model sbg fits subscriptions: use clv fit --model sbg --subscriptions FILE",
+            )),
+            ModelChoice::Auto => Err(usage("--model auto is only for clv fit")),
+        }
+    }
+}
+
+impl fmt::Display for ModelChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ModelChoice {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        ModelChoice::all()
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                usage(format!(
+                    "unknown model {s:?} (expected one of {})",
+                    ModelChoice::all()
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+}
+
+/// Spend models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpendModel {
+    /// Gamma-Gamma (Fader, Hardie & Lee 2005; Colombo & Jiang 1999).
+    GammaGamma,
+}
+
+impl SpendModel {
+    /// Every spend model.
+    pub const ALL: &'static [SpendModel] = &[SpendModel::GammaGamma];
+
+    /// The name on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpendModel::GammaGamma => "gamma-gamma",
+        }
+    }
+}
+
+/// Model choice and fitting options shared by `fit` and `predict`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ModelSettings {
+    /// Purchase model to fit.
+    pub model: Option<ModelChoice>,
+    /// Spend model to fit beside the purchase model.
+    pub spend: Option<SpendModel>,
+    /// L2 penalty weight on the parameters (0 = plain maximum likelihood).
+    pub penalty: f64,
+}
+
+impl ModelSettings {
+    /// Checks the penalty.
+    pub fn check_penalty(&self) -> Result<()> {
+        if !(self.penalty.is_finite() && self.penalty >= 0.0) {
+            return Err(usage(format!(
+                "--penalty must be a non-negative number, got {}",
+                self.penalty
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Inputs that replace the transaction log.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputTables {
+    /// A per-customer summary file (`frequency,recency,T` and optional
+    /// `weight`, `customer_id`, `monetary_value`).
+    pub summary: Option<PathBuf>,
+    /// Subscribers for sBG (`customer_id,duration,churned[,cohort]`).
+    pub subscriptions: Option<PathBuf>,
+}
+
+/// `fit`: a purchase model (and maybe a spend model) on transactions or a
+/// summary, sBG on subscriptions, or the automatic choice.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FitSettings {
+    /// The transactions and how to read them.
+    pub data: DataSettings,
+    /// A summary or subscriptions file instead of transactions.
+    pub tables: InputTables,
+    /// Which models.
+    pub model: ModelSettings,
+}
+
+/// `predict`: P(alive), expected purchases, expected spend and CLV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictSettings {
+    /// The transactions and how to read them.
+    pub data: DataSettings,
+    /// Models to fit first (when there is no model file).
+    pub model: ModelSettings,
+    /// A summary file instead of transactions.
+    pub tables: InputTables,
+    /// A model written by `fit`.
+    pub model_file: Option<PathBuf>,
+    /// Prediction horizon.
+    pub horizon: Horizon,
+    /// Annual discount rate of CLV.
+    pub discount_rate: f64,
+    /// Margin factor applied to revenue.
+    pub margin: f64,
+    /// Interval level (0.9 for 5%-95%), or no intervals.
+    pub intervals: Option<f64>,
+    /// Intervals from this many bootstrap refits instead of parametric draws.
+    pub bootstrap: Option<usize>,
+    /// Parametric draws for the intervals.
+    pub draws: usize,
+    /// Random seed of the intervals.
+    pub seed: u64,
+}
+
+impl PredictSettings {
+    /// Settings with the CLI's defaults for `horizon`.
+    pub fn new(data: DataSettings, horizon: Horizon) -> Self {
+        PredictSettings {
+            data,
+            model: ModelSettings::default(),
+            tables: InputTables::default(),
+            model_file: None,
+            horizon,
+            discount_rate: 0.1,
+            margin: 1.0,
+            intervals: None,
+            bootstrap: None,
+            draws: 1000,
+            seed: 42,
+        }
+    }
+}
+
+/// `simulate`: a synthetic transaction log from BG/NBD + Gamma-Gamma.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulateSettings {
+    /// Number of customers.
+    pub customers: usize,
+    /// First day of the simulated period (`YYYY-MM-DD`).
+    pub start: String,
+    /// Length of the simulated period in days.
+    pub days: u32,
+    /// BG/NBD parameters, `r=..,alpha=..,a=..,b=..` (rates per `time_unit`).
+    pub params: String,
+    /// Gamma-Gamma parameters, `p=..,q=..,v=..`; `None` for CDNOW's.
+    pub spend: Option<String>,
+    /// Random seed.
+    pub seed: u64,
+    /// Time unit of the BG/NBD parameters.
+    pub time_unit: TimeUnit,
+    /// First purchases are spread over this many days; `None` for a quarter
+    /// of `days`.
+    pub acquisition_days: Option<u32>,
+    /// Acquisition channels, `name:share:cac[:rate[:spend]],...`.
+    pub channels: Option<String>,
+    /// Where to write the customers file (with channels).
+    pub customers_output: Option<PathBuf>,
+    /// Where to write the monthly marketing spend (with channels).
+    pub spend_output: Option<PathBuf>,
+}
+
+/// Output formats of `economics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EconomicsFormat {
+    /// Human-readable tables.
+    #[default]
+    Table,
+    /// One JSON object.
+    Json,
+    /// Long ("tidy") CSV: `section,channel,cohort,month,metric,value`.
+    Csv,
+}
+
+/// The period of a cost to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CostPeriod {
+    /// Per customer per day.
+    Day,
+    /// Per customer per week.
+    Week,
+    /// Per customer per month.
+    #[default]
+    Month,
+    /// Per customer per year.
+    Year,
+}
+
+impl CostPeriod {
+    /// Months in one period (a month is 30.4375 days).
+    pub fn per_month(self) -> f64 {
+        match self {
+            CostPeriod::Day => 30.4375,
+            CostPeriod::Week => 30.4375 / 7.0,
+            CostPeriod::Month => 1.0,
+            CostPeriod::Year => 1.0 / 12.0,
+        }
+    }
+}
+
+/// `economics`: formula and model LTV, CAC, LTV:CAC, payback, cohorts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EconomicsSettings {
+    /// The transactions and how to read them.
+    pub data: DataSettings,
+    /// Customers file (id, acquired_at, channel, acquisition_cost, referred_by, attributes).
+    pub customers: Option<PathBuf>,
+    /// Marketing spend file (date, channel, amount).
+    pub spend: Option<PathBuf>,
+    /// Gross margin as a fraction of revenue.
+    pub margin: f64,
+    /// Cost to serve per customer per `cost_period`.
+    pub cost_to_serve: f64,
+    /// The period of `cost_to_serve`.
+    pub cost_period: CostPeriod,
+    /// A model file for model LTV and projected payback.
+    pub model_file: Option<PathBuf>,
+    /// Horizon of the projection and of the full formula's duration.
+    pub horizon: Horizon,
+    /// Annual discount rate of projected revenue.
+    pub discount_rate: f64,
+    /// Report format.
+    pub format: EconomicsFormat,
+    /// Where to write the cohort retention heatmap (SVG).
+    pub heatmap: Option<PathBuf>,
+    /// Where to write per-customer historic (and model) value.
+    pub per_customer: Option<PathBuf>,
+    /// A cost-of-goods column of the transactions.
+    pub cost_col: Option<String>,
+    /// A customers-file column to segment by.
+    pub segment: Option<String>,
+}
+
+impl EconomicsSettings {
+    /// Settings with the CLI's defaults.
+    pub fn new(data: DataSettings) -> Self {
+        EconomicsSettings {
+            data,
+            customers: None,
+            spend: None,
+            margin: 1.0,
+            cost_to_serve: 0.0,
+            cost_period: CostPeriod::Month,
+            model_file: None,
+            horizon: "36 months".parse().expect("a valid horizon"),
+            discount_rate: 0.0,
+            format: EconomicsFormat::Table,
+            heatmap: None,
+            per_customer: None,
+            cost_col: None,
+            segment: None,
+        }
+    }
+}
+
+/// Report formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValidateFormat {
+    /// A readable table.
+    #[default]
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// `validate`: fit on the calibration window, predict the holdout, compare.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidateSettings {
+    /// The transactions (a calibration end is required).
+    pub data: DataSettings,
+    /// Models to validate; empty for every continuous-time model.
+    pub models: Vec<ModelKind>,
+    /// L2 penalty weight.
+    pub penalty: f64,
+    /// Directory for the SVG charts.
+    pub charts: Option<PathBuf>,
+}
