@@ -65,22 +65,11 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
             args.cost_to_serve
         )));
     }
-    let model = match &args.model_file {
-        Some(p) => {
-            let file = ModelFile::read(p)?;
-            if let Some(unit) = args.data.time_unit
-                && unit != file.time_unit
-            {
-                return Err(usage(format!(
-                    "--time-unit {unit} differs from the model's time unit {} ({})",
-                    file.time_unit,
-                    p.display()
-                )));
-            }
-            Some(file)
-        }
-        None => None,
-    };
+    let model = args
+        .model_file
+        .as_deref()
+        .map(|p| ModelFile::read_for(p, args.data.time_unit))
+        .transpose()?;
     let unit = model.as_ref().map(|m| m.time_unit);
 
     // Read the three inputs; the attribute files beside the transactions.

@@ -38,11 +38,7 @@ pub fn fit(settings: &FitSettings, progress: &dyn Progress) -> Result<FitOutput>
     let Some(choice) = settings.model.model else {
         return Err(usage(format!(
             "--model is required (one of: {})",
-            ModelChoice::all()
-                .iter()
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(", ")
+            ModelChoice::names()
         )));
     };
     if settings.tables.subscriptions.is_some() && choice != ModelChoice::Sbg {

@@ -185,6 +185,23 @@ impl ModelFile {
         ))
     }
 
+    /// Reads a model file for data in `time_unit` (`None`: the model's own
+    /// unit); a different unit is a usage error, since the model's rates
+    /// and times are in its own unit.
+    pub fn read_for(path: &std::path::Path, time_unit: Option<TimeUnit>) -> Result<Self> {
+        let file = ModelFile::read(path)?;
+        if let Some(unit) = time_unit
+            && unit != file.time_unit
+        {
+            return Err(usage(format!(
+                "--time-unit {unit} differs from the model's time unit {} ({})",
+                file.time_unit,
+                path.display()
+            )));
+        }
+        Ok(file)
+    }
+
     /// Reads and validates a model file.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)

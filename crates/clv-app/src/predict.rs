@@ -74,16 +74,7 @@ pub fn predict(args: &PredictSettings, progress: &dyn Progress) -> Result<Predic
     }
     let (loaded, fitted) = match &args.model_file {
         Some(path) => {
-            let file = ModelFile::read(path)?;
-            if let Some(unit) = args.data.time_unit
-                && unit != file.time_unit
-            {
-                return Err(usage(format!(
-                    "--time-unit {unit} differs from the model's time unit {} ({})",
-                    file.time_unit,
-                    path.display()
-                )));
-            }
+            let file = ModelFile::read_for(path, args.data.time_unit)?;
             let fitted = Fitted::from_file(&file)?;
             let loaded = load::load_input(
                 &args.data,

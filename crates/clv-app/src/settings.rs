@@ -145,6 +145,15 @@ impl ModelChoice {
             .collect()
     }
 
+    /// Every choice's name, `", "`-separated (for messages).
+    pub fn names() -> String {
+        ModelChoice::all()
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The name on the command line and in requests.
     pub fn name(self) -> &'static str {
         match self {
@@ -183,11 +192,7 @@ impl FromStr for ModelChoice {
             .ok_or_else(|| {
                 usage(format!(
                     "unknown model {s:?} (expected one of {})",
-                    ModelChoice::all()
-                        .iter()
-                        .map(|c| c.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    ModelChoice::names()
                 ))
             })
     }

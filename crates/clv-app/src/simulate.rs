@@ -123,17 +123,7 @@ pub fn simulate(
                         let id = from + k + 1;
                         for (t, z) in c.purchases.iter().zip(&c.amounts) {
                             let day = ((t * unit_days).floor() as usize).min(dates.len() - 1);
-                            line.clear();
-                            use std::fmt::Write as _;
-                            // Cents, rounded half away from zero; at least one cent.
-                            let cents = ((z * 100.0).round() as u64).max(1);
-                            let _ = writeln!(
-                                line,
-                                "{id},{},{}.{:02}",
-                                dates[day],
-                                cents / 100,
-                                cents % 100
-                            );
+                            purchase_line(&mut line, id, &dates[day], *z);
                             w.write_all(line.as_bytes())?;
                             rows += 1;
                         }
@@ -219,6 +209,15 @@ pub fn parse_channels(text: &str) -> Result<Vec<ChannelSpec>> {
     Ok(out)
 }
 
+/// `customer_id,date,amount` with the amount in cents, rounded half away
+/// from zero, at least one cent.
+fn purchase_line(line: &mut String, id: usize, date: &str, amount: f64) {
+    use std::fmt::Write as _;
+    line.clear();
+    let cents = ((amount * 100.0).round() as u64).max(1);
+    let _ = writeln!(line, "{id},{date},{}.{:02}", cents / 100, cents % 100);
+}
+
 /// splitmix64: a deterministic hash for the referrer draw.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -287,16 +286,7 @@ fn run_channels(
                             for (t, z) in cu.purchases.iter().zip(&cu.amounts) {
                                 let day = ((t * unit_days).floor() as usize).min(dates.len() - 1);
                                 first.get_or_insert(day);
-                                line.clear();
-                                use std::fmt::Write as _;
-                                let cents = ((z * 100.0).round() as u64).max(1);
-                                let _ = writeln!(
-                                    line,
-                                    "{id},{},{}.{:02}",
-                                    dates[day],
-                                    cents / 100,
-                                    cents % 100
-                                );
+                                purchase_line(&mut line, id, &dates[day], *z);
                                 w.write_all(line.as_bytes())?;
                                 rows += 1;
                             }
