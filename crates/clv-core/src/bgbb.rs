@@ -75,12 +75,12 @@
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution};
 
-use crate::bgnbd::check_positive;
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::mbg_nbd::{FitSettings, fit_positive};
 use crate::model::{ParametricModel, PurchaseModel, check_param_count};
+use crate::numeric::{check_positive, log_sum_exp};
 use crate::special::{digamma, hyp2f1, ln_beta, ln_gamma, ln_gamma_ratio};
 
 /// Horizons up to this many opportunities are summed term by term (see the
@@ -378,14 +378,6 @@ fn ln_gamma_shift(y: f64, s: f64) -> f64 {
     } else {
         -ln_gamma_ratio(y + s, -s)
     }
-}
-
-fn log_sum_exp(terms: &[f64]) -> f64 {
-    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
 }
 
 impl PurchaseModel for BgBbParams {

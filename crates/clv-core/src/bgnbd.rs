@@ -58,31 +58,17 @@
 //! value per evaluation; per row only one `exp` and one `ln_1p` remain, and
 //! rows are summed in parallel.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use rayon::prelude::*;
 
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::model::PurchaseModel;
+use crate::numeric::{FastMap, bits_for, check_positive, log_add_exp, logistic};
 use crate::optim::{self, Bfgs, Objective};
 use crate::special::{
     beta_reg, digamma, hyp2f1_scaled, ln_beta, ln_gamma, ln_gamma_ratio, trigamma,
 };
-
-pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<()> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            value,
-            reason: "must be positive and finite",
-        })
-    }
-}
 
 /// Parameters of the BG/NBD model, named as in the paper. Standard errors and
 /// covariances are reported in the order `r, alpha, a, b`.
@@ -348,23 +334,6 @@ impl BgNbdParams {
     }
 }
 
-fn log_add_exp(x: f64, y: f64) -> f64 {
-    let m = x.max(y);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + (-(x - y).abs()).exp().ln_1p()
-}
-
-fn logistic(v: f64) -> f64 {
-    if v >= 0.0 {
-        1.0 / (1.0 + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (1.0 + e)
-    }
-}
-
 impl PurchaseModel for BgNbdParams {
     fn name(&self) -> &'static str {
         "bg-nbd"
@@ -411,38 +380,6 @@ impl crate::model::ParametricModel for BgNbdParams {
         self.prob_purchases(n, t).ok()
     }
 }
-
-/// A small, fast hasher for numeric keys (multiply-rotate, with a final mix
-/// so that keys differing only in high bits, like small integers stored as
-/// `f64`, spread over the table).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn finish(&self) -> u64 {
-        let h = self.0;
-        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
-    }
-}
-
-/// `HashMap` with [`FastHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// One row with `x > 0`: indices into the distinct values and its weight.
 #[derive(Debug, Clone, Copy)]
@@ -603,11 +540,6 @@ const CHUNK: usize = 16_384;
 
 /// Newton iterations allowed when polishing on all rows.
 const NEWTON_ITERATIONS: usize = 50;
-
-/// Bits needed for indices `0..n`.
-fn bits_for(n: usize) -> u32 {
-    usize::BITS - n.saturating_sub(1).leading_zeros()
-}
 
 /// Stable LSD radix sort of `keys` (using their low `bits` bits), carrying
 /// `w` along unless it is empty.
@@ -1229,7 +1161,7 @@ impl BgNbdFitter {
                 n_params: 4,
                 converged: m.converged(),
                 iterations: m.iterations,
-                termination: m.termination.to_string(),
+                termination: m.termination,
                 penalty: self.penalty,
                 gradient_norm: m.gradient_norm(),
                 standard_errors,

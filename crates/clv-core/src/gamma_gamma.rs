@@ -39,9 +39,9 @@
 
 use rayon::prelude::*;
 
-use crate::bgnbd::{FastMap, check_positive};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
+use crate::numeric::{FastMap, check_positive};
 use crate::optim::{self, Bfgs, Objective};
 use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
 
@@ -670,7 +670,7 @@ impl GammaGammaFitter {
                 n_params: 3,
                 converged: m.converged(),
                 iterations: m.iterations,
-                termination: m.termination.to_string(),
+                termination: m.termination,
                 penalty: self.penalty,
                 gradient_norm: m.gradient_norm(),
                 standard_errors,

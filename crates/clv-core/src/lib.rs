@@ -26,6 +26,7 @@ pub mod interval;
 pub mod mbg_nbd;
 pub mod model;
 pub mod models;
+mod numeric;
 pub mod optim;
 pub mod pareto_nbd;
 pub mod sbg;

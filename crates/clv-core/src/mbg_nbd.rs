@@ -64,11 +64,12 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rayon::prelude::*;
 
-use crate::bgnbd::{BgNbdParams, FastMap, check_positive};
+use crate::bgnbd::BgNbdParams;
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::model::{ParametricModel, PurchaseModel, check_param_count};
+use crate::numeric::{FastMap, check_positive, log_add_exp, logistic};
 use crate::optim::{self, Bfgs, Objective};
 use crate::special::{beta_reg, digamma, ln_beta, ln_gamma, ln_gamma_ratio};
 
@@ -215,23 +216,6 @@ impl MbgNbdParams {
         };
         let second = (ln_beta(a + 1.0, b + nf) - ln_beta(a, b)).exp() * at_least;
         Ok((first + second).min(1.0))
-    }
-}
-
-pub(crate) fn log_add_exp(x: f64, y: f64) -> f64 {
-    let m = x.max(y);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + (-(x - y).abs()).exp().ln_1p()
-}
-
-fn logistic(v: f64) -> f64 {
-    if v >= 0.0 {
-        1.0 / (1.0 + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (1.0 + e)
     }
 }
 
@@ -711,7 +695,7 @@ pub(crate) fn fit_positive(
         n_params: k,
         converged: m.converged(),
         iterations: m.iterations,
-        termination: m.termination.to_string(),
+        termination: m.termination,
         penalty,
         gradient_norm: m.gradient_norm(),
         standard_errors,

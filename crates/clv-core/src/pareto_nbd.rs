@@ -109,11 +109,11 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, Exp, Gamma};
 use rayon::prelude::*;
 
-use crate::bgnbd::{FastMap, check_positive};
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::model::PurchaseModel;
+use crate::numeric::{FastMap, bits_for, check_positive, log_add_exp, logistic};
 use crate::optim::{self, Bfgs, Objective};
 use crate::special::{digamma, ln_gamma, ln_gamma_ratio};
 
@@ -570,23 +570,6 @@ impl ParetoNbdParams {
     }
 }
 
-fn log_add_exp(x: f64, y: f64) -> f64 {
-    let m = x.max(y);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + (-(x - y).abs()).exp().ln_1p()
-}
-
-fn logistic(v: f64) -> f64 {
-    if v >= 0.0 {
-        1.0 / (1.0 + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// Gauss-Kronrod 15-point nodes (positive half, the last is 0) and weights,
 /// and the weights of the embedded 7-point Gauss rule (QUADPACK `qk15`).
 const XGK: [f64; 8] = [
@@ -970,11 +953,6 @@ fn forward_hessian(x: &[f64; 4], g: &[f64; 4], grad: impl Fn(&[f64], &mut [f64])
         }
     }
     h
-}
-
-/// Bits needed for indices `0..n`.
-fn bits_for(n: usize) -> u32 {
-    usize::BITS - n.saturating_sub(1).leading_zeros()
 }
 
 /// Rows of the subsample used for a warm start on large data.
@@ -1507,7 +1485,7 @@ impl ParetoNbdFitter {
                 n_params: 4,
                 converged: m.converged(),
                 iterations: m.iterations,
-                termination: m.termination.to_string(),
+                termination: m.termination,
                 penalty: self.penalty,
                 gradient_norm: m.gradient_norm(),
                 standard_errors,

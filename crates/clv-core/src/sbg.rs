@@ -66,10 +66,10 @@ use std::collections::BTreeMap;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution};
 
-use crate::bgnbd::check_positive;
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
 use crate::mbg_nbd::{FitSettings, fit_positive};
+use crate::numeric::check_positive;
 use crate::special::{digamma, hyp2f1, ln_beta};
 
 /// Parameters of the shifted-beta-geometric model. Standard errors and

@@ -370,7 +370,7 @@ impl Fitted {
             n_params: 0,
             converged: false,
             iterations: 0,
-            termination: String::new(),
+            termination: clv_core::fit::Termination::NotFitted,
             penalty: 0.0,
             gradient_norm: f64::NAN,
             standard_errors: vec![],
