@@ -63,9 +63,9 @@ use rayon::prelude::*;
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
-use crate::model::PurchaseModel;
+use crate::fit::{self, Likelihood};
+use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
 use crate::numeric::{FastMap, bits_for, check_positive, log_add_exp, logistic};
-use crate::optim::{self, Bfgs, Objective};
 use crate::special::{
     beta_reg, digamma, hyp2f1_scaled, ln_beta, ln_gamma, ln_gamma_ratio, trigamma,
 };
@@ -103,6 +103,17 @@ impl BgNbdParams {
         check_positive("a", a)?;
         check_positive("b", b)?;
         Ok(BgNbdParams { r, alpha, a, b })
+    }
+
+    /// Without validation, for the fitting driver (which only evaluates
+    /// positive, finite values).
+    fn unchecked(p: &[f64]) -> Self {
+        BgNbdParams {
+            r: p[0],
+            alpha: p[1],
+            a: p[2],
+            b: p[3],
+        }
     }
 
     /// The parameters as an array `[r, alpha, a, b]`.
@@ -360,20 +371,30 @@ impl PurchaseModel for BgNbdParams {
     }
 }
 
-impl crate::model::ParametricModel for BgNbdParams {
+impl Parameters for BgNbdParams {
+    const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        BgNbdParams::new(v[0], v[1], v[2], v[3])
+    }
+
+    fn values(&self) -> Vec<f64> {
+        self.to_array().to_vec()
+    }
+}
+
+impl ParametricModel for BgNbdParams {
     fn param_names(&self) -> &'static [&'static str] {
-        &["r", "alpha", "a", "b"]
+        Self::NAMES
     }
 
     fn param_values(&self) -> Vec<f64> {
-        self.to_array().to_vec()
+        self.values()
     }
 
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn crate::model::ParametricModel>> {
-        crate::model::check_param_count(self.param_names(), values)?;
-        Ok(Box::new(BgNbdParams::new(
-            values[0], values[1], values[2], values[3],
-        )?))
+    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
+        Ok(Box::new(Self::from_values(values)?))
     }
 
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
@@ -969,94 +990,44 @@ pub struct FittedBgNbd {
     pub report: FitReport,
 }
 
-struct Problem<'a> {
-    data: &'a Prepared,
-    penalty: f64,
-}
-
-impl Problem<'_> {
-    fn params(theta: &[f64]) -> BgNbdParams {
-        BgNbdParams {
-            r: theta[0].exp(),
-            alpha: theta[1].exp(),
-            a: theta[2].exp(),
-            b: theta[3].exp(),
-        }
-    }
-}
-
-impl Problem<'_> {
-    /// Objective, gradient and Hessian over the log-parameters for
-    /// [`optim::newton`]; the extra value is the log-likelihood and the
-    /// observed information (Hessian of the penalised total negative
-    /// log-likelihood in natural parameters).
-    fn evaluation(&self, theta: &[f64]) -> optim::Evaluation<(f64, Vec<Vec<f64>>)> {
-        let params = Self::params(theta);
-        let arr = params.to_array();
-        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return optim::Evaluation {
-                value: f64::INFINITY,
-                gradient: vec![f64::NAN; 4],
-                hessian: vec![vec![f64::NAN; 4]; 4],
-                extra: (f64::NAN, vec![]),
-            };
-        }
-        let (ll, g, h) = self.data.derivatives::<true, true>(&params);
-        let n = self.data.total_weight;
-        let pen = self.penalty;
-        // F = -LL/n + pen Σ p²: derivatives in natural parameters ...
-        let f_grad: Vec<f64> = (0..4).map(|i| -g[i] / n + 2.0 * pen * arr[i]).collect();
-        let f_hess = |i: usize, j: usize| -h[i][j] / n + if i == j { 2.0 * pen } else { 0.0 };
-        // ... and over θ = ln p: ∂F/∂θ_i = p_i F_i,
-        // ∂²F/∂θ_i∂θ_j = p_i p_j F_ij + δ_ij p_i F_i.
-        let gradient: Vec<f64> = (0..4).map(|i| arr[i] * f_grad[i]).collect();
-        let hessian: Vec<Vec<f64>> = (0..4)
-            .map(|i| {
-                (0..4)
-                    .map(|j| {
-                        arr[i] * arr[j] * f_hess(i, j) + if i == j { gradient[i] } else { 0.0 }
-                    })
-                    .collect()
-            })
-            .collect();
-        let information: Vec<Vec<f64>> = (0..4)
-            .map(|i| (0..4).map(|j| n * f_hess(i, j)).collect())
-            .collect();
-        let value = -ll / n + pen * arr.iter().map(|v| v * v).sum::<f64>();
-        optim::Evaluation {
-            value,
-            gradient,
-            hessian,
-            extra: (ll, information),
-        }
-    }
-}
-
-impl Objective for Problem<'_> {
-    fn dim(&self) -> usize {
-        4
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
     }
 
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let p = Self::params(theta);
-        let arr = p.to_array();
-        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return f64::INFINITY;
-        }
-        let (ll, g) = self.data.evaluate(&p, true);
-        let n = self.data.total_weight;
-        let mut pen = 0.0;
-        for i in 0..4 {
-            pen += arr[i] * arr[i];
-            // d/dθ = p d/dp
-            grad[i] = arr[i] * (-g[i] / n + 2.0 * self.penalty * arr[i]);
-        }
-        -ll / n + self.penalty * pen
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, g) = self.evaluate(&BgNbdParams::unchecked(p), true);
+        (ll, g.to_vec())
+    }
+
+    fn log_likelihood_hessian(&self, p: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        let (ll, g, h) = self.derivatives::<true, true>(&BgNbdParams::unchecked(p));
+        (ll, g.to_vec(), h.iter().map(|row| row.to_vec()).collect())
+    }
+
+    fn subsample(&self) -> Option<Prepared> {
+        let k = self.rows.len() / SUBSAMPLE_ROWS;
+        (k >= 2).then(|| self.subsample(k))
     }
 }
 
 impl BgNbdFitter {
+    /// The optimiser settings.
+    fn settings(&self) -> fit::Settings {
+        fit::Settings {
+            penalty: self.penalty,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+        }
+    }
+
     /// Fits the model to `data` (compressed internally).
+    ///
+    /// Large data: the optimum of an unbiased subsample (only a start, so a
+    /// loose tolerance will do); small data: BFGS on all rows. Then Newton
+    /// steps with the analytic Hessian on all rows (one pass each); the
+    /// Hessian of the last one gives the standard errors (see
+    /// [`fit::Strategy::Newton`]).
     ///
     /// # Errors
     ///
@@ -1065,13 +1036,7 @@ impl BgNbdFitter {
     /// [`Error::InvalidParameter`] for a negative or non-finite penalty,
     /// [`Error::FitFailed`] when no start converges to a finite optimum.
     pub fn fit(&self, data: &CustomerData) -> Result<FittedBgNbd> {
-        if !(self.penalty.is_finite() && self.penalty >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "penalty",
-                value: self.penalty,
-                reason: "must be finite and non-negative",
-            });
-        }
+        self.settings().check()?;
         if data.is_empty() {
             return Err(Error::NotEnoughData("no customers to fit BG/NBD".into()));
         }
@@ -1081,127 +1046,25 @@ impl BgNbdFitter {
                 "no customer made a repeat purchase: BG/NBD cannot be fitted".into(),
             ));
         }
-        let bfgs = Bfgs {
-            max_iterations: self.max_iterations,
-            gradient_tolerance: self.tolerance,
-            ..Bfgs::default()
+        let starts = self.starts(data);
+        let strategy = fit::Strategy::Newton {
+            iterations: NEWTON_ITERATIONS,
+            large: fit::LargeData::Newton,
         };
-        let problem = Problem {
-            data: &prepared,
-            penalty: self.penalty,
-        };
-        // Large data: the optimum of an unbiased subsample (only a start, so
-        // a loose tolerance will do); small data: BFGS on all rows. Then
-        // Newton steps with the analytic Hessian on all rows (one pass each);
-        // the Hessian of the last one gives the standard errors.
-        let k = prepared.rows.len() / SUBSAMPLE_ROWS;
-        let (start, full_bfgs) = if k >= 2 {
-            let sub = prepared.subsample(k);
-            let sub_problem = Problem {
-                data: &sub,
-                penalty: self.penalty,
-            };
-            let loose = Bfgs {
-                gradient_tolerance: self.tolerance.max(1e-6),
-                ..bfgs
-            };
-            (self.multi_start(&sub_problem, &loose, data)?.theta, None)
-        } else {
-            let m = self.multi_start(&problem, &bfgs, data)?;
-            (m.theta.clone(), Some(m))
-        };
-        let (mut m, mut at_m) = optim::newton(&start, self.tolerance, NEWTON_ITERATIONS, |t| {
-            problem.evaluation(t)
-        });
-        if m.converged() {
-            if let Some(b) = &full_bfgs {
-                m.iterations += b.iterations;
-                m.evaluations += b.evaluations;
-            }
-        } else {
-            // Newton failed (Hessian not positive definite, or no progress):
-            // BFGS on all rows, from the start and then from the usual starts.
-            m = match full_bfgs {
-                Some(b) => b,
-                None => {
-                    let b = bfgs.minimize(&problem, &start);
-                    if b.converged() {
-                        b
-                    } else {
-                        self.multi_start(&problem, &bfgs, data)?
-                    }
-                }
-            };
-            at_m = problem.evaluation(&m.theta);
-        }
-        let params = Problem::params(&m.theta);
-        if params
-            .to_array()
-            .iter()
-            .any(|v| !(v.is_finite() && *v > 0.0))
-        {
-            return Err(Error::FitFailed(format!(
-                "BG/NBD: optimiser ended at invalid parameters {params:?} ({})",
-                m.termination
-            )));
-        }
-        let (ll, hessian) = at_m.extra;
-        if !ll.is_finite() {
-            return Err(Error::FitFailed("BG/NBD: non-finite log-likelihood".into()));
-        }
-        let n = prepared.total_weight;
-        let (covariance, standard_errors) = optim::covariance(&hessian).unwrap_or_default();
+        let (v, report) = fit::maximize("BG/NBD", &prepared, &self.settings(), strategy, |_| {
+            starts.clone()
+        })?;
         Ok(FittedBgNbd {
-            params,
-            report: FitReport {
-                log_likelihood: ll,
-                aic: FitReport::aic_of(ll, 4),
-                bic: FitReport::bic_of(ll, 4, n),
-                n_customers: n,
-                n_params: 4,
-                converged: m.converged(),
-                iterations: m.iterations,
-                termination: m.termination,
-                penalty: self.penalty,
-                gradient_norm: m.gradient_norm(),
-                standard_errors,
-                covariance,
-            },
+            params: BgNbdParams::from_values(&v)?,
+            report,
         })
     }
 
-    /// BFGS from each start until one converges; the best result.
-    fn multi_start(
-        &self,
-        problem: &Problem<'_>,
-        bfgs: &Bfgs,
-        data: &CustomerData,
-    ) -> Result<optim::Minimum> {
-        let mut best: Option<optim::Minimum> = None;
-        for start in self.starts(data) {
-            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
-            }
-            if best.as_ref().is_some_and(|b| b.converged()) {
-                break;
-            }
-        }
-        best.ok_or_else(|| {
-            Error::FitFailed("BG/NBD: no starting point gave a finite likelihood".into())
-        })
-    }
-
-    fn starts(&self, data: &CustomerData) -> Vec<BgNbdParams> {
+    /// Starting points: the user's, then data-driven ones.
+    fn starts(&self, data: &CustomerData) -> Vec<Vec<f64>> {
         let mut starts = Vec::new();
         if let Some(s) = self.start {
-            starts.push(s);
+            starts.push(s.to_array().to_vec());
         }
         // Mean repeat-purchase rate per unit of time.
         let (mut xs, mut ts) = (0.0, 0.0);
@@ -1212,12 +1075,7 @@ impl BgNbdFitter {
         let rate = if xs > 0.0 && ts > 0.0 { xs / ts } else { 1.0 };
         let guesses = [(1.0, 1.0, 3.0), (0.25, 0.8, 2.5), (3.0, 2.0, 2.0)];
         for (r, a, b) in guesses {
-            starts.push(BgNbdParams {
-                r,
-                alpha: (r / rate).clamp(1e-6, 1e12),
-                a,
-                b,
-            });
+            starts.push(vec![r, (r / rate).clamp(1e-6, 1e12), a, b]);
         }
         starts
     }

@@ -76,6 +76,27 @@ pub trait ParametricModel: PurchaseModel + Send + std::fmt::Debug {
     }
 }
 
+/// A model's parameter set: its names, defined once here for the model,
+/// and a validated constructor from values in that order (what model files,
+/// the registry and the fitting driver use, whatever the number of
+/// parameters).
+pub trait Parameters: Sized {
+    /// Parameter names as in the model's paper, in the order of
+    /// [`Parameters::values`], standard errors and covariances.
+    const NAMES: &'static [&'static str];
+
+    /// Validated constructor from values in the order of [`Parameters::NAMES`].
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidData`] for the wrong number of values,
+    /// [`crate::Error::InvalidParameter`] for a value outside its domain.
+    fn from_values(values: &[f64]) -> crate::Result<Self>;
+
+    /// The values in the order of [`Parameters::NAMES`].
+    fn values(&self) -> Vec<f64>;
+}
+
 /// Checks that `values` has one entry per name (for [`ParametricModel::with_params`]).
 pub(crate) fn check_param_count(names: &[&str], values: &[f64]) -> crate::Result<()> {
     if values.len() == names.len() {
