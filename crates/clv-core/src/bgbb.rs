@@ -77,9 +77,8 @@ use rand_distr::{Beta, Distribution};
 
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
-use crate::fit::FitReport;
-use crate::mbg_nbd::{FitSettings, fit_positive};
-use crate::model::{ParametricModel, PurchaseModel, check_param_count};
+use crate::fit::{self, FitReport, Likelihood};
+use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
 use crate::numeric::{check_positive, log_sum_exp};
 use crate::special::{digamma, hyp2f1, ln_beta, ln_gamma, ln_gamma_ratio};
 
@@ -412,20 +411,30 @@ impl PurchaseModel for BgBbParams {
     }
 }
 
+impl Parameters for BgBbParams {
+    const NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        BgBbParams::new(v[0], v[1], v[2], v[3])
+    }
+
+    fn values(&self) -> Vec<f64> {
+        self.to_array().to_vec()
+    }
+}
+
 impl ParametricModel for BgBbParams {
     fn param_names(&self) -> &'static [&'static str] {
-        &["alpha", "beta", "gamma", "delta"]
+        Self::NAMES
     }
 
     fn param_values(&self) -> Vec<f64> {
-        self.to_array().to_vec()
+        self.values()
     }
 
     fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        check_param_count(self.param_names(), values)?;
-        Ok(Box::new(BgBbParams::new(
-            values[0], values[1], values[2], values[3],
-        )?))
+        Ok(Box::new(Self::from_values(values)?))
     }
 
     /// [`BgBbParams::prob_transactions`] over the first `t` opportunities
@@ -433,6 +442,23 @@ impl ParametricModel for BgBbParams {
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
         let opportunities = horizon(t).ok()?;
         Some(self.prob_transactions(n, opportunities))
+    }
+}
+
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let p = BgBbParams {
+            alpha: p[0],
+            beta: p[1],
+            gamma: p[2],
+            delta: p[3],
+        };
+        let (ll, g) = self.evaluate(&p, true);
+        (ll, g.to_vec())
     }
 }
 
@@ -606,11 +632,6 @@ impl BgBbFitter {
                 "no customer made a transaction: BG/BB cannot be fitted".into(),
             ));
         }
-        let ll_grad = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-            let p = BgBbParams::new(v[0], v[1], v[2], v[3]).ok()?;
-            let (ll, g) = prepared.evaluate(&p, true);
-            Some((ll, g.to_vec()))
-        };
         let mut starts: Vec<Vec<f64>> = Vec::new();
         if let Some(s) = self.start {
             starts.push(s.to_array().to_vec());
@@ -620,15 +641,20 @@ impl BgBbFitter {
             vec![0.5, 0.5, 0.5, 3.0],
             vec![2.0, 4.0, 2.0, 10.0],
         ]);
-        let settings = FitSettings {
-            model: "BG/BB",
+        let settings = fit::Settings {
             penalty: self.penalty,
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad, None)?;
+        let (v, report) = fit::maximize(
+            "BG/BB",
+            &prepared,
+            &settings,
+            fit::Strategy::QuasiNewton,
+            |_| starts.clone(),
+        )?;
         Ok(FittedBgBb {
-            params: BgBbParams::new(v[0], v[1], v[2], v[3])?,
+            params: BgBbParams::from_values(&v)?,
             report,
         })
     }

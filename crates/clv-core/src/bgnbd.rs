@@ -1127,7 +1127,7 @@ mod tests {
         }
         let (_, g, h) = prepared.derivatives::<true, true>(&p);
         assert_eq!(g, g1);
-        let fd = optim::hessian_from_gradient(&p.to_array(), |t, gr| {
+        let fd = crate::optim::hessian_from_gradient(&p.to_array(), |t, gr| {
             let q = BgNbdParams::new(t[0], t[1], t[2], t[3]).unwrap();
             gr.copy_from_slice(&prepared.evaluate(&q, true).1);
         });

@@ -3,6 +3,8 @@
 //! ([`Likelihood`]) and the one driver ([`maximize`]): starting points,
 //! quasi-Newton, Newton polish, standard errors.
 
+#![allow(clippy::needless_range_loop)] // index-based matrix code reads best
+
 use std::fmt;
 use std::str::FromStr;
 
