@@ -613,6 +613,23 @@ pub struct FittedBgBb {
     pub report: FitReport,
 }
 
+impl crate::models::PurchaseFitter for BgBbFitter {
+    type Params = BgBbParams;
+
+    fn with_options(options: &crate::models::FitOptions, start: Option<BgBbParams>) -> Self {
+        BgBbFitter {
+            penalty: options.penalty,
+            start,
+            ..Default::default()
+        }
+    }
+
+    fn fit_summary(&self, data: &CustomerData) -> Result<(BgBbParams, FitReport)> {
+        let f = self.fit(data)?;
+        Ok((f.params, f.report))
+    }
+}
+
 impl BgBbFitter {
     /// Fits the model to `data` (`frequency = x`, `recency = t_x`, `age = n`).
     ///

@@ -1011,6 +1011,23 @@ impl Likelihood for Prepared {
     }
 }
 
+impl crate::models::PurchaseFitter for BgNbdFitter {
+    type Params = BgNbdParams;
+
+    fn with_options(options: &crate::models::FitOptions, start: Option<BgNbdParams>) -> Self {
+        BgNbdFitter {
+            penalty: options.penalty,
+            start,
+            ..Default::default()
+        }
+    }
+
+    fn fit_summary(&self, data: &CustomerData) -> Result<(BgNbdParams, FitReport)> {
+        let f = self.fit(data)?;
+        Ok((f.params, f.report))
+    }
+}
+
 impl BgNbdFitter {
     /// The optimiser settings.
     fn settings(&self) -> fit::Settings {

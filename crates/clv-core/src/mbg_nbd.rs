@@ -504,6 +504,23 @@ pub struct FittedMbgNbd {
     pub report: FitReport,
 }
 
+impl crate::models::PurchaseFitter for MbgNbdFitter {
+    type Params = MbgNbdParams;
+
+    fn with_options(options: &crate::models::FitOptions, start: Option<MbgNbdParams>) -> Self {
+        MbgNbdFitter {
+            penalty: options.penalty,
+            start,
+            ..Default::default()
+        }
+    }
+
+    fn fit_summary(&self, data: &CustomerData) -> Result<(MbgNbdParams, FitReport)> {
+        let f = self.fit(data)?;
+        Ok((f.params, f.report))
+    }
+}
+
 impl MbgNbdFitter {
     /// Fits the model to `data` (compressed internally).
     ///

@@ -1186,6 +1186,23 @@ impl Likelihood for Prepared {
     }
 }
 
+impl crate::models::PurchaseFitter for ParetoNbdFitter {
+    type Params = ParetoNbdParams;
+
+    fn with_options(options: &crate::models::FitOptions, start: Option<ParetoNbdParams>) -> Self {
+        ParetoNbdFitter {
+            penalty: options.penalty,
+            start,
+            ..Default::default()
+        }
+    }
+
+    fn fit_summary(&self, data: &CustomerData) -> Result<(ParetoNbdParams, FitReport)> {
+        let f = self.fit(data)?;
+        Ok((f.params, f.report))
+    }
+}
+
 impl ParetoNbdFitter {
     /// The optimiser settings.
     fn settings(&self) -> fit::Settings {
