@@ -88,16 +88,20 @@ pub const DIRECT_SUM_LIMIT: u64 = 100_000;
 
 /// Parameters of the BG/BB model, named as in the paper. Standard errors and
 /// covariances are reported in the order `alpha, beta, gamma, delta`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`BgBbParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BgBbParams {
     /// First shape parameter of the beta distribution of transaction probabilities `p`.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Second shape parameter of the beta distribution of transaction probabilities `p`.
-    pub beta: f64,
+    pub(crate) beta: f64,
     /// First shape parameter of the beta distribution of dropout probabilities `theta`.
-    pub gamma: f64,
+    pub(crate) gamma: f64,
     /// Second shape parameter of the beta distribution of dropout probabilities `theta`.
-    pub delta: f64,
+    pub(crate) delta: f64,
 }
 
 /// Checks and converts `(x, t_x, n)` to whole numbers (module docs).
@@ -132,6 +136,26 @@ fn horizon(t: f64) -> Result<u64> {
 }
 
 impl BgBbParams {
+    /// First shape parameter of the beta distribution of transaction probabilities `p`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape parameter of the beta distribution of transaction probabilities `p`.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// First shape parameter of the beta distribution of dropout probabilities `theta`.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+
+    /// Second shape parameter of the beta distribution of dropout probabilities `theta`.
+    pub fn delta(&self) -> f64 {
+        self.delta
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self> {
         check_positive("alpha", alpha)?;

@@ -48,17 +48,36 @@ use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Parameters of the Gamma-Gamma spend model, named as in Fader & Hardie's
 /// note. Standard errors and covariances are in the order `p, q, v`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`GammaGammaParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct GammaGammaParams {
     /// Shape of the gamma distribution of one transaction's value given the customer's `nu`.
-    pub p: f64,
+    pub(crate) p: f64,
     /// Shape of the gamma distribution of `nu` across customers.
-    pub q: f64,
+    pub(crate) q: f64,
     /// Rate of the gamma distribution of `nu` across customers.
-    pub v: f64,
+    pub(crate) v: f64,
 }
 
 impl GammaGammaParams {
+    /// Shape of the gamma distribution of one transaction's value given the customer's `nu`.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Shape of the gamma distribution of `nu` across customers.
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// Rate of the gamma distribution of `nu` across customers.
+    pub fn v(&self) -> f64 {
+        self.v
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(p: f64, q: f64, v: f64) -> Result<Self> {
         check_positive("p", p)?;

@@ -74,19 +74,43 @@ use crate::special::{beta_reg, digamma, ln_beta, ln_gamma, ln_gamma_ratio};
 
 /// Parameters of the MBG/NBD model, named as in the paper. Standard errors and
 /// covariances are reported in the order `r, alpha, a, b`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`MbgNbdParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct MbgNbdParams {
     /// Shape of the gamma distribution of purchase rates `lambda`.
-    pub r: f64,
+    pub(crate) r: f64,
     /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// First shape parameter of the beta distribution of dropout probabilities `p`.
-    pub a: f64,
+    pub(crate) a: f64,
     /// Second shape parameter of the beta distribution of dropout probabilities `p`.
-    pub b: f64,
+    pub(crate) b: f64,
 }
 
 impl MbgNbdParams {
+    /// Shape of the gamma distribution of purchase rates `lambda`.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// First shape parameter of the beta distribution of dropout probabilities `p`.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+
+    /// Second shape parameter of the beta distribution of dropout probabilities `p`.
+    pub fn b(&self) -> f64 {
+        self.b
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         check_positive("r", r)?;

@@ -1,15 +1,20 @@
 //! The interface every purchase model shares.
 //!
-//! Each model (BG/NBD now; Pareto/NBD, MBG/NBD, BG/BB later) implements
-//! [`PurchaseModel`], so the CLI, lifetime value and validation code need no
-//! per-model code path.
+//! Each purchase model (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB) implements
+//! [`PurchaseModel`] and [`ParametricModel`], and its parameter struct
+//! [`Parameters`], so the CLI, lifetime value, intervals and validation
+//! code need no per-model code path.
 
 use crate::data::Customer;
 
 /// A purchase model with fixed (fitted or given) parameters.
 ///
-/// All times are in the model's own time unit. Implementations never return
-/// NaN for valid customers (see [`Customer::validate`]).
+/// All times are in the model's own time unit. Evaluation is infallible
+/// (see the crate's failure policy): for a valid customer (see
+/// [`Customer::validate`]; whole-numbered for discrete models) and a
+/// finite, non-negative horizon the results are finite; NaN signals only a
+/// special function that failed to converge, which callers such as
+/// [`crate::value::predict`] report as [`crate::Error::Numerical`].
 pub trait PurchaseModel: Sync {
     /// The model's command-line name, such as `"bg-nbd"`.
     fn name(&self) -> &'static str;

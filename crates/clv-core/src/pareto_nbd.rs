@@ -118,16 +118,20 @@ use crate::special::{digamma, ln_gamma, ln_gamma_ratio};
 
 /// Parameters of the Pareto/NBD model, named as in the papers. Standard
 /// errors and covariances are reported in the order `r, alpha, s, beta`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`ParetoNbdParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ParetoNbdParams {
     /// Shape of the gamma distribution of purchase rates `lambda`.
-    pub r: f64,
+    pub(crate) r: f64,
     /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Shape of the gamma distribution of dropout rates `mu`.
-    pub s: f64,
+    pub(crate) s: f64,
     /// Rate (inverse scale) of the gamma distribution of dropout rates, in the model's time unit.
-    pub beta: f64,
+    pub(crate) beta: f64,
 }
 
 /// `ln G(t)` and its gradient with respect to `(r, alpha, s, beta)`.
@@ -192,6 +196,26 @@ fn series(p1: f64, p2: f64, z: f64, grad: bool) -> Option<Series> {
 }
 
 impl ParetoNbdParams {
+    /// Shape of the gamma distribution of purchase rates `lambda`.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Shape of the gamma distribution of dropout rates `mu`.
+    pub fn s(&self) -> f64 {
+        self.s
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of dropout rates, in the model's time unit.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         check_positive("r", r)?;

@@ -74,12 +74,16 @@ use crate::special::{digamma, hyp2f1, ln_beta};
 
 /// Parameters of the shifted-beta-geometric model. Standard errors and
 /// covariances are reported in the order `alpha, beta`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`SbgParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct SbgParams {
     /// First shape parameter of the beta distribution of churn probabilities `theta`.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Second shape parameter of the beta distribution of churn probabilities `theta`.
-    pub beta: f64,
+    pub(crate) beta: f64,
 }
 
 /// Subscribers, one row per group: whole periods observed, whether the
@@ -199,6 +203,16 @@ impl SubscriptionData {
 }
 
 impl SbgParams {
+    /// First shape parameter of the beta distribution of churn probabilities `theta`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape parameter of the beta distribution of churn probabilities `theta`.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
     /// Validated constructor: both parameters positive and finite.
     pub fn new(alpha: f64, beta: f64) -> Result<Self> {
         check_positive("alpha", alpha)?;

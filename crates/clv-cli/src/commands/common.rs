@@ -391,7 +391,7 @@ impl Fitted {
             model_file::section(
                 "gamma-gamma",
                 &["p", "q", "v"],
-                &[s.params.p, s.params.q, s.params.v],
+                &[s.params.p(), s.params.q(), s.params.v()],
                 s.report.as_ref().unwrap_or(&empty),
             )
         });
