@@ -449,17 +449,7 @@ impl Parameters for BgBbParams {
 }
 
 impl ParametricModel for BgBbParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        Self::NAMES
-    }
-
-    fn param_values(&self) -> Vec<f64> {
-        self.values()
-    }
-
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        Ok(Box::new(Self::from_values(values)?))
-    }
+    crate::model::parametric_from_parameters!();
 
     /// [`BgBbParams::prob_transactions`] over the first `t` opportunities
     /// (`t` rounded down); `None` for a negative or NaN `t`.
@@ -637,22 +627,7 @@ pub struct FittedBgBb {
     pub report: FitReport,
 }
 
-impl crate::models::PurchaseFitter for BgBbFitter {
-    type Params = BgBbParams;
-
-    fn with_options(options: &crate::models::FitOptions, start: Option<BgBbParams>) -> Self {
-        BgBbFitter {
-            penalty: options.penalty,
-            start,
-            ..Default::default()
-        }
-    }
-
-    fn fit_summary(&self, data: &CustomerData) -> Result<(BgBbParams, FitReport)> {
-        let f = self.fit(data)?;
-        Ok((f.params, f.report))
-    }
-}
+crate::models::purchase_fitter!(BgBbFitter, BgBbParams);
 
 impl BgBbFitter {
     /// Fits the model to `data` (`frequency = x`, `recency = t_x`, `age = n`).

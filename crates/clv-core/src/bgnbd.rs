@@ -409,17 +409,7 @@ impl Parameters for BgNbdParams {
 }
 
 impl ParametricModel for BgNbdParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        Self::NAMES
-    }
-
-    fn param_values(&self) -> Vec<f64> {
-        self.values()
-    }
-
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        Ok(Box::new(Self::from_values(values)?))
-    }
+    crate::model::parametric_from_parameters!();
 
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
         self.prob_purchases(n, t).ok()
@@ -1035,22 +1025,7 @@ impl Likelihood for Prepared {
     }
 }
 
-impl crate::models::PurchaseFitter for BgNbdFitter {
-    type Params = BgNbdParams;
-
-    fn with_options(options: &crate::models::FitOptions, start: Option<BgNbdParams>) -> Self {
-        BgNbdFitter {
-            penalty: options.penalty,
-            start,
-            ..Default::default()
-        }
-    }
-
-    fn fit_summary(&self, data: &CustomerData) -> Result<(BgNbdParams, FitReport)> {
-        let f = self.fit(data)?;
-        Ok((f.params, f.report))
-    }
-}
+crate::models::purchase_fitter!(BgNbdFitter, BgNbdParams);
 
 impl BgNbdFitter {
     /// The optimiser settings.

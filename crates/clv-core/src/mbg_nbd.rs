@@ -294,17 +294,7 @@ impl Parameters for MbgNbdParams {
 }
 
 impl ParametricModel for MbgNbdParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        Self::NAMES
-    }
-
-    fn param_values(&self) -> Vec<f64> {
-        self.values()
-    }
-
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        Ok(Box::new(Self::from_values(values)?))
-    }
+    crate::model::parametric_from_parameters!();
 
     /// [`MbgNbdParams::prob_purchases`]; `None` for an invalid `t`.
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
@@ -528,22 +518,7 @@ pub struct FittedMbgNbd {
     pub report: FitReport,
 }
 
-impl crate::models::PurchaseFitter for MbgNbdFitter {
-    type Params = MbgNbdParams;
-
-    fn with_options(options: &crate::models::FitOptions, start: Option<MbgNbdParams>) -> Self {
-        MbgNbdFitter {
-            penalty: options.penalty,
-            start,
-            ..Default::default()
-        }
-    }
-
-    fn fit_summary(&self, data: &CustomerData) -> Result<(MbgNbdParams, FitReport)> {
-        let f = self.fit(data)?;
-        Ok((f.params, f.report))
-    }
-}
+crate::models::purchase_fitter!(MbgNbdFitter, MbgNbdParams);
 
 impl MbgNbdFitter {
     /// Fits the model to `data` (compressed internally).

@@ -102,6 +102,31 @@ pub trait Parameters: Sized {
     fn values(&self) -> Vec<f64>;
 }
 
+/// The [`ParametricModel`] methods that follow from [`Parameters`]
+/// (`param_names`, `param_values`, `with_params`), for a model's
+/// `impl ParametricModel` block.
+macro_rules! parametric_from_parameters {
+    () => {
+        fn param_names(&self) -> &'static [&'static str] {
+            <Self as $crate::model::Parameters>::NAMES
+        }
+
+        fn param_values(&self) -> Vec<f64> {
+            $crate::model::Parameters::values(self)
+        }
+
+        fn with_params(
+            &self,
+            values: &[f64],
+        ) -> $crate::Result<Box<dyn $crate::model::ParametricModel>> {
+            Ok(Box::new(<Self as $crate::model::Parameters>::from_values(
+                values,
+            )?))
+        }
+    };
+}
+pub(crate) use parametric_from_parameters;
+
 /// Checks that `values` has one entry per name (for [`ParametricModel::with_params`]).
 pub(crate) fn check_param_count(names: &[&str], values: &[f64]) -> crate::Result<()> {
     if values.len() == names.len() {

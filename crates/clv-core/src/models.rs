@@ -101,6 +101,34 @@ pub trait PurchaseFitter: Sized {
     fn fit_summary(&self, data: &CustomerData) -> Result<(Self::Params, FitReport)>;
 }
 
+/// Implements [`PurchaseFitter`] for a fitter with `penalty` and `start`
+/// fields, a `Default` and an inherent `fit(&CustomerData)` returning a
+/// value with `params` and `report`.
+macro_rules! purchase_fitter {
+    ($fitter:ident, $params:ident) => {
+        impl $crate::models::PurchaseFitter for $fitter {
+            type Params = $params;
+
+            fn with_options(options: &$crate::models::FitOptions, start: Option<$params>) -> Self {
+                $fitter {
+                    penalty: options.penalty,
+                    start,
+                    ..Default::default()
+                }
+            }
+
+            fn fit_summary(
+                &self,
+                data: &$crate::CustomerData,
+            ) -> $crate::Result<($params, $crate::fit::FitReport)> {
+                let f = self.fit(data)?;
+                Ok((f.params, f.report))
+            }
+        }
+    };
+}
+pub(crate) use purchase_fitter;
+
 fn fit_with<F: PurchaseFitter>(
     data: &CustomerData,
     options: &FitOptions,

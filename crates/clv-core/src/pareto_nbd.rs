@@ -839,17 +839,7 @@ impl Parameters for ParetoNbdParams {
 }
 
 impl ParametricModel for ParetoNbdParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        Self::NAMES
-    }
-
-    fn param_values(&self) -> Vec<f64> {
-        self.values()
-    }
-
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        Ok(Box::new(Self::from_values(values)?))
-    }
+    crate::model::parametric_from_parameters!();
     /// Equation (7), see [`ParetoNbdParams::prob_purchases`]; `None` for a
     /// negative or non-finite `t`.
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
@@ -1210,22 +1200,7 @@ impl Likelihood for Prepared {
     }
 }
 
-impl crate::models::PurchaseFitter for ParetoNbdFitter {
-    type Params = ParetoNbdParams;
-
-    fn with_options(options: &crate::models::FitOptions, start: Option<ParetoNbdParams>) -> Self {
-        ParetoNbdFitter {
-            penalty: options.penalty,
-            start,
-            ..Default::default()
-        }
-    }
-
-    fn fit_summary(&self, data: &CustomerData) -> Result<(ParetoNbdParams, FitReport)> {
-        let f = self.fit(data)?;
-        Ok((f.params, f.report))
-    }
-}
+crate::models::purchase_fitter!(ParetoNbdFitter, ParetoNbdParams);
 
 impl ParetoNbdFitter {
     /// The optimiser settings.
