@@ -103,7 +103,7 @@ pub fn section(model: &str, names: &[&str], values: &[f64], report: &FitReport) 
         n_customers: report.n_customers.round() as u64,
         converged: report.converged,
         iterations: report.iterations,
-        termination: report.termination.clone(),
+        termination: report.termination.to_string(),
         penalty: report.penalty,
     }
 }

@@ -95,15 +95,15 @@ pub fn fit_subscriptions(args: &FitSettings, progress: &dyn Progress) -> Result<
             .unwrap_or(Value::Null);
         progress.say(format!(
             "sbg cohort {name}: alpha = {:.4}, beta = {:.4}; log-likelihood {:.2}, {n} subscribers ({n_churned} churned), {}",
-            p.alpha,
-            p.beta,
+            p.alpha(),
+            p.beta(),
             r.log_likelihood,
             if r.converged { "converged" } else { "NOT converged" }
         ));
         cohorts.insert(
             name,
             json!({
-                "params": {"alpha": p.alpha, "beta": p.beta},
+                "params": {"alpha": p.alpha(), "beta": p.beta()},
                 "standard_errors": {"alpha": se(0), "beta": se(1)},
                 "covariance": r.covariance,
                 "log_likelihood": r.log_likelihood,

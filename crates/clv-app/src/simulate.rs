@@ -266,11 +266,11 @@ fn run_channels(
                 for (k, (c, &count)) in channels.iter().zip(&counts).enumerate() {
                     let p = base.purchases;
                     let sim = Simulation {
-                        purchases: BgNbdParams::new(p.r, p.alpha / c.rate, p.a, p.b)
+                        purchases: BgNbdParams::new(p.r(), p.alpha() / c.rate, p.a(), p.b())
                             .map_err(|e| usage(format!("--channels {}: {e}", c.name)))?,
                         spend: base
                             .spend
-                            .map(|s| GammaGammaParams::new(s.p, s.q, s.v * c.spend))
+                            .map(|s| GammaGammaParams::new(s.p(), s.q(), s.v() * c.spend))
                             .transpose()
                             .map_err(|e| usage(format!("--channels {}: {e}", c.name)))?,
                         customers: count,

@@ -119,7 +119,7 @@ fn bench(c: &mut Criterion) {
                 .map(|i| {
                     let (x, t_x, t) = (data.frequency[i], data.recency[i], data.age[i]);
                     let k = factor[ages.binary_search_by(|a| a.total_cmp(&t)).unwrap()];
-                    p.probability_alive(x, t_x, t) * (p.r + x) / (p.alpha + t) * k
+                    p.probability_alive(x, t_x, t) * (p.r() + x) / (p.alpha() + t) * k
                 })
                 .sum::<f64>()
         })

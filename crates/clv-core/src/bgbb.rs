@@ -75,12 +75,11 @@
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution};
 
-use crate::bgnbd::check_positive;
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
-use crate::fit::FitReport;
-use crate::mbg_nbd::{FitSettings, fit_positive};
-use crate::model::{ParametricModel, PurchaseModel, check_param_count};
+use crate::fit::{self, FitReport, Likelihood};
+use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
+use crate::numeric::{check_positive, log_sum_exp};
 use crate::special::{digamma, hyp2f1, ln_beta, ln_gamma, ln_gamma_ratio};
 
 /// Horizons up to this many opportunities are summed term by term (see the
@@ -89,16 +88,20 @@ pub const DIRECT_SUM_LIMIT: u64 = 100_000;
 
 /// Parameters of the BG/BB model, named as in the paper. Standard errors and
 /// covariances are reported in the order `alpha, beta, gamma, delta`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`BgBbParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BgBbParams {
     /// First shape parameter of the beta distribution of transaction probabilities `p`.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Second shape parameter of the beta distribution of transaction probabilities `p`.
-    pub beta: f64,
+    pub(crate) beta: f64,
     /// First shape parameter of the beta distribution of dropout probabilities `theta`.
-    pub gamma: f64,
+    pub(crate) gamma: f64,
     /// Second shape parameter of the beta distribution of dropout probabilities `theta`.
-    pub delta: f64,
+    pub(crate) delta: f64,
 }
 
 /// Checks and converts `(x, t_x, n)` to whole numbers (module docs).
@@ -133,6 +136,26 @@ fn horizon(t: f64) -> Result<u64> {
 }
 
 impl BgBbParams {
+    /// First shape parameter of the beta distribution of transaction probabilities `p`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape parameter of the beta distribution of transaction probabilities `p`.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// First shape parameter of the beta distribution of dropout probabilities `theta`.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+
+    /// Second shape parameter of the beta distribution of dropout probabilities `theta`.
+    pub fn delta(&self) -> f64 {
+        self.delta
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self> {
         check_positive("alpha", alpha)?;
@@ -380,14 +403,6 @@ fn ln_gamma_shift(y: f64, s: f64) -> f64 {
     }
 }
 
-fn log_sum_exp(terms: &[f64]) -> f64 {
-    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
-}
-
 impl PurchaseModel for BgBbParams {
     fn name(&self) -> &'static str {
         "bg-bb"
@@ -420,27 +435,44 @@ impl PurchaseModel for BgBbParams {
     }
 }
 
-impl ParametricModel for BgBbParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        &["alpha", "beta", "gamma", "delta"]
+impl Parameters for BgBbParams {
+    const NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        BgBbParams::new(v[0], v[1], v[2], v[3])
     }
 
-    fn param_values(&self) -> Vec<f64> {
+    fn values(&self) -> Vec<f64> {
         self.to_array().to_vec()
     }
+}
 
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        check_param_count(self.param_names(), values)?;
-        Ok(Box::new(BgBbParams::new(
-            values[0], values[1], values[2], values[3],
-        )?))
-    }
+impl ParametricModel for BgBbParams {
+    crate::model::parametric_from_parameters!();
 
     /// [`BgBbParams::prob_transactions`] over the first `t` opportunities
     /// (`t` rounded down); `None` for a negative or NaN `t`.
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
         let opportunities = horizon(t).ok()?;
         Some(self.prob_transactions(n, opportunities))
+    }
+}
+
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let p = BgBbParams {
+            alpha: p[0],
+            beta: p[1],
+            gamma: p[2],
+            delta: p[3],
+        };
+        let (ll, g) = self.evaluate(&p, true);
+        (ll, g.to_vec())
     }
 }
 
@@ -595,6 +627,8 @@ pub struct FittedBgBb {
     pub report: FitReport,
 }
 
+crate::models::purchase_fitter!(BgBbFitter, BgBbParams);
+
 impl BgBbFitter {
     /// Fits the model to `data` (`frequency = x`, `recency = t_x`, `age = n`).
     ///
@@ -614,11 +648,6 @@ impl BgBbFitter {
                 "no customer made a transaction: BG/BB cannot be fitted".into(),
             ));
         }
-        let ll_grad = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-            let p = BgBbParams::new(v[0], v[1], v[2], v[3]).ok()?;
-            let (ll, g) = prepared.evaluate(&p, true);
-            Some((ll, g.to_vec()))
-        };
         let mut starts: Vec<Vec<f64>> = Vec::new();
         if let Some(s) = self.start {
             starts.push(s.to_array().to_vec());
@@ -628,15 +657,20 @@ impl BgBbFitter {
             vec![0.5, 0.5, 0.5, 3.0],
             vec![2.0, 4.0, 2.0, 10.0],
         ]);
-        let settings = FitSettings {
-            model: "BG/BB",
+        let settings = fit::Settings {
             penalty: self.penalty,
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad, None)?;
+        let (v, report) = fit::maximize(
+            "BG/BB",
+            &prepared,
+            &settings,
+            fit::Strategy::QuasiNewton,
+            |_| starts.clone(),
+        )?;
         Ok(FittedBgBb {
-            params: BgBbParams::new(v[0], v[1], v[2], v[3])?,
+            params: BgBbParams::from_values(&v)?,
             report,
         })
     }

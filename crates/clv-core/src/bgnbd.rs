@@ -58,44 +58,34 @@
 //! value per evaluation; per row only one `exp` and one `ln_1p` remain, and
 //! rows are summed in parallel.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use rayon::prelude::*;
 
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
-use crate::model::PurchaseModel;
-use crate::optim::{self, Bfgs, Objective};
+use crate::fit::{self, Likelihood};
+use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
+use crate::numeric::{FastMap, bits_for, check_positive, log_add_exp, logistic};
 use crate::special::{
     beta_reg, digamma, hyp2f1_scaled, ln_beta, ln_gamma, ln_gamma_ratio, trigamma,
 };
 
-pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<()> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            value,
-            reason: "must be positive and finite",
-        })
-    }
-}
-
 /// Parameters of the BG/NBD model, named as in the paper. Standard errors and
 /// covariances are reported in the order `r, alpha, a, b`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`BgNbdParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BgNbdParams {
     /// Shape of the gamma distribution of purchase rates `lambda`.
-    pub r: f64,
+    pub(crate) r: f64,
     /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// First shape parameter of the beta distribution of dropout probabilities `p`.
-    pub a: f64,
+    pub(crate) a: f64,
     /// Second shape parameter of the beta distribution of dropout probabilities `p`.
-    pub b: f64,
+    pub(crate) b: f64,
 }
 
 /// Values depending on `x` only (one per distinct frequency).
@@ -110,6 +100,26 @@ struct PerX {
 }
 
 impl BgNbdParams {
+    /// Shape of the gamma distribution of purchase rates `lambda`.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// First shape parameter of the beta distribution of dropout probabilities `p`.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+
+    /// Second shape parameter of the beta distribution of dropout probabilities `p`.
+    pub fn b(&self) -> f64 {
+        self.b
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         check_positive("r", r)?;
@@ -117,6 +127,17 @@ impl BgNbdParams {
         check_positive("a", a)?;
         check_positive("b", b)?;
         Ok(BgNbdParams { r, alpha, a, b })
+    }
+
+    /// Without validation, for the fitting driver (which only evaluates
+    /// positive, finite values).
+    fn unchecked(p: &[f64]) -> Self {
+        BgNbdParams {
+            r: p[0],
+            alpha: p[1],
+            a: p[2],
+            b: p[3],
+        }
     }
 
     /// The parameters as an array `[r, alpha, a, b]`.
@@ -348,23 +369,6 @@ impl BgNbdParams {
     }
 }
 
-fn log_add_exp(x: f64, y: f64) -> f64 {
-    let m = x.max(y);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + (-(x - y).abs()).exp().ln_1p()
-}
-
-fn logistic(v: f64) -> f64 {
-    if v >= 0.0 {
-        1.0 / (1.0 + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (1.0 + e)
-    }
-}
-
 impl PurchaseModel for BgNbdParams {
     fn name(&self) -> &'static str {
         "bg-nbd"
@@ -391,58 +395,26 @@ impl PurchaseModel for BgNbdParams {
     }
 }
 
-impl crate::model::ParametricModel for BgNbdParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        &["r", "alpha", "a", "b"]
+impl Parameters for BgNbdParams {
+    const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        BgNbdParams::new(v[0], v[1], v[2], v[3])
     }
 
-    fn param_values(&self) -> Vec<f64> {
+    fn values(&self) -> Vec<f64> {
         self.to_array().to_vec()
     }
+}
 
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn crate::model::ParametricModel>> {
-        crate::model::check_param_count(self.param_names(), values)?;
-        Ok(Box::new(BgNbdParams::new(
-            values[0], values[1], values[2], values[3],
-        )?))
-    }
+impl ParametricModel for BgNbdParams {
+    crate::model::parametric_from_parameters!();
 
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
         self.prob_purchases(n, t).ok()
     }
 }
-
-/// A small, fast hasher for numeric keys (multiply-rotate, with a final mix
-/// so that keys differing only in high bits, like small integers stored as
-/// `f64`, spread over the table).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn finish(&self) -> u64 {
-        let h = self.0;
-        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
-    }
-}
-
-/// `HashMap` with [`FastHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// One row with `x > 0`: indices into the distinct values and its weight.
 #[derive(Debug, Clone, Copy)]
@@ -603,11 +575,6 @@ const CHUNK: usize = 16_384;
 
 /// Newton iterations allowed when polishing on all rows.
 const NEWTON_ITERATIONS: usize = 50;
-
-/// Bits needed for indices `0..n`.
-fn bits_for(n: usize) -> u32 {
-    usize::BITS - n.saturating_sub(1).leading_zeros()
-}
 
 /// Stable LSD radix sort of `keys` (using their low `bits` bits), carrying
 /// `w` along unless it is empty.
@@ -1037,94 +1004,46 @@ pub struct FittedBgNbd {
     pub report: FitReport,
 }
 
-struct Problem<'a> {
-    data: &'a Prepared,
-    penalty: f64,
-}
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
 
-impl Problem<'_> {
-    fn params(theta: &[f64]) -> BgNbdParams {
-        BgNbdParams {
-            r: theta[0].exp(),
-            alpha: theta[1].exp(),
-            a: theta[2].exp(),
-            b: theta[3].exp(),
-        }
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, g) = self.evaluate(&BgNbdParams::unchecked(p), true);
+        (ll, g.to_vec())
+    }
+
+    fn log_likelihood_hessian(&self, p: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        let (ll, g, h) = self.derivatives::<true, true>(&BgNbdParams::unchecked(p));
+        (ll, g.to_vec(), h.iter().map(|row| row.to_vec()).collect())
+    }
+
+    fn subsample(&self) -> Option<Prepared> {
+        let k = self.rows.len() / SUBSAMPLE_ROWS;
+        (k >= 2).then(|| self.subsample(k))
     }
 }
 
-impl Problem<'_> {
-    /// Objective, gradient and Hessian over the log-parameters for
-    /// [`optim::newton`]; the extra value is the log-likelihood and the
-    /// observed information (Hessian of the penalised total negative
-    /// log-likelihood in natural parameters).
-    fn evaluation(&self, theta: &[f64]) -> optim::Evaluation<(f64, Vec<Vec<f64>>)> {
-        let params = Self::params(theta);
-        let arr = params.to_array();
-        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return optim::Evaluation {
-                value: f64::INFINITY,
-                gradient: vec![f64::NAN; 4],
-                hessian: vec![vec![f64::NAN; 4]; 4],
-                extra: (f64::NAN, vec![]),
-            };
-        }
-        let (ll, g, h) = self.data.derivatives::<true, true>(&params);
-        let n = self.data.total_weight;
-        let pen = self.penalty;
-        // F = -LL/n + pen Σ p²: derivatives in natural parameters ...
-        let f_grad: Vec<f64> = (0..4).map(|i| -g[i] / n + 2.0 * pen * arr[i]).collect();
-        let f_hess = |i: usize, j: usize| -h[i][j] / n + if i == j { 2.0 * pen } else { 0.0 };
-        // ... and over θ = ln p: ∂F/∂θ_i = p_i F_i,
-        // ∂²F/∂θ_i∂θ_j = p_i p_j F_ij + δ_ij p_i F_i.
-        let gradient: Vec<f64> = (0..4).map(|i| arr[i] * f_grad[i]).collect();
-        let hessian: Vec<Vec<f64>> = (0..4)
-            .map(|i| {
-                (0..4)
-                    .map(|j| {
-                        arr[i] * arr[j] * f_hess(i, j) + if i == j { gradient[i] } else { 0.0 }
-                    })
-                    .collect()
-            })
-            .collect();
-        let information: Vec<Vec<f64>> = (0..4)
-            .map(|i| (0..4).map(|j| n * f_hess(i, j)).collect())
-            .collect();
-        let value = -ll / n + pen * arr.iter().map(|v| v * v).sum::<f64>();
-        optim::Evaluation {
-            value,
-            gradient,
-            hessian,
-            extra: (ll, information),
-        }
-    }
-}
-
-impl Objective for Problem<'_> {
-    fn dim(&self) -> usize {
-        4
-    }
-
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let p = Self::params(theta);
-        let arr = p.to_array();
-        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return f64::INFINITY;
-        }
-        let (ll, g) = self.data.evaluate(&p, true);
-        let n = self.data.total_weight;
-        let mut pen = 0.0;
-        for i in 0..4 {
-            pen += arr[i] * arr[i];
-            // d/dθ = p d/dp
-            grad[i] = arr[i] * (-g[i] / n + 2.0 * self.penalty * arr[i]);
-        }
-        -ll / n + self.penalty * pen
-    }
-}
+crate::models::purchase_fitter!(BgNbdFitter, BgNbdParams);
 
 impl BgNbdFitter {
+    /// The optimiser settings.
+    fn settings(&self) -> fit::Settings {
+        fit::Settings {
+            penalty: self.penalty,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+        }
+    }
+
     /// Fits the model to `data` (compressed internally).
+    ///
+    /// Large data: the optimum of an unbiased subsample (only a start, so a
+    /// loose tolerance will do); small data: BFGS on all rows. Then Newton
+    /// steps with the analytic Hessian on all rows (one pass each); the
+    /// Hessian of the last one gives the standard errors (see
+    /// [`fit::Strategy::Newton`]).
     ///
     /// # Errors
     ///
@@ -1133,13 +1052,7 @@ impl BgNbdFitter {
     /// [`Error::InvalidParameter`] for a negative or non-finite penalty,
     /// [`Error::FitFailed`] when no start converges to a finite optimum.
     pub fn fit(&self, data: &CustomerData) -> Result<FittedBgNbd> {
-        if !(self.penalty.is_finite() && self.penalty >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "penalty",
-                value: self.penalty,
-                reason: "must be finite and non-negative",
-            });
-        }
+        self.settings().check()?;
         if data.is_empty() {
             return Err(Error::NotEnoughData("no customers to fit BG/NBD".into()));
         }
@@ -1149,127 +1062,25 @@ impl BgNbdFitter {
                 "no customer made a repeat purchase: BG/NBD cannot be fitted".into(),
             ));
         }
-        let bfgs = Bfgs {
-            max_iterations: self.max_iterations,
-            gradient_tolerance: self.tolerance,
-            ..Bfgs::default()
+        let starts = self.starts(data);
+        let strategy = fit::Strategy::Newton {
+            iterations: NEWTON_ITERATIONS,
+            large: fit::LargeData::Newton,
         };
-        let problem = Problem {
-            data: &prepared,
-            penalty: self.penalty,
-        };
-        // Large data: the optimum of an unbiased subsample (only a start, so
-        // a loose tolerance will do); small data: BFGS on all rows. Then
-        // Newton steps with the analytic Hessian on all rows (one pass each);
-        // the Hessian of the last one gives the standard errors.
-        let k = prepared.rows.len() / SUBSAMPLE_ROWS;
-        let (start, full_bfgs) = if k >= 2 {
-            let sub = prepared.subsample(k);
-            let sub_problem = Problem {
-                data: &sub,
-                penalty: self.penalty,
-            };
-            let loose = Bfgs {
-                gradient_tolerance: self.tolerance.max(1e-6),
-                ..bfgs
-            };
-            (self.multi_start(&sub_problem, &loose, data)?.theta, None)
-        } else {
-            let m = self.multi_start(&problem, &bfgs, data)?;
-            (m.theta.clone(), Some(m))
-        };
-        let (mut m, mut at_m) = optim::newton(&start, self.tolerance, NEWTON_ITERATIONS, |t| {
-            problem.evaluation(t)
-        });
-        if m.converged() {
-            if let Some(b) = &full_bfgs {
-                m.iterations += b.iterations;
-                m.evaluations += b.evaluations;
-            }
-        } else {
-            // Newton failed (Hessian not positive definite, or no progress):
-            // BFGS on all rows, from the start and then from the usual starts.
-            m = match full_bfgs {
-                Some(b) => b,
-                None => {
-                    let b = bfgs.minimize(&problem, &start);
-                    if b.converged() {
-                        b
-                    } else {
-                        self.multi_start(&problem, &bfgs, data)?
-                    }
-                }
-            };
-            at_m = problem.evaluation(&m.theta);
-        }
-        let params = Problem::params(&m.theta);
-        if params
-            .to_array()
-            .iter()
-            .any(|v| !(v.is_finite() && *v > 0.0))
-        {
-            return Err(Error::FitFailed(format!(
-                "BG/NBD: optimiser ended at invalid parameters {params:?} ({})",
-                m.termination
-            )));
-        }
-        let (ll, hessian) = at_m.extra;
-        if !ll.is_finite() {
-            return Err(Error::FitFailed("BG/NBD: non-finite log-likelihood".into()));
-        }
-        let n = prepared.total_weight;
-        let (covariance, standard_errors) = optim::covariance(&hessian).unwrap_or_default();
+        let (v, report) = fit::maximize("BG/NBD", &prepared, &self.settings(), strategy, |_| {
+            starts.clone()
+        })?;
         Ok(FittedBgNbd {
-            params,
-            report: FitReport {
-                log_likelihood: ll,
-                aic: FitReport::aic_of(ll, 4),
-                bic: FitReport::bic_of(ll, 4, n),
-                n_customers: n,
-                n_params: 4,
-                converged: m.converged(),
-                iterations: m.iterations,
-                termination: m.termination.to_string(),
-                penalty: self.penalty,
-                gradient_norm: m.gradient_norm(),
-                standard_errors,
-                covariance,
-            },
+            params: BgNbdParams::from_values(&v)?,
+            report,
         })
     }
 
-    /// BFGS from each start until one converges; the best result.
-    fn multi_start(
-        &self,
-        problem: &Problem<'_>,
-        bfgs: &Bfgs,
-        data: &CustomerData,
-    ) -> Result<optim::Minimum> {
-        let mut best: Option<optim::Minimum> = None;
-        for start in self.starts(data) {
-            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
-            }
-            if best.as_ref().is_some_and(|b| b.converged()) {
-                break;
-            }
-        }
-        best.ok_or_else(|| {
-            Error::FitFailed("BG/NBD: no starting point gave a finite likelihood".into())
-        })
-    }
-
-    fn starts(&self, data: &CustomerData) -> Vec<BgNbdParams> {
+    /// Starting points: the user's, then data-driven ones.
+    fn starts(&self, data: &CustomerData) -> Vec<Vec<f64>> {
         let mut starts = Vec::new();
         if let Some(s) = self.start {
-            starts.push(s);
+            starts.push(s.to_array().to_vec());
         }
         // Mean repeat-purchase rate per unit of time.
         let (mut xs, mut ts) = (0.0, 0.0);
@@ -1280,12 +1091,7 @@ impl BgNbdFitter {
         let rate = if xs > 0.0 && ts > 0.0 { xs / ts } else { 1.0 };
         let guesses = [(1.0, 1.0, 3.0), (0.25, 0.8, 2.5), (3.0, 2.0, 2.0)];
         for (r, a, b) in guesses {
-            starts.push(BgNbdParams {
-                r,
-                alpha: (r / rate).clamp(1e-6, 1e12),
-                a,
-                b,
-            });
+            starts.push(vec![r, (r / rate).clamp(1e-6, 1e12), a, b]);
         }
         starts
     }
@@ -1337,7 +1143,7 @@ mod tests {
         }
         let (_, g, h) = prepared.derivatives::<true, true>(&p);
         assert_eq!(g, g1);
-        let fd = optim::hessian_from_gradient(&p.to_array(), |t, gr| {
+        let fd = crate::optim::hessian_from_gradient(&p.to_array(), |t, gr| {
             let q = BgNbdParams::new(t[0], t[1], t[2], t[3]).unwrap();
             gr.copy_from_slice(&prepared.evaluate(&q, true).1);
         });

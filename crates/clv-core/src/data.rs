@@ -67,8 +67,13 @@ impl Customer {
 /// A column-oriented set of customer summaries with weights.
 ///
 /// `weight[i]` says how many identical customers row `i` stands for (1 for raw
-/// data). Optional `monetary` holds each row's mean repeat-purchase value, used
-/// by spend models.
+/// data). Spend is not part of it: spend models take each row's mean
+/// repeat-purchase value as a separate column (see
+/// [`GammaGammaFitter::fit`](crate::gamma_gamma::GammaGammaFitter::fit)).
+///
+/// Build it with [`CustomerData::new`] or [`CustomerData::with_weights`],
+/// which validate every row; the columns are public for reading, and code
+/// that edits them must keep the rows valid.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerData {
     /// `x` per row.

@@ -2,6 +2,7 @@
 
 /// What can go wrong in the statistics core.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Error {
     /// A model parameter is outside its domain (for example not strictly positive).
     #[error("invalid parameter {name} = {value}: {reason}")]

@@ -39,31 +39,61 @@
 
 use rayon::prelude::*;
 
-use crate::bgnbd::{FastMap, check_positive};
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
-use crate::optim::{self, Bfgs, Objective};
+use crate::fit::{self, Likelihood};
+use crate::model::{Parameters, check_param_count};
+use crate::numeric::{FastMap, check_positive};
 use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Parameters of the Gamma-Gamma spend model, named as in Fader & Hardie's
 /// note. Standard errors and covariances are in the order `p, q, v`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`GammaGammaParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct GammaGammaParams {
     /// Shape of the gamma distribution of one transaction's value given the customer's `nu`.
-    pub p: f64,
+    pub(crate) p: f64,
     /// Shape of the gamma distribution of `nu` across customers.
-    pub q: f64,
+    pub(crate) q: f64,
     /// Rate of the gamma distribution of `nu` across customers.
-    pub v: f64,
+    pub(crate) v: f64,
 }
 
 impl GammaGammaParams {
+    /// Shape of the gamma distribution of one transaction's value given the customer's `nu`.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Shape of the gamma distribution of `nu` across customers.
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// Rate of the gamma distribution of `nu` across customers.
+    pub fn v(&self) -> f64 {
+        self.v
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(p: f64, q: f64, v: f64) -> Result<Self> {
         check_positive("p", p)?;
         check_positive("q", q)?;
         check_positive("v", v)?;
         Ok(GammaGammaParams { p, q, v })
+    }
+
+    /// Without validation, for the fitting driver (which only evaluates
+    /// positive, finite values).
+    fn unchecked(x: &[f64]) -> Self {
+        GammaGammaParams {
+            p: x[0],
+            q: x[1],
+            v: x[2],
+        }
     }
 
     /// The parameters as an array `[p, q, v]`.
@@ -119,6 +149,19 @@ impl GammaGammaParams {
         let px = p * x;
         ln_gamma_ratio(px, q) - ln_gamma(q) + q * v.ln() + (px - 1.0) * mbar.ln() + px * x.ln()
             - (px + q) * (v + x * mbar).ln()
+    }
+}
+
+impl Parameters for GammaGammaParams {
+    const NAMES: &'static [&'static str] = &["p", "q", "v"];
+
+    fn from_values(x: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, x)?;
+        GammaGammaParams::new(x[0], x[1], x[2])
+    }
+
+    fn values(&self) -> Vec<f64> {
+        self.to_array().to_vec()
     }
 }
 
@@ -467,93 +510,38 @@ impl Prepared {
     }
 }
 
-struct Problem<'a> {
-    data: &'a Prepared,
-    penalty: f64,
-}
-
-fn params_of(theta: &[f64]) -> GammaGammaParams {
-    GammaGammaParams {
-        p: theta[0].exp(),
-        q: theta[1].exp(),
-        v: theta[2].exp(),
-    }
-}
-
-impl Objective for Problem<'_> {
-    fn dim(&self) -> usize {
-        3
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
     }
 
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let params = params_of(theta);
-        let arr = params.to_array();
-        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return f64::INFINITY;
-        }
-        let (ll, g) = self.data.evaluate(&params);
-        let n = self.data.total_weight;
-        let mut pen = 0.0;
-        for i in 0..3 {
-            pen += arr[i] * arr[i];
-            grad[i] = arr[i] * (-g[i] / n + 2.0 * self.penalty * arr[i]);
-        }
-        -ll / n + self.penalty * pen
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, g) = self.evaluate(&GammaGammaParams::unchecked(p));
+        (ll, g.to_vec())
     }
-}
 
-impl Problem<'_> {
-    /// Objective, gradient and Hessian over the log-parameters for
-    /// [`optim::newton`]; the extra value is the log-likelihood and the
-    /// observed information (Hessian of the penalised total negative
-    /// log-likelihood in natural parameters).
-    fn evaluation(&self, theta: &[f64]) -> optim::Evaluation<(f64, Vec<Vec<f64>>)> {
-        let params = params_of(theta);
-        let arr = params.to_array();
-        let invalid = optim::Evaluation {
-            value: f64::INFINITY,
-            gradient: vec![f64::NAN; 3],
-            hessian: vec![vec![f64::NAN; 3]; 3],
-            extra: (f64::NAN, vec![]),
-        };
-        if arr.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return invalid;
-        }
-        let d = self.data.derivatives(&params, true);
-        let n = self.data.total_weight;
-        let pen = self.penalty;
-        // F = -LL/n + pen Σ p²: derivatives in natural parameters ...
-        let f_grad: Vec<f64> = (0..3)
-            .map(|i| -d.gradient[i] / n + 2.0 * pen * arr[i])
-            .collect();
-        let f_hess =
-            |i: usize, j: usize| -d.hessian[i][j] / n + if i == j { 2.0 * pen } else { 0.0 };
-        // ... and over θ = ln p: ∂F/∂θ_i = p_i F_i,
-        // ∂²F/∂θ_i∂θ_j = p_i p_j F_ij + δ_ij p_i F_i.
-        let gradient: Vec<f64> = (0..3).map(|i| arr[i] * f_grad[i]).collect();
-        let hessian: Vec<Vec<f64>> = (0..3)
-            .map(|i| {
-                (0..3)
-                    .map(|j| {
-                        arr[i] * arr[j] * f_hess(i, j) + if i == j { gradient[i] } else { 0.0 }
-                    })
-                    .collect()
-            })
-            .collect();
-        let information: Vec<Vec<f64>> = (0..3)
-            .map(|i| (0..3).map(|j| n * f_hess(i, j)).collect())
-            .collect();
-        let value = -d.ll / n + pen * arr.iter().map(|v| v * v).sum::<f64>();
-        optim::Evaluation {
-            value,
-            gradient,
-            hessian,
-            extra: (d.ll, information),
-        }
+    fn log_likelihood_hessian(&self, p: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        let d = self.derivatives(&GammaGammaParams::unchecked(p), true);
+        let h = d.hessian.iter().map(|row| row.to_vec()).collect();
+        (d.ll, d.gradient.to_vec(), h)
+    }
+
+    fn subsample(&self) -> Option<Prepared> {
+        let k = self.n_rows() / SUBSAMPLE_ROWS;
+        (k >= 2).then(|| self.subsample(k))
     }
 }
 
 impl GammaGammaFitter {
+    /// The optimiser settings.
+    fn settings(&self) -> fit::Settings {
+        fit::Settings {
+            penalty: self.penalty,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+        }
+    }
+
     /// Fits the model on the repeat buyers among the rows: `frequency[i]` is
     /// `x`, `monetary[i]` the mean of the `x` repeat transactions, `weight[i]`
     /// how many customers the row stands for. Rows with `x = 0` (or weight 0)
@@ -561,7 +549,8 @@ impl GammaGammaFitter {
     ///
     /// Large inputs are fitted on a subsample first; Newton steps with the
     /// analytic Hessian (one pass over the rows each) then polish on all
-    /// rows, and the Hessian of the last step gives the standard errors.
+    /// rows, and the Hessian of the last step gives the standard errors
+    /// (see [`fit::Strategy::Newton`]).
     ///
     /// # Errors
     ///
@@ -576,115 +565,29 @@ impl GammaGammaFitter {
         monetary: &[f64],
         weight: &[f64],
     ) -> Result<FittedGammaGamma> {
-        if !(self.penalty.is_finite() && self.penalty >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "penalty",
-                value: self.penalty,
-                reason: "must be finite and non-negative",
-            });
-        }
+        self.settings().check()?;
         let data = Prepared::new(frequency, monetary, weight)?;
-        let rows = data.n_rows();
-        if rows == 0 {
+        if data.n_rows() == 0 {
             return Err(Error::NotEnoughData(
                 "no repeat buyers (x > 0): the Gamma-Gamma model cannot be fitted".into(),
             ));
         }
-        let problem = Problem {
-            data: &data,
-            penalty: self.penalty,
+        let strategy = fit::Strategy::Newton {
+            iterations: NEWTON_ITERATIONS,
+            large: fit::LargeData::Newton,
         };
-        let bfgs = Bfgs {
-            max_iterations: self.max_iterations,
-            gradient_tolerance: self.tolerance,
-            ..Bfgs::default()
-        };
-        // Large data: optimum of a subsample first (only a start, so a loose
-        // tolerance will do); small data: BFGS on all rows.
-        let k = rows / SUBSAMPLE_ROWS;
-        let (start, full_bfgs) = if k >= 2 {
-            let sub = data.subsample(k);
-            let sub_problem = Problem {
-                data: &sub,
-                penalty: self.penalty,
-            };
-            let loose = Bfgs {
-                gradient_tolerance: self.tolerance.max(1e-6),
-                ..bfgs
-            };
-            (self.multi_start(&sub_problem, &loose)?.theta, None)
-        } else {
-            let m = self.multi_start(&problem, &bfgs)?;
-            (m.theta.clone(), Some(m))
-        };
-        let (mut m, mut at_m) = optim::newton(&start, self.tolerance, NEWTON_ITERATIONS, |t| {
-            problem.evaluation(t)
-        });
-        if m.converged() {
-            if let Some(b) = &full_bfgs {
-                m.iterations += b.iterations;
-                m.evaluations += b.evaluations;
-            }
-        } else {
-            // Newton failed (Hessian not positive definite, or no progress):
-            // BFGS on all rows, from the start and then from the usual starts.
-            m = match full_bfgs {
-                Some(b) => b,
-                None => {
-                    let b = bfgs.minimize(&problem, &start);
-                    if b.converged() {
-                        b
-                    } else {
-                        self.multi_start(&problem, &bfgs)?
-                    }
-                }
-            };
-            at_m = problem.evaluation(&m.theta);
-        }
-        let params = params_of(&m.theta);
-        if params
-            .to_array()
-            .iter()
-            .any(|v| !(v.is_finite() && *v > 0.0))
-        {
-            return Err(Error::FitFailed(format!(
-                "Gamma-Gamma: optimiser ended at invalid parameters {params:?} ({})",
-                m.termination
-            )));
-        }
-        let (ll, hessian) = at_m.extra;
-        if !ll.is_finite() {
-            return Err(Error::FitFailed(
-                "Gamma-Gamma: non-finite log-likelihood".into(),
-            ));
-        }
-        let n = data.total_weight;
-        let (covariance, standard_errors) = optim::covariance(&hessian).unwrap_or_default();
+        let (v, report) = fit::maximize("Gamma-Gamma", &data, &self.settings(), strategy, |d| {
+            self.starts(d)
+        })?;
         Ok(FittedGammaGamma {
-            params,
-            report: FitReport {
-                log_likelihood: ll,
-                aic: FitReport::aic_of(ll, 3),
-                bic: FitReport::bic_of(ll, 3, n),
-                n_customers: n,
-                n_params: 3,
-                converged: m.converged(),
-                iterations: m.iterations,
-                termination: m.termination.to_string(),
-                penalty: self.penalty,
-                gradient_norm: m.gradient_norm(),
-                standard_errors,
-                covariance,
-            },
+            params: GammaGammaParams::from_values(&v)?,
+            report,
         })
     }
-}
 
-impl GammaGammaFitter {
-    /// BFGS from each start until one converges; the best result.
-    fn multi_start(&self, problem: &Problem<'_>, bfgs: &Bfgs) -> Result<optim::Minimum> {
-        let data = problem.data;
-        // Starts: moment-based (mean spend ~ p v / (q - 1)) and neutral ones.
+    /// Starting points on `data` (the full rows or a subsample): the user's,
+    /// then moment-based (mean spend ~ p v / (q - 1)) and neutral ones.
+    fn starts(&self, data: &Prepared) -> Vec<Vec<f64>> {
         let mean = data
             .parts
             .iter()
@@ -694,34 +597,12 @@ impl GammaGammaFitter {
             / data.total_weight;
         let mut starts = Vec::new();
         if let Some(s) = self.start {
-            starts.push(s);
+            starts.push(s.values());
         }
         for (p, q) in [(2.0, 3.0), (1.0, 1.5), (10.0, 10.0)] {
-            starts.push(GammaGammaParams {
-                p,
-                q,
-                v: (mean * (q - 1.0) / p).max(1e-6),
-            });
+            starts.push(vec![p, q, (mean * (q - 1.0) / p).max(1e-6)]);
         }
-        let mut best: Option<optim::Minimum> = None;
-        for start in starts {
-            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
-            }
-            if best.as_ref().is_some_and(|b| b.converged()) {
-                break;
-            }
-        }
-        best.ok_or_else(|| {
-            Error::FitFailed("Gamma-Gamma: no starting point gave a finite likelihood".into())
-        })
+        starts
     }
 }
 
@@ -787,7 +668,7 @@ mod tests {
         assert_eq!(data.parts.len(), 4);
         let at = [2.5, 3.1, 12.0];
         let d = data.derivatives(&GammaGammaParams::new(at[0], at[1], at[2]).unwrap(), true);
-        let fd = optim::hessian_from_gradient(&at, |t, g| {
+        let fd = crate::optim::hessian_from_gradient(&at, |t, g| {
             let (_, gr) = data.evaluate(&GammaGammaParams::new(t[0], t[1], t[2]).unwrap());
             g.copy_from_slice(&gr);
         });

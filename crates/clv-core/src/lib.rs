@@ -7,9 +7,40 @@
 //! and the `clv` binary sit on top of it.
 //!
 //! Every model follows the same shape: a parameter struct with a validating
-//! constructor (evaluation cannot fail afterwards), a fitter that turns a
-//! [`data::CustomerData`] into a fitted model with a [`fit::FitReport`], and
-//! predictions through the [`model::PurchaseModel`] trait.
+//! constructor and its names defined once ([`model::Parameters`]), a
+//! [`fit::Likelihood`] on its prepared data that the one maximum-likelihood
+//! driver ([`fit::maximize`]) turns into a fitted model with a
+//! [`fit::FitReport`], predictions through the [`model::PurchaseModel`]
+//! trait, and an entry in the registry ([`models::ModelKind`]) that front
+//! ends use instead of model names.
+//!
+//! # Failure policy
+//!
+//! Values are validated where they enter, once, and typed errors
+//! ([`Error`]) report what is wrong; evaluation afterwards does not fail.
+//!
+//! - **Parameters are validated at construction.** Every parameter struct
+//!   (`BgNbdParams`, `GammaGammaParams`, ...) is built only through its
+//!   validating constructor (`new`, or [`model::Parameters::from_values`]),
+//!   which returns [`Error::InvalidParameter`] for a value outside its
+//!   domain; the fields are private (read them with the getters of the same
+//!   names), so a parameter value in hand is always valid.
+//! - **Inputs are validated at the boundary.** [`Customer::new`] and
+//!   [`CustomerData::new`] check the `(x, t_x, T)` invariants, fitters check
+//!   their settings and data, and inherent methods that take raw numbers
+//!   (a frequency, an age, a horizon) return [`Result`]: invalid input is
+//!   [`Error::InvalidData`], a special function that fails to converge is
+//!   [`Error::Numerical`]. They never return NaN.
+//! - **Trait evaluation is infallible.** The [`model::PurchaseModel`] methods
+//!   return plain `f64` and are finite for a valid customer (as
+//!   [`Customer::new`] checks; for the discrete BG/BB also whole-numbered)
+//!   and a finite, non-negative horizon. The only exception is a special
+//!   function that fails to converge in an extreme corner of the parameter
+//!   space, which yields NaN rather than a wrong number; the crate's own
+//!   consumers ([`value::predict`], [`interval`], [`validation`]) check and
+//!   turn it into [`Error::Numerical`] naming the customer, so NaN never
+//!   leaves the crate unreported.
+//! - [`Error`] is `#[non_exhaustive]`: match it with a wildcard arm.
 //!
 //! Time is always in the model's own unit (see [`time::TimeUnit`]); nothing in
 //! this crate assumes a month is 30 of anything.
@@ -26,6 +57,7 @@ pub mod interval;
 pub mod mbg_nbd;
 pub mod model;
 pub mod models;
+mod numeric;
 pub mod optim;
 pub mod pareto_nbd;
 pub mod sbg;

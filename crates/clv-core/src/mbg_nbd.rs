@@ -64,29 +64,53 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rayon::prelude::*;
 
-use crate::bgnbd::{BgNbdParams, FastMap, check_positive};
+use crate::bgnbd::BgNbdParams;
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
-use crate::fit::FitReport;
-use crate::model::{ParametricModel, PurchaseModel, check_param_count};
-use crate::optim::{self, Bfgs, Objective};
+use crate::fit::{self, FitReport, Likelihood};
+use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
+use crate::numeric::{FastMap, check_positive, log_add_exp, logistic};
 use crate::special::{beta_reg, digamma, ln_beta, ln_gamma, ln_gamma_ratio};
 
 /// Parameters of the MBG/NBD model, named as in the paper. Standard errors and
 /// covariances are reported in the order `r, alpha, a, b`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`MbgNbdParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct MbgNbdParams {
     /// Shape of the gamma distribution of purchase rates `lambda`.
-    pub r: f64,
+    pub(crate) r: f64,
     /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// First shape parameter of the beta distribution of dropout probabilities `p`.
-    pub a: f64,
+    pub(crate) a: f64,
     /// Second shape parameter of the beta distribution of dropout probabilities `p`.
-    pub b: f64,
+    pub(crate) b: f64,
 }
 
 impl MbgNbdParams {
+    /// Shape of the gamma distribution of purchase rates `lambda`.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// First shape parameter of the beta distribution of dropout probabilities `p`.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+
+    /// Second shape parameter of the beta distribution of dropout probabilities `p`.
+    pub fn b(&self) -> f64 {
+        self.b
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         check_positive("r", r)?;
@@ -94,6 +118,17 @@ impl MbgNbdParams {
         check_positive("a", a)?;
         check_positive("b", b)?;
         Ok(MbgNbdParams { r, alpha, a, b })
+    }
+
+    /// Without validation, for the fitting driver (which only evaluates
+    /// positive, finite values).
+    fn unchecked(p: &[f64]) -> Self {
+        MbgNbdParams {
+            r: p[0],
+            alpha: p[1],
+            a: p[2],
+            b: p[3],
+        }
     }
 
     /// The parameters as an array `[r, alpha, a, b]`.
@@ -218,23 +253,6 @@ impl MbgNbdParams {
     }
 }
 
-pub(crate) fn log_add_exp(x: f64, y: f64) -> f64 {
-    let m = x.max(y);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + (-(x - y).abs()).exp().ln_1p()
-}
-
-fn logistic(v: f64) -> f64 {
-    if v >= 0.0 {
-        1.0 / (1.0 + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (1.0 + e)
-    }
-}
-
 impl PurchaseModel for MbgNbdParams {
     fn name(&self) -> &'static str {
         "mbg-nbd"
@@ -262,25 +280,44 @@ impl PurchaseModel for MbgNbdParams {
     }
 }
 
-impl ParametricModel for MbgNbdParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        &["r", "alpha", "a", "b"]
+impl Parameters for MbgNbdParams {
+    const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        MbgNbdParams::new(v[0], v[1], v[2], v[3])
     }
 
-    fn param_values(&self) -> Vec<f64> {
+    fn values(&self) -> Vec<f64> {
         self.to_array().to_vec()
     }
+}
 
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        check_param_count(self.param_names(), values)?;
-        Ok(Box::new(MbgNbdParams::new(
-            values[0], values[1], values[2], values[3],
-        )?))
-    }
+impl ParametricModel for MbgNbdParams {
+    crate::model::parametric_from_parameters!();
 
     /// [`MbgNbdParams::prob_purchases`]; `None` for an invalid `t`.
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
         self.prob_purchases(n, t).ok()
+    }
+}
+
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, g) = self.evaluate(&MbgNbdParams::unchecked(p), true);
+        (ll, g.to_vec())
+    }
+
+    /// Large data: the starts run on every k-th row (module docs).
+    fn subsample(&self) -> Option<Prepared> {
+        let k = self.rows.len() / SUBSAMPLE_ROWS;
+        (k >= 2)
+            .then(|| self.subsample(k))
+            .filter(|s| s.repeat_weight > 0.0)
     }
 }
 
@@ -481,6 +518,8 @@ pub struct FittedMbgNbd {
     pub report: FitReport,
 }
 
+crate::models::purchase_fitter!(MbgNbdFitter, MbgNbdParams);
+
 impl MbgNbdFitter {
     /// Fits the model to `data` (compressed internally).
     ///
@@ -500,32 +539,20 @@ impl MbgNbdFitter {
             ));
         }
         let starts: Vec<Vec<f64>> = self.starts(data).iter().map(|s| s.to_vec()).collect();
-        let ll_grad = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-            let p = MbgNbdParams::new(v[0], v[1], v[2], v[3]).ok()?;
-            let (ll, g) = prepared.evaluate(&p, true);
-            Some((ll, g.to_vec()))
-        };
-        let settings = FitSettings {
-            model: "MBG/NBD",
+        let settings = fit::Settings {
             penalty: self.penalty,
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        // Large data: the starts run on every k-th row (module docs).
-        let k = prepared.rows.len() / SUBSAMPLE_ROWS;
-        let sub = (k >= 2).then(|| prepared.subsample(k));
-        let sub_ll_grad = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-            let p = MbgNbdParams::new(v[0], v[1], v[2], v[3]).ok()?;
-            let (ll, g) = sub.as_ref()?.evaluate(&p, true);
-            Some((ll, g.to_vec()))
-        };
-        let warm = sub
-            .as_ref()
-            .filter(|s| s.repeat_weight > 0.0)
-            .map(|s| (&sub_ll_grad as &LogLikGrad<'_>, s.total_weight));
-        let (v, report) = fit_positive(&settings, prepared.total_weight, &starts, &ll_grad, warm)?;
+        let (v, report) = fit::maximize(
+            "MBG/NBD",
+            &prepared,
+            &settings,
+            fit::Strategy::QuasiNewton,
+            |_| starts.clone(),
+        )?;
         Ok(FittedMbgNbd {
-            params: MbgNbdParams::new(v[0], v[1], v[2], v[3])?,
+            params: MbgNbdParams::from_values(&v)?,
             report,
         })
     }
@@ -546,178 +573,6 @@ impl MbgNbdFitter {
         }
         starts
     }
-}
-
-/// Optimiser settings shared by the model-family fitters (MBG/NBD, BG/BB, sBG).
-pub(crate) struct FitSettings {
-    /// Model name for error messages.
-    pub model: &'static str,
-    /// L2 penalty on the natural parameters (see the fitters).
-    pub penalty: f64,
-    /// BFGS iteration limit per start.
-    pub max_iterations: usize,
-    /// Gradient tolerance (log-parameters, per-customer objective).
-    pub tolerance: f64,
-}
-
-/// Log-likelihood and gradient in natural parameters; `None` outside the domain.
-pub(crate) type LogLikGrad<'a> = dyn Fn(&[f64]) -> Option<(f64, Vec<f64>)> + 'a;
-
-/// The per-customer penalised objective over log-parameters.
-struct LogProblem<'a, 'b> {
-    ll_grad: &'a LogLikGrad<'b>,
-    dim: usize,
-    n: f64,
-    penalty: f64,
-}
-
-impl Objective for LogProblem<'_, '_> {
-    fn dim(&self) -> usize {
-        self.dim
-    }
-
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
-        let Some((ll, g)) = (self.ll_grad)(&p) else {
-            return f64::INFINITY;
-        };
-        let mut pen = 0.0;
-        for i in 0..self.dim {
-            pen += p[i] * p[i];
-            grad[i] = p[i] * (-g[i] / self.n + 2.0 * self.penalty * p[i]);
-        }
-        -ll / self.n + self.penalty * pen
-    }
-}
-
-/// A cheaper stand-in for the full likelihood (an unbiased subsample of the
-/// rows) and its total weight, for finding a starting point on large data.
-pub(crate) type WarmStart<'a, 'b> = (&'a LogLikGrad<'b>, f64);
-
-/// Maximises a weighted log-likelihood over positive parameters: BFGS over
-/// `ln(params)` from every start (the best converged run wins), then the
-/// observed information (central differences of the analytic gradient,
-/// natural parameters, including the penalty) for standard errors.
-///
-/// With a `warm` subsample, the starts are run on it (loose tolerance) and
-/// only the best subsample optimum is refined on the full data, falling back
-/// to every start on the full data if that refinement does not converge.
-pub(crate) fn fit_positive(
-    settings: &FitSettings,
-    total_weight: f64,
-    starts: &[Vec<f64>],
-    ll_grad: &LogLikGrad<'_>,
-    warm: Option<WarmStart<'_, '_>>,
-) -> Result<(Vec<f64>, FitReport)> {
-    let FitSettings {
-        model,
-        penalty,
-        max_iterations,
-        tolerance,
-    } = *settings;
-    if !(penalty.is_finite() && penalty >= 0.0) {
-        return Err(Error::InvalidParameter {
-            name: "penalty",
-            value: penalty,
-            reason: "must be finite and non-negative",
-        });
-    }
-    let dim = starts.first().map_or(0, Vec::len);
-    let problem = LogProblem {
-        ll_grad,
-        dim,
-        n: total_weight,
-        penalty,
-    };
-    let bfgs = Bfgs {
-        max_iterations,
-        gradient_tolerance: tolerance,
-        ..Bfgs::default()
-    };
-    let multi_start = |problem: &LogProblem<'_, '_>, bfgs: &Bfgs, starts: &[Vec<f64>]| {
-        let mut best: Option<optim::Minimum> = None;
-        for start in starts {
-            let theta: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
-            }
-        }
-        best
-    };
-    let mut best = None;
-    if let Some((sub_ll_grad, sub_weight)) = warm {
-        let sub = LogProblem {
-            ll_grad: sub_ll_grad,
-            dim,
-            n: sub_weight,
-            penalty,
-        };
-        let loose = Bfgs {
-            gradient_tolerance: tolerance.max(1e-6),
-            ..bfgs
-        };
-        if let Some(s) = multi_start(&sub, &loose, starts) {
-            // The subsample's inverse Hessian (log-parameters) makes the
-            // first full-data steps Newton steps.
-            let h = optim::hessian_from_gradient(&s.theta, |t, g| {
-                if !sub.value_and_gradient(t, g).is_finite() {
-                    g.iter_mut().for_each(|v| *v = f64::NAN);
-                }
-            });
-            let inverse = optim::invert_spd(&h);
-            let m = bfgs.minimize_from(&problem, &s.theta, inverse.as_deref());
-            if m.converged() {
-                best = Some(m);
-            }
-        }
-    }
-    if best.is_none() {
-        best = multi_start(&problem, &bfgs, starts);
-    }
-    let m = best.ok_or_else(|| {
-        Error::FitFailed(format!(
-            "{model}: no starting point gave a finite likelihood"
-        ))
-    })?;
-    let params: Vec<f64> = m.theta.iter().map(|t| t.exp()).collect();
-    let Some((ll, _)) = ll_grad(&params).filter(|(ll, _)| ll.is_finite()) else {
-        return Err(Error::FitFailed(format!(
-            "{model}: optimiser ended at invalid parameters {params:?} ({})",
-            m.termination
-        )));
-    };
-    // Observed information of the penalised total negative log-likelihood.
-    let information = optim::hessian_from_gradient(&params, |p, g| match ll_grad(p) {
-        Some((_, grad)) => {
-            for i in 0..g.len() {
-                g[i] = -grad[i] + 2.0 * penalty * total_weight * p[i];
-            }
-        }
-        None => g.iter_mut().for_each(|v| *v = f64::NAN),
-    });
-    let (covariance, standard_errors) = optim::covariance(&information).unwrap_or_default();
-    let k = params.len();
-    let report = FitReport {
-        log_likelihood: ll,
-        aic: FitReport::aic_of(ll, k),
-        bic: FitReport::bic_of(ll, k, total_weight),
-        n_customers: total_weight,
-        n_params: k,
-        converged: m.converged(),
-        iterations: m.iterations,
-        termination: m.termination.to_string(),
-        penalty,
-        gradient_norm: m.gradient_norm(),
-        standard_errors,
-        covariance,
-    };
-    Ok((params, report))
 }
 
 /// Settings of an MBG/NBD simulation (the data-generating process of the

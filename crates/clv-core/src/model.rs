@@ -1,15 +1,20 @@
 //! The interface every purchase model shares.
 //!
-//! Each model (BG/NBD now; Pareto/NBD, MBG/NBD, BG/BB later) implements
-//! [`PurchaseModel`], so the CLI, lifetime value and validation code need no
-//! per-model code path.
+//! Each purchase model (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB) implements
+//! [`PurchaseModel`] and [`ParametricModel`], and its parameter struct
+//! [`Parameters`], so the CLI, lifetime value, intervals and validation
+//! code need no per-model code path.
 
 use crate::data::Customer;
 
 /// A purchase model with fixed (fitted or given) parameters.
 ///
-/// All times are in the model's own time unit. Implementations never return
-/// NaN for valid customers (see [`Customer::validate`]).
+/// All times are in the model's own time unit. Evaluation is infallible
+/// (see the crate's failure policy): for a valid customer (see
+/// [`Customer::validate`]; whole-numbered for discrete models) and a
+/// finite, non-negative horizon the results are finite; NaN signals only a
+/// special function that failed to converge, which callers such as
+/// [`crate::value::predict`] report as [`crate::Error::Numerical`].
 pub trait PurchaseModel: Sync {
     /// The model's command-line name, such as `"bg-nbd"`.
     fn name(&self) -> &'static str;
@@ -75,6 +80,52 @@ pub trait ParametricModel: PurchaseModel + Send + std::fmt::Debug {
         None
     }
 }
+
+/// A model's parameter set: its names, defined once here for the model,
+/// and a validated constructor from values in that order (what model files,
+/// the registry and the fitting driver use, whatever the number of
+/// parameters).
+pub trait Parameters: Sized {
+    /// Parameter names as in the model's paper, in the order of
+    /// [`Parameters::values`], standard errors and covariances.
+    const NAMES: &'static [&'static str];
+
+    /// Validated constructor from values in the order of [`Parameters::NAMES`].
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidData`] for the wrong number of values,
+    /// [`crate::Error::InvalidParameter`] for a value outside its domain.
+    fn from_values(values: &[f64]) -> crate::Result<Self>;
+
+    /// The values in the order of [`Parameters::NAMES`].
+    fn values(&self) -> Vec<f64>;
+}
+
+/// The [`ParametricModel`] methods that follow from [`Parameters`]
+/// (`param_names`, `param_values`, `with_params`), for a model's
+/// `impl ParametricModel` block.
+macro_rules! parametric_from_parameters {
+    () => {
+        fn param_names(&self) -> &'static [&'static str] {
+            <Self as $crate::model::Parameters>::NAMES
+        }
+
+        fn param_values(&self) -> Vec<f64> {
+            $crate::model::Parameters::values(self)
+        }
+
+        fn with_params(
+            &self,
+            values: &[f64],
+        ) -> $crate::Result<Box<dyn $crate::model::ParametricModel>> {
+            Ok(Box::new(<Self as $crate::model::Parameters>::from_values(
+                values,
+            )?))
+        }
+    };
+}
+pub(crate) use parametric_from_parameters;
 
 /// Checks that `values` has one entry per name (for [`ParametricModel::with_params`]).
 pub(crate) fn check_param_count(names: &[&str], values: &[f64]) -> crate::Result<()> {

@@ -2,8 +2,10 @@
 //! or rebuild it from saved parameters.
 //!
 //! The command line, model files, validation and prediction intervals go
-//! through [`ModelKind`], so adding a model means adding a module and one
-//! variant here, not a new code path.
+//! through [`ModelKind`], so adding a model means adding a module (its
+//! parameters implementing [`Parameters`] and [`ParametricModel`], its
+//! fitter [`PurchaseFitter`]) and one registry entry here (a variant, its
+//! [`ModelInfo`] and any [`PAIRS`] it belongs to), not a new code path.
 //!
 //! ```
 //! use clv_core::models::{FitOptions, ModelKind};
@@ -28,7 +30,7 @@ use std::str::FromStr;
 use crate::data::CustomerData;
 use crate::error::{Error, Result};
 use crate::fit::FitReport;
-use crate::model::ParametricModel;
+use crate::model::{Parameters, ParametricModel};
 
 /// The purchase models that work on `(x, t_x, T)` summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +45,186 @@ pub enum ModelKind {
     BgBb,
 }
 
+/// What the registry knows about one model: everything a front end needs
+/// (names, parameters, discreteness, a one-line summary) and how to fit or
+/// rebuild it, so no caller matches on model names.
+#[derive(Debug)]
+pub struct ModelInfo {
+    /// The command-line name, such as `"bg-nbd"`.
+    pub name: &'static str,
+    /// The name as written in papers and messages, such as `"BG/NBD"`.
+    pub label: &'static str,
+    /// A one-line description.
+    pub summary: &'static str,
+    /// Parameter names, in the order of values, standard errors and covariances.
+    pub param_names: &'static [&'static str],
+    /// Whether the model works on discrete opportunities (`T` counts them).
+    pub discrete: bool,
+    fit: fn(&CustomerData, &FitOptions, Option<&[f64]>) -> Result<FittedModel>,
+    from_params: fn(&[f64]) -> Result<Box<dyn ParametricModel>>,
+}
+
+impl ModelInfo {
+    /// The entry of a model whose fitter is `F`.
+    const fn of<F: PurchaseFitter>(
+        name: &'static str,
+        label: &'static str,
+        summary: &'static str,
+        discrete: bool,
+    ) -> ModelInfo {
+        ModelInfo {
+            name,
+            label,
+            summary,
+            param_names: <F::Params as Parameters>::NAMES,
+            discrete,
+            fit: fit_with::<F>,
+            from_params: from_params_with::<F::Params>,
+        }
+    }
+}
+
+/// A fitter of a purchase model on `(x, t_x, T)` summaries, as the registry
+/// drives it: every model module implements it for its fitter.
+pub trait PurchaseFitter: Sized {
+    /// The model's parameters (and the fitted model).
+    type Params: ParametricModel + Parameters + 'static;
+
+    /// The fitter with default settings, `options` and an optional start.
+    fn with_options(options: &FitOptions, start: Option<Self::Params>) -> Self;
+
+    /// Fits the model: parameters and fit report.
+    ///
+    /// # Errors
+    ///
+    /// As the model's fitter.
+    fn fit_summary(&self, data: &CustomerData) -> Result<(Self::Params, FitReport)>;
+}
+
+/// Implements [`PurchaseFitter`] for a fitter with `penalty` and `start`
+/// fields, a `Default` and an inherent `fit(&CustomerData)` returning a
+/// value with `params` and `report`.
+macro_rules! purchase_fitter {
+    ($fitter:ident, $params:ident) => {
+        impl $crate::models::PurchaseFitter for $fitter {
+            type Params = $params;
+
+            fn with_options(options: &$crate::models::FitOptions, start: Option<$params>) -> Self {
+                $fitter {
+                    penalty: options.penalty,
+                    start,
+                    ..Default::default()
+                }
+            }
+
+            fn fit_summary(
+                &self,
+                data: &$crate::CustomerData,
+            ) -> $crate::Result<($params, $crate::fit::FitReport)> {
+                let f = self.fit(data)?;
+                Ok((f.params, f.report))
+            }
+        }
+    };
+}
+pub(crate) use purchase_fitter;
+
+fn fit_with<F: PurchaseFitter>(
+    data: &CustomerData,
+    options: &FitOptions,
+    start: Option<&[f64]>,
+) -> Result<FittedModel> {
+    let start = start.map(F::Params::from_values).transpose()?;
+    let (params, report) = F::with_options(options, start).fit_summary(data)?;
+    Ok(FittedModel {
+        model: Box::new(params),
+        report,
+    })
+}
+
+fn from_params_with<P: ParametricModel + Parameters + 'static>(
+    values: &[f64],
+) -> Result<Box<dyn ParametricModel>> {
+    Ok(Box::new(P::from_values(values)?))
+}
+
+static BG_NBD: ModelInfo = ModelInfo::of::<crate::bgnbd::BgNbdFitter>(
+    "bg-nbd",
+    "BG/NBD",
+    "beta-geometric/NBD: dropout right after a repeat purchase (Fader, Hardie & Lee 2005)",
+    false,
+);
+static PARETO_NBD: ModelInfo = ModelInfo::of::<crate::pareto_nbd::ParetoNbdFitter>(
+    "pareto-nbd",
+    "Pareto/NBD",
+    "Pareto/NBD: exponential lifetimes in calendar time (Schmittlein, Morrison & Colombo 1987)",
+    false,
+);
+static MBG_NBD: ModelInfo = ModelInfo::of::<crate::mbg_nbd::MbgNbdFitter>(
+    "mbg-nbd",
+    "MBG/NBD",
+    "modified BG/NBD: dropout also at the first purchase (Batislam, Denizel & Filiztekin 2007)",
+    false,
+);
+static BG_BB: ModelInfo = ModelInfo::of::<crate::bgbb::BgBbFitter>(
+    "bg-bb",
+    "BG/BB",
+    "beta-geometric/beta-Bernoulli for discrete opportunities (Fader, Hardie & Shang 2010)",
+    true,
+);
+
+/// How a pair of registered models relates for a likelihood-ratio test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Relation {
+    /// `restricted` is the other model with `df` parameters fixed;
+    /// `boundary` when the restriction puts a parameter on the edge of its
+    /// space.
+    Nested {
+        /// The special case.
+        restricted: ModelKind,
+        /// Number of restricted parameters.
+        df: usize,
+        /// Whether the restriction is on the boundary of the parameter space.
+        boundary: bool,
+    },
+    /// Neither model is a special case of the other, and why.
+    NotNested(&'static str),
+}
+
+/// Every pair of registered models whose relation is known (a pair not
+/// listed is "not known to be nested").
+///
+/// Among the continuous-time models no pair is nested: BG/NBD (dropout only
+/// right after a repeat purchase), MBG/NBD (dropout also at the first
+/// purchase) and Pareto/NBD (exponential lifetime in calendar time) have
+/// different dropout processes, each reduces to the NBD in a limit but none
+/// is a special case of another, so a likelihood-ratio test does not apply
+/// and AIC/BIC compare them instead.
+pub const PAIRS: &[([ModelKind; 2], Relation)] = &[
+    (
+        [ModelKind::BgNbd, ModelKind::ParetoNbd],
+        Relation::NotNested(
+            "BG/NBD drops customers only right after a repeat purchase, Pareto/NBD after an \
+             exponential lifetime in calendar time; neither is a special case of the other",
+        ),
+    ),
+    (
+        [ModelKind::BgNbd, ModelKind::MbgNbd],
+        Relation::NotNested(
+            "MBG/NBD also lets customers drop out at their first purchase; with the same four \
+             parameters neither is a special case of the other",
+        ),
+    ),
+    (
+        [ModelKind::MbgNbd, ModelKind::ParetoNbd],
+        Relation::NotNested(
+            "MBG/NBD's dropout follows purchases, Pareto/NBD's calendar time; neither is a \
+             special case of the other",
+        ),
+    ),
+];
+
 impl ModelKind {
     /// Every model, in the order the command line lists them.
     pub const ALL: &'static [ModelKind] = &[
@@ -52,29 +234,49 @@ impl ModelKind {
         ModelKind::BgBb,
     ];
 
+    /// The registry entry: names, parameters, discreteness, summary.
+    pub fn info(self) -> &'static ModelInfo {
+        match self {
+            ModelKind::BgNbd => &BG_NBD,
+            ModelKind::ParetoNbd => &PARETO_NBD,
+            ModelKind::MbgNbd => &MBG_NBD,
+            ModelKind::BgBb => &BG_BB,
+        }
+    }
+
     /// The command-line name, such as `"bg-nbd"`.
     pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::BgNbd => "bg-nbd",
-            ModelKind::ParetoNbd => "pareto-nbd",
-            ModelKind::MbgNbd => "mbg-nbd",
-            ModelKind::BgBb => "bg-bb",
-        }
+        self.info().name
+    }
+
+    /// The name as written in papers and messages, such as `"BG/NBD"`.
+    pub fn label(self) -> &'static str {
+        self.info().label
+    }
+
+    /// A one-line description of the model.
+    pub fn summary(self) -> &'static str {
+        self.info().summary
     }
 
     /// The parameter names, in the order of standard errors and covariances.
     pub fn param_names(self) -> &'static [&'static str] {
-        match self {
-            ModelKind::BgNbd | ModelKind::MbgNbd => &["r", "alpha", "a", "b"],
-            ModelKind::ParetoNbd => &["r", "alpha", "s", "beta"],
-            ModelKind::BgBb => &["alpha", "beta", "gamma", "delta"],
-        }
+        self.info().param_names
     }
 
     /// Whether the model works on discrete opportunities (BG/BB): `T` is then
     /// a number of opportunities and horizons are whole opportunities.
     pub fn is_discrete(self) -> bool {
-        matches!(self, ModelKind::BgBb)
+        self.info().discrete
+    }
+
+    /// How this model relates to `other` (see [`PAIRS`]); `None` when the
+    /// registry does not know.
+    pub fn relation(self, other: ModelKind) -> Option<Relation> {
+        PAIRS
+            .iter()
+            .find(|(pair, _)| *pair == [self, other] || *pair == [other, self])
+            .map(|(_, relation)| *relation)
     }
 
     /// Fits the model by (penalised) maximum likelihood.
@@ -94,63 +296,26 @@ impl ModelKind {
     /// # Errors
     ///
     /// As [`ModelKind::fit`]; an invalid `start` is an
-    /// [`Error::InvalidParameter`].
+    /// [`Error::InvalidParameter`] (or [`Error::InvalidData`] for the wrong
+    /// number of values).
     pub fn fit_with_start(
         self,
         data: &CustomerData,
         options: &FitOptions,
         start: Option<&[f64]>,
     ) -> Result<FittedModel> {
-        if let Some(v) = start {
-            crate::model::check_param_count(self.param_names(), v)?;
-        }
-        // Every fitter has the same shape: penalty, optional start, `fit`.
-        macro_rules! fit {
-            ($fitter:ident, $params:ident) => {{
-                let f = $fitter {
-                    penalty: options.penalty,
-                    start: start
-                        .map(|v| $params::new(v[0], v[1], v[2], v[3]))
-                        .transpose()?,
-                    ..Default::default()
-                }
-                .fit(data)?;
-                Ok(FittedModel {
-                    model: Box::new(f.params),
-                    report: f.report,
-                })
-            }};
-        }
-        use crate::bgbb::{BgBbFitter, BgBbParams};
-        use crate::bgnbd::{BgNbdFitter, BgNbdParams};
-        use crate::mbg_nbd::{MbgNbdFitter, MbgNbdParams};
-        use crate::pareto_nbd::{ParetoNbdFitter, ParetoNbdParams};
-        match self {
-            ModelKind::BgNbd => fit!(BgNbdFitter, BgNbdParams),
-            ModelKind::ParetoNbd => fit!(ParetoNbdFitter, ParetoNbdParams),
-            ModelKind::MbgNbd => fit!(MbgNbdFitter, MbgNbdParams),
-            ModelKind::BgBb => fit!(BgBbFitter, BgBbParams),
-        }
+        (self.info().fit)(data, options, start)
     }
 
     /// Rebuilds the model from parameter values in the order of
     /// [`ModelKind::param_names`] (validated).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidData`] for the wrong number of values,
+    /// [`Error::InvalidParameter`] for a value outside its domain.
     pub fn from_params(self, values: &[f64]) -> Result<Box<dyn ParametricModel>> {
-        crate::model::check_param_count(self.param_names(), values)?;
-        match self {
-            ModelKind::BgNbd => Ok(Box::new(crate::bgnbd::BgNbdParams::new(
-                values[0], values[1], values[2], values[3],
-            )?)),
-            ModelKind::ParetoNbd => Ok(Box::new(crate::pareto_nbd::ParetoNbdParams::new(
-                values[0], values[1], values[2], values[3],
-            )?)),
-            ModelKind::MbgNbd => Ok(Box::new(crate::mbg_nbd::MbgNbdParams::new(
-                values[0], values[1], values[2], values[3],
-            )?)),
-            ModelKind::BgBb => Ok(Box::new(crate::bgbb::BgBbParams::new(
-                values[0], values[1], values[2], values[3],
-            )?)),
-        }
+        (self.info().from_params)(values)
     }
 }
 

@@ -16,7 +16,7 @@
 
 #![allow(clippy::needless_range_loop)] // index-based matrix code reads best
 
-use std::fmt;
+pub use crate::fit::Termination;
 
 /// A smooth function to minimise, with its gradient.
 pub trait Objective {
@@ -27,48 +27,6 @@ pub trait Objective {
     /// [`Objective::dim`]). A non-finite value means "outside the domain":
     /// the line search then shortens the step.
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
-}
-
-/// Why the minimiser stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Termination {
-    /// The largest gradient component fell below the tolerance (converged).
-    GradientTolerance,
-    /// An iteration changed the objective by less than the relative
-    /// function tolerance, or no step could decrease it while the gradient
-    /// was below [`Bfgs::acceptable_gradient`] (converged: no further
-    /// progress is possible in floating point).
-    FunctionTolerance,
-    /// The iteration limit was reached.
-    MaxIterations,
-    /// The line search found no acceptable step.
-    LineSearchFailed,
-    /// The objective or gradient was not finite at the starting point.
-    NonFiniteStart,
-}
-
-impl Termination {
-    /// Whether this termination counts as convergence.
-    pub fn converged(self) -> bool {
-        matches!(
-            self,
-            Termination::GradientTolerance | Termination::FunctionTolerance
-        )
-    }
-}
-
-impl fmt::Display for Termination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Termination::GradientTolerance => "gradient norm below tolerance",
-            Termination::FunctionTolerance => {
-                "no further decrease of the objective possible (change below tolerance)"
-            }
-            Termination::MaxIterations => "maximum number of iterations reached",
-            Termination::LineSearchFailed => "line search failed to find a better point",
-            Termination::NonFiniteStart => "objective not finite at the starting point",
-        })
-    }
 }
 
 /// The result of a minimisation.

@@ -109,26 +109,29 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, Exp, Gamma};
 use rayon::prelude::*;
 
-use crate::bgnbd::{FastMap, check_positive};
 use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
-use crate::fit::FitReport;
-use crate::model::PurchaseModel;
-use crate::optim::{self, Bfgs, Objective};
+use crate::fit::{self, FitReport, Likelihood};
+use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
+use crate::numeric::{FastMap, bits_for, check_positive, log_add_exp, logistic};
 use crate::special::{digamma, ln_gamma, ln_gamma_ratio};
 
 /// Parameters of the Pareto/NBD model, named as in the papers. Standard
 /// errors and covariances are reported in the order `r, alpha, s, beta`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`ParetoNbdParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ParetoNbdParams {
     /// Shape of the gamma distribution of purchase rates `lambda`.
-    pub r: f64,
+    pub(crate) r: f64,
     /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Shape of the gamma distribution of dropout rates `mu`.
-    pub s: f64,
+    pub(crate) s: f64,
     /// Rate (inverse scale) of the gamma distribution of dropout rates, in the model's time unit.
-    pub beta: f64,
+    pub(crate) beta: f64,
 }
 
 /// `ln G(t)` and its gradient with respect to `(r, alpha, s, beta)`.
@@ -193,6 +196,26 @@ fn series(p1: f64, p2: f64, z: f64, grad: bool) -> Option<Series> {
 }
 
 impl ParetoNbdParams {
+    /// Shape of the gamma distribution of purchase rates `lambda`.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of purchase rates, in the model's time unit.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Shape of the gamma distribution of dropout rates `mu`.
+    pub fn s(&self) -> f64 {
+        self.s
+    }
+
+    /// Rate (inverse scale) of the gamma distribution of dropout rates, in the model's time unit.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
     /// Validated constructor: every parameter must be positive and finite.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         check_positive("r", r)?;
@@ -200,6 +223,17 @@ impl ParetoNbdParams {
         check_positive("s", s)?;
         check_positive("beta", beta)?;
         Ok(ParetoNbdParams { r, alpha, s, beta })
+    }
+
+    /// Without validation, for the fitting driver (which only evaluates
+    /// positive, finite values).
+    fn unchecked(p: &[f64]) -> Self {
+        ParetoNbdParams {
+            r: p[0],
+            alpha: p[1],
+            s: p[2],
+            beta: p[3],
+        }
     }
 
     /// The parameters as an array `[r, alpha, s, beta]`.
@@ -570,23 +604,6 @@ impl ParetoNbdParams {
     }
 }
 
-fn log_add_exp(x: f64, y: f64) -> f64 {
-    let m = x.max(y);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + (-(x - y).abs()).exp().ln_1p()
-}
-
-fn logistic(v: f64) -> f64 {
-    if v >= 0.0 {
-        1.0 / (1.0 + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// Gauss-Kronrod 15-point nodes (positive half, the last is 0) and weights,
 /// and the weights of the embedded 7-point Gauss rule (QUADPACK `qk15`).
 const XGK: [f64; 8] = [
@@ -808,21 +825,21 @@ impl PurchaseModel for ParetoNbdParams {
     }
 }
 
-impl crate::model::ParametricModel for ParetoNbdParams {
-    fn param_names(&self) -> &'static [&'static str] {
-        &["r", "alpha", "s", "beta"]
+impl Parameters for ParetoNbdParams {
+    const NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        ParetoNbdParams::new(v[0], v[1], v[2], v[3])
     }
 
-    fn param_values(&self) -> Vec<f64> {
+    fn values(&self) -> Vec<f64> {
         self.to_array().to_vec()
     }
+}
 
-    fn with_params(&self, values: &[f64]) -> Result<Box<dyn crate::model::ParametricModel>> {
-        crate::model::check_param_count(self.param_names(), values)?;
-        Ok(Box::new(ParetoNbdParams::new(
-            values[0], values[1], values[2], values[3],
-        )?))
-    }
+impl ParametricModel for ParetoNbdParams {
+    crate::model::parametric_from_parameters!();
     /// Equation (7), see [`ParetoNbdParams::prob_purchases`]; `None` for a
     /// negative or non-finite `t`.
     fn probability_of_purchases_new(&self, n: u64, t: f64) -> Option<f64> {
@@ -858,125 +875,6 @@ struct Prepared {
     any_repeat: bool,
 }
 
-/// Log-likelihood and observed information (natural parameters) at an optimum.
-type AtOptimum = (f64, Vec<Vec<f64>>);
-
-/// Newton steps from `theta` (near the optimum) with forward-difference
-/// Hessians, evaluated only at accepted points: each step costs one
-/// gradient pass per trial plus four for the next Hessian. Stops when
-/// `max_i |g_i| <= tolerance`; the observed information returned is the one
-/// of the last Hessian evaluation, one Newton step (a change below about
-/// `1e-6` in the log-parameters) before the optimum, and the log-likelihood
-/// is at the optimum. `None` when the Hessian is not positive definite or no
-/// step helps (the caller falls back to BFGS).
-fn polish(
-    problem: &Problem<'_>,
-    theta: &[f64],
-    tolerance: f64,
-) -> Option<(optim::Minimum, AtOptimum)> {
-    let inf_norm = |g: &[f64]| g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let finite = |v: f64, g: &[f64]| v.is_finite() && g.iter().all(|c| c.is_finite());
-    let mut x = theta.to_vec();
-    let mut e = problem.evaluation(&x, true);
-    let mut evaluations = 5;
-    if !finite(e.value, &e.gradient) {
-        return None;
-    }
-    if inf_norm(&e.gradient) <= tolerance {
-        let m = optim::Minimum {
-            theta: x,
-            value: e.value,
-            gradient: e.gradient,
-            iterations: 0,
-            evaluations,
-            termination: optim::Termination::GradientTolerance,
-        };
-        return Some((m, e.extra));
-    }
-    for iter in 1..=NEWTON_ITERATIONS {
-        let inv = optim::invert_spd(&e.hessian)?;
-        let mut d: Vec<f64> = (0..4)
-            .map(|i| -(0..4).map(|j| inv[i][j] * e.gradient[j]).sum::<f64>())
-            .collect();
-        let norm = d.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm > 5.0 {
-            d.iter_mut().for_each(|v| *v *= 5.0 / norm);
-        }
-        let slope: f64 = d.iter().zip(&e.gradient).map(|(a, b)| a * b).sum();
-        let noise = 1e-12 * e.value.abs().max(1.0);
-        let g_norm = inf_norm(&e.gradient);
-        let mut step = 1.0;
-        let mut accepted = None;
-        for _ in 0..30 {
-            let xn: Vec<f64> = (0..4).map(|i| x[i] + step * d[i]).collect();
-            let mut gn = vec![0.0; 4];
-            let vn = problem.value_and_gradient(&xn, &mut gn);
-            evaluations += 1;
-            if finite(vn, &gn)
-                && (vn <= e.value + 1e-4 * step * slope
-                    || (vn <= e.value + noise && inf_norm(&gn) < g_norm))
-            {
-                accepted = Some((xn, vn, gn));
-                break;
-            }
-            step *= 0.5;
-        }
-        let (xn, vn, gn) = accepted?;
-        x = xn;
-        if inf_norm(&gn) <= tolerance {
-            let p = Problem::params(&x);
-            let pen: f64 = p.to_array().iter().map(|v| v * v).sum();
-            let ll = -(vn - problem.penalty * pen) * problem.data.total_weight;
-            let m = optim::Minimum {
-                theta: x,
-                value: vn,
-                gradient: gn,
-                iterations: iter,
-                evaluations,
-                termination: optim::Termination::GradientTolerance,
-            };
-            return Some((m, (ll, e.extra.1)));
-        }
-        e = problem.evaluation(&x, true);
-        evaluations += 5;
-        if !finite(e.value, &e.gradient) {
-            return None;
-        }
-    }
-    None
-}
-
-/// Hessian by forward differences of an analytic gradient `g` known at `x`,
-/// symmetrised: `H_ij ~ (g_i(x + h_j e_j) - g_i(x)) / h_j`, `h_j = 1e-6 |x_j|`
-/// (error `O(h)` plus rounding `O(eps/h)`, about `1e-6` relative).
-fn forward_hessian(x: &[f64; 4], g: &[f64; 4], grad: impl Fn(&[f64], &mut [f64])) -> Vec<Vec<f64>> {
-    let mut h = vec![vec![0.0; 4]; 4];
-    let mut xp = *x;
-    let mut gp = [0.0; 4];
-    for j in 0..4 {
-        xp[j] = x[j] * (1.0 + 1e-6);
-        let step = xp[j] - x[j];
-        grad(&xp, &mut gp);
-        xp[j] = x[j];
-        for i in 0..4 {
-            h[i][j] = (gp[i] - g[i]) / step;
-        }
-    }
-    for i in 0..4 {
-        for j in 0..i {
-            let m = 0.5 * (h[i][j] + h[j][i]);
-            h[i][j] = m;
-            h[j][i] = m;
-        }
-    }
-    h
-}
-
-/// Bits needed for indices `0..n`.
-fn bits_for(n: usize) -> u32 {
-    usize::BITS - n.saturating_sub(1).leading_zeros()
-}
-
 /// Rows of the subsample used for a warm start on large data.
 const SUBSAMPLE_ROWS: usize = 20_000;
 
@@ -985,6 +883,12 @@ const CHUNK: usize = 8_192;
 
 /// Newton iterations allowed when polishing on all rows.
 const NEWTON_ITERATIONS: usize = 30;
+
+/// How the fitter searches (see [`ParetoNbdFitter::fit`]).
+const STRATEGY: fit::Strategy = fit::Strategy::Newton {
+    iterations: NEWTON_ITERATIONS,
+    large: fit::LargeData::QuasiNewtonThenForwardNewton,
+};
 
 impl Prepared {
     /// Indexes `data`, merging identical rows: distinct `x` and distinct
@@ -1280,110 +1184,42 @@ pub struct FittedParetoNbd {
     pub report: FitReport,
 }
 
-struct Problem<'a> {
-    data: &'a Prepared,
-    penalty: f64,
-}
-
-impl Problem<'_> {
-    fn params(theta: &[f64]) -> ParetoNbdParams {
-        ParetoNbdParams {
-            r: theta[0].exp(),
-            alpha: theta[1].exp(),
-            s: theta[2].exp(),
-            beta: theta[3].exp(),
-        }
+impl Likelihood for Prepared {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
     }
 
-    fn valid(p: &ParetoNbdParams) -> bool {
-        p.to_array().iter().all(|v| v.is_finite() && *v > 0.0)
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, g) = self.evaluate(&ParetoNbdParams::unchecked(p), true);
+        (ll, g.to_vec())
     }
 
-    /// Objective, gradient and Hessian over the log-parameters for
-    /// [`optim::newton`]; the extra value is the log-likelihood and the
-    /// observed information (Hessian of the penalised total negative
-    /// log-likelihood in natural parameters). The Hessian is from central
-    /// differences of the analytic gradient, or with `forward` from forward
-    /// differences (4 gradient passes instead of 8; relative error about
-    /// `1e-6`, ample for Newton steps and standard errors).
-    fn evaluation(&self, theta: &[f64], forward: bool) -> optim::Evaluation<(f64, Vec<Vec<f64>>)> {
-        let params = Self::params(theta);
-        let arr = params.to_array();
-        let invalid = || optim::Evaluation {
-            value: f64::INFINITY,
-            gradient: vec![f64::NAN; 4],
-            hessian: vec![vec![f64::NAN; 4]; 4],
-            extra: (f64::NAN, vec![]),
-        };
-        if !Self::valid(&params) {
-            return invalid();
-        }
-        let (ll, g) = self.data.evaluate(&params, true);
-        let grad_at = |q: &[f64], out: &mut [f64]| {
-            let q = ParetoNbdParams {
-                r: q[0],
-                alpha: q[1],
-                s: q[2],
-                beta: q[3],
-            };
-            out.copy_from_slice(&self.data.evaluate(&q, true).1);
-        };
-        let h = if forward {
-            forward_hessian(&arr, &g, grad_at)
-        } else {
-            optim::hessian_from_gradient(&arr, grad_at)
-        };
-        let n = self.data.total_weight;
-        let pen = self.penalty;
-        let f_grad: Vec<f64> = (0..4).map(|i| -g[i] / n + 2.0 * pen * arr[i]).collect();
-        let f_hess = |i: usize, j: usize| -h[i][j] / n + if i == j { 2.0 * pen } else { 0.0 };
-        let gradient: Vec<f64> = (0..4).map(|i| arr[i] * f_grad[i]).collect();
-        let hessian: Vec<Vec<f64>> = (0..4)
-            .map(|i| {
-                (0..4)
-                    .map(|j| {
-                        arr[i] * arr[j] * f_hess(i, j) + if i == j { gradient[i] } else { 0.0 }
-                    })
-                    .collect()
-            })
-            .collect();
-        let information: Vec<Vec<f64>> = (0..4)
-            .map(|i| (0..4).map(|j| n * f_hess(i, j)).collect())
-            .collect();
-        let value = -ll / n + pen * arr.iter().map(|v| v * v).sum::<f64>();
-        optim::Evaluation {
-            value,
-            gradient,
-            hessian,
-            extra: (ll, information),
-        }
+    fn subsample(&self) -> Option<Prepared> {
+        let k = self.rows.len() / SUBSAMPLE_ROWS;
+        (k >= 2).then(|| self.subsample(k))
     }
 }
 
-impl Objective for Problem<'_> {
-    fn dim(&self) -> usize {
-        4
-    }
-
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let p = Self::params(theta);
-        if !Self::valid(&p) {
-            return f64::INFINITY;
-        }
-        let arr = p.to_array();
-        let (ll, g) = self.data.evaluate(&p, true);
-        let n = self.data.total_weight;
-        let mut pen = 0.0;
-        for i in 0..4 {
-            pen += arr[i] * arr[i];
-            grad[i] = arr[i] * (-g[i] / n + 2.0 * self.penalty * arr[i]);
-        }
-        -ll / n + self.penalty * pen
-    }
-}
+crate::models::purchase_fitter!(ParetoNbdFitter, ParetoNbdParams);
 
 impl ParetoNbdFitter {
+    /// The optimiser settings.
+    fn settings(&self) -> fit::Settings {
+        fit::Settings {
+            penalty: self.penalty,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+        }
+    }
+
     /// Fits the model to `data` (identical rows are merged internally).
+    ///
+    /// Small data: BFGS on all rows, polished with Newton steps
+    /// (central-difference Hessians of the analytic gradient). Large data:
+    /// the optimum of an unbiased subsample and the inverse Hessian there
+    /// start BFGS on all rows to a moderate tolerance, then Newton steps with
+    /// forward-difference Hessians finish (see
+    /// [`fit::LargeData::QuasiNewtonThenForwardNewton`]).
     ///
     /// # Errors
     ///
@@ -1392,13 +1228,7 @@ impl ParetoNbdFitter {
     /// [`Error::InvalidParameter`] for a negative or non-finite penalty,
     /// [`Error::FitFailed`] when no start converges to a finite optimum.
     pub fn fit(&self, data: &CustomerData) -> Result<FittedParetoNbd> {
-        if !(self.penalty.is_finite() && self.penalty >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "penalty",
-                value: self.penalty,
-                reason: "must be finite and non-negative",
-            });
-        }
+        self.settings().check()?;
         if data.is_empty() {
             return Err(Error::NotEnoughData(
                 "no customers to fit Pareto/NBD".into(),
@@ -1410,144 +1240,22 @@ impl ParetoNbdFitter {
                 "no customer made a repeat purchase: Pareto/NBD cannot be fitted".into(),
             ));
         }
-        let bfgs = Bfgs {
-            max_iterations: self.max_iterations,
-            gradient_tolerance: self.tolerance,
-            ..Bfgs::default()
-        };
-        let problem = Problem {
-            data: &prepared,
-            penalty: self.penalty,
-        };
-        let k = prepared.rows.len() / SUBSAMPLE_ROWS;
-        let (m, (ll, information)) = if k >= 2 {
-            // Large data: the optimum of an unbiased subsample, and the
-            // inverse Hessian there (the objective is per customer, so it
-            // estimates the full one), start BFGS on all rows, which then
-            // needs only a few steps.
-            let sub = prepared.subsample(k);
-            let sub_problem = Problem {
-                data: &sub,
-                penalty: self.penalty,
-            };
-            let loose = Bfgs {
-                gradient_tolerance: self.tolerance.max(1e-6),
-                ..bfgs
-            };
-            let start = self.multi_start(&sub_problem, &loose, data)?.theta;
-            let h = optim::hessian_from_gradient(&start, |t, g| {
-                sub_problem.value_and_gradient(t, g);
-            });
-            let inverse = optim::invert_spd(&h);
-            // BFGS to a moderate tolerance (a few steps), then Newton with
-            // forward-difference Hessians, which converges in one or two
-            // steps where BFGS would struggle with the rounding noise of a
-            // sum over a million customers.
-            let moderate = Bfgs {
-                gradient_tolerance: self.tolerance.max(1e-7),
-                ..bfgs
-            };
-            let b = moderate.minimize_from(&problem, &start, inverse.as_deref());
-            let from = if b.value.is_finite() {
-                &b.theta
-            } else {
-                &start
-            };
-            match polish(&problem, from, self.tolerance) {
-                Some((mut m, extra)) => {
-                    m.iterations += b.iterations;
-                    m.evaluations += b.evaluations;
-                    (m, extra)
-                }
-                None => {
-                    let mut m = bfgs.minimize(&problem, from);
-                    if !m.converged() {
-                        m = self.multi_start(&problem, &bfgs, data)?;
-                    }
-                    let at_m = problem.evaluation(&m.theta, true);
-                    (m, at_m.extra)
-                }
-            }
-        } else {
-            // Small data: BFGS on all rows, polished with Newton steps.
-            let b = self.multi_start(&problem, &bfgs, data)?;
-            let (mut m, at_m) = optim::newton(&b.theta, self.tolerance, NEWTON_ITERATIONS, |t| {
-                problem.evaluation(t, false)
-            });
-            if m.converged() {
-                m.iterations += b.iterations;
-                m.evaluations += b.evaluations;
-                (m, at_m.extra)
-            } else {
-                let at_b = problem.evaluation(&b.theta, false);
-                (b, at_b.extra)
-            }
-        };
-        let params = Problem::params(&m.theta);
-        if !Problem::valid(&params) {
-            return Err(Error::FitFailed(format!(
-                "Pareto/NBD: optimiser ended at invalid parameters {params:?} ({})",
-                m.termination
-            )));
-        }
-        if !ll.is_finite() {
-            return Err(Error::FitFailed(
-                "Pareto/NBD: non-finite log-likelihood".into(),
-            ));
-        }
-        let n = prepared.total_weight;
-        let (covariance, standard_errors) = optim::covariance(&information).unwrap_or_default();
+        let starts = self.starts(data);
+        let (v, report) =
+            fit::maximize("Pareto/NBD", &prepared, &self.settings(), STRATEGY, |_| {
+                starts.clone()
+            })?;
         Ok(FittedParetoNbd {
-            params,
-            report: FitReport {
-                log_likelihood: ll,
-                aic: FitReport::aic_of(ll, 4),
-                bic: FitReport::bic_of(ll, 4, n),
-                n_customers: n,
-                n_params: 4,
-                converged: m.converged(),
-                iterations: m.iterations,
-                termination: m.termination.to_string(),
-                penalty: self.penalty,
-                gradient_norm: m.gradient_norm(),
-                standard_errors,
-                covariance,
-            },
+            params: ParetoNbdParams::from_values(&v)?,
+            report,
         })
     }
 
-    /// BFGS from each start until one converges; the best result.
-    fn multi_start(
-        &self,
-        problem: &Problem<'_>,
-        bfgs: &Bfgs,
-        data: &CustomerData,
-    ) -> Result<optim::Minimum> {
-        let mut best: Option<optim::Minimum> = None;
-        for start in self.starts(data) {
-            let theta: Vec<f64> = start.to_array().iter().map(|v| v.ln()).collect();
-            let m = bfgs.minimize(problem, &theta);
-            let better = m.value.is_finite()
-                && best.as_ref().is_none_or(|b| {
-                    (m.converged() && !b.converged())
-                        || (m.converged() == b.converged() && m.value < b.value)
-                });
-            if better {
-                best = Some(m);
-            }
-            if best.as_ref().is_some_and(|b| b.converged()) {
-                break;
-            }
-        }
-        best.ok_or_else(|| {
-            Error::FitFailed("Pareto/NBD: no starting point gave a finite likelihood".into())
-        })
-    }
-
-    fn starts(&self, data: &CustomerData) -> Vec<ParetoNbdParams> {
+    /// Starting points: the user's, then data-driven ones.
+    fn starts(&self, data: &CustomerData) -> Vec<Vec<f64>> {
         let mut starts = Vec::new();
         if let Some(s) = self.start {
-            starts.push(s);
+            starts.push(s.values());
         }
         let (mut xs, mut ts) = (0.0, 0.0);
         for i in 0..data.len() {
@@ -1561,12 +1269,12 @@ impl ParetoNbdFitter {
             1.0
         };
         for (r, s, life) in [(1.0, 1.0, 1.0), (0.5, 0.5, 1.0), (2.0, 2.0, 4.0)] {
-            starts.push(ParetoNbdParams {
+            starts.push(vec![
                 r,
-                alpha: (r / rate).clamp(1e-6, 1e12),
+                (r / rate).clamp(1e-6, 1e12),
                 s,
-                beta: (s * life * mean_age).clamp(1e-6, 1e12),
-            });
+                (s * life * mean_age).clamp(1e-6, 1e12),
+            ]);
         }
         starts
     }
@@ -1851,25 +1559,34 @@ mod tests {
         let fast = fitter.fit(&data).unwrap();
         let prepared = Prepared::new(&data);
         assert!(prepared.rows.len() / SUBSAMPLE_ROWS >= 2);
-        let problem = Problem {
-            data: &prepared,
-            penalty: 0.0,
-        };
-        let bfgs = Bfgs {
-            gradient_tolerance: 1e-9,
-            ..Bfgs::default()
-        };
-        let b = fitter.multi_start(&problem, &bfgs, &data).unwrap();
-        let (m, at_m) = optim::newton(&b.theta, 1e-9, NEWTON_ITERATIONS, |t| {
-            problem.evaluation(t, false)
-        });
-        assert!(m.converged() && fast.report.converged);
-        let slow = Problem::params(&m.theta).to_array();
+        // The same rows without a subsample: BFGS, then central-difference
+        // Newton on all rows.
+        struct Full<'a>(&'a Prepared);
+        impl Likelihood for Full<'_> {
+            fn total_weight(&self) -> f64 {
+                self.0.total_weight
+            }
+            fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+                self.0.log_likelihood_gradient(p)
+            }
+        }
+        let starts = fitter.starts(&data);
+        let (slow, report) = fit::maximize(
+            "Pareto/NBD",
+            &Full(&prepared),
+            &fitter.settings(),
+            STRATEGY,
+            |_| starts.clone(),
+        )
+        .unwrap();
+        let m = report.clone();
+        let at_m_extra_0 = report.log_likelihood;
+        let se = report.standard_errors;
+        assert!(m.converged && fast.report.converged);
         for (a, b) in fast.params.to_array().iter().zip(slow) {
             assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
         }
-        assert!((fast.report.log_likelihood - at_m.extra.0).abs() < 1e-9 * at_m.extra.0.abs());
-        let (_, se) = optim::covariance(&at_m.extra.1).unwrap();
+        assert!((fast.report.log_likelihood - at_m_extra_0).abs() < 1e-9 * at_m_extra_0.abs());
         for (a, b) in fast.report.standard_errors.iter().zip(se) {
             assert!((a - b).abs() < 1e-4 * b, "se {a} vs {b}");
         }

@@ -66,20 +66,24 @@ use std::collections::BTreeMap;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Beta, Distribution};
 
-use crate::bgnbd::check_positive;
 use crate::error::{Error, Result};
-use crate::fit::FitReport;
-use crate::mbg_nbd::{FitSettings, fit_positive};
+use crate::fit::{self, FitReport, Likelihood};
+use crate::model::{Parameters, check_param_count};
+use crate::numeric::check_positive;
 use crate::special::{digamma, hyp2f1, ln_beta};
 
 /// Parameters of the shifted-beta-geometric model. Standard errors and
 /// covariances are reported in the order `alpha, beta`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Valid by construction: build it with [`SbgParams::new`] (or
+/// [`Parameters::from_values`]); the
+/// fields are private, read them with the getters of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct SbgParams {
     /// First shape parameter of the beta distribution of churn probabilities `theta`.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Second shape parameter of the beta distribution of churn probabilities `theta`.
-    pub beta: f64,
+    pub(crate) beta: f64,
 }
 
 /// Subscribers, one row per group: whole periods observed, whether the
@@ -199,6 +203,16 @@ impl SubscriptionData {
 }
 
 impl SbgParams {
+    /// First shape parameter of the beta distribution of churn probabilities `theta`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape parameter of the beta distribution of churn probabilities `theta`.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
     /// Validated constructor: both parameters positive and finite.
     pub fn new(alpha: f64, beta: f64) -> Result<Self> {
         check_positive("alpha", alpha)?;
@@ -380,6 +394,40 @@ impl SbgParams {
     }
 }
 
+/// Subscribers grouped by `(duration, churned)`, for the fitting driver.
+struct Grouped {
+    rows: Vec<(u32, bool, f64)>,
+    total_weight: f64,
+}
+
+impl Likelihood for Grouped {
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+
+    fn log_likelihood_gradient(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let params = SbgParams {
+            alpha: p[0],
+            beta: p[1],
+        };
+        let (ll, g) = params.ll_grad(&self.rows, true);
+        (ll, g.to_vec())
+    }
+}
+
+impl Parameters for SbgParams {
+    const NAMES: &'static [&'static str] = &["alpha", "beta"];
+
+    fn from_values(v: &[f64]) -> Result<Self> {
+        check_param_count(Self::NAMES, v)?;
+        SbgParams::new(v[0], v[1])
+    }
+
+    fn values(&self) -> Vec<f64> {
+        self.to_array().to_vec()
+    }
+}
+
 /// Settings for fitting the sBG model by (penalised) maximum likelihood.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SbgFitter {
@@ -436,26 +484,29 @@ impl SbgFitter {
                 "no subscriber churned: sBG cannot be fitted".into(),
             ));
         }
-        let rows = data.grouped();
-        let ll_grad = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-            let p = SbgParams::new(v[0], v[1]).ok()?;
-            let (ll, g) = p.ll_grad(&rows, true);
-            Some((ll, g.to_vec()))
+        let grouped = Grouped {
+            rows: data.grouped(),
+            total_weight: data.total_weight(),
         };
         let mut starts: Vec<Vec<f64>> = Vec::new();
         if let Some(s) = self.start {
             starts.push(s.to_array().to_vec());
         }
         starts.extend([vec![1.0, 1.0], vec![0.5, 3.0], vec![3.0, 10.0]]);
-        let settings = FitSettings {
-            model: "sBG",
+        let settings = fit::Settings {
             penalty: self.penalty,
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         };
-        let (v, report) = fit_positive(&settings, data.total_weight(), &starts, &ll_grad, None)?;
+        let (v, report) = fit::maximize(
+            "sBG",
+            &grouped,
+            &settings,
+            fit::Strategy::QuasiNewton,
+            |_| starts.clone(),
+        )?;
         Ok(FittedSbg {
-            params: SbgParams::new(v[0], v[1])?,
+            params: SbgParams::from_values(&v)?,
             report,
         })
     }

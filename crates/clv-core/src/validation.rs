@@ -77,7 +77,7 @@ use serde::Serialize;
 use crate::data::CustomerData;
 use crate::error::{Error, Result};
 use crate::model::{ParametricModel, PurchaseModel};
-use crate::models::{FitOptions, FittedModel, ModelKind};
+use crate::models::{FitOptions, FittedModel, ModelKind, Relation};
 
 /// Calibration frequencies get their own bin up to this value; larger ones
 /// share the last bin (`7+`).
@@ -405,32 +405,36 @@ pub enum Nesting {
     },
 }
 
-/// Which pairs of registered models are nested, and why the others are not.
-///
-/// Among the continuous-time models of this crate no pair is nested: BG/NBD
-/// (dropout only right after a repeat purchase), MBG/NBD (dropout also at
-/// the first purchase) and Pareto/NBD (exponential lifetime in calendar time)
-/// have different dropout processes, each reduces to the NBD in a limit but
-/// none is a special case of another, so a likelihood-ratio test does not
-/// apply and AIC/BIC compare them instead.
+/// Which pairs of registered models are nested, and why the others are not,
+/// by command-line name (names the registry does not know are "not known to
+/// be nested"). The relations are data on the registry:
+/// [`crate::models::PAIRS`].
 pub fn nesting(a: &str, b: &str) -> Nesting {
-    let mut pair = [a, b];
-    pair.sort_unstable();
-    let reason = match pair {
-        ["bg-nbd", "pareto-nbd"] => {
-            "BG/NBD drops customers only right after a repeat purchase, Pareto/NBD after an \
-             exponential lifetime in calendar time; neither is a special case of the other"
-        }
-        ["bg-nbd", "mbg-nbd"] => {
-            "MBG/NBD also lets customers drop out at their first purchase; with the same four \
-             parameters neither is a special case of the other"
-        }
-        ["mbg-nbd", "pareto-nbd"] => {
-            "MBG/NBD's dropout follows purchases, Pareto/NBD's calendar time; neither is a \
-             special case of the other"
-        }
-        _ => "not known to be nested",
-    };
+    match (a.parse::<ModelKind>(), b.parse::<ModelKind>()) {
+        (Ok(a), Ok(b)) => nesting_of(a, b),
+        _ => not_nested("not known to be nested"),
+    }
+}
+
+/// [`nesting`] for two registered models.
+pub fn nesting_of(a: ModelKind, b: ModelKind) -> Nesting {
+    match a.relation(b) {
+        Some(Relation::Nested {
+            restricted,
+            df,
+            boundary,
+        }) => Nesting::Nested {
+            restricted: restricted.name(),
+            general: if restricted == a { b.name() } else { a.name() },
+            df,
+            boundary,
+        },
+        Some(Relation::NotNested(reason)) => not_nested(reason),
+        None => not_nested("not known to be nested"),
+    }
+}
+
+fn not_nested(reason: &str) -> Nesting {
     Nesting::NotNested {
         reason: format!("{reason}; compare by AIC/BIC"),
     }
@@ -1060,7 +1064,7 @@ fn lr_tests(models: &[ModelValidation]) -> Vec<LrTest> {
         for j in i + 1..models.len() {
             let (a, b) = (&models[i], &models[j]);
             let names = [a.model.clone(), b.model.clone()];
-            out.push(match nesting(&a.model, &b.model) {
+            out.push(match nesting_of(a.kind, b.kind) {
                 Nesting::NotNested { reason } => LrTest {
                     models: names,
                     nested: false,
@@ -1471,7 +1475,7 @@ mod tests {
             n_params: 1,
             converged: true,
             iterations: 1,
-            termination: String::new(),
+            termination: crate::fit::Termination::NotFitted,
             penalty: 0.0,
             gradient_norm: 0.0,
             standard_errors: vec![0.1],
@@ -1548,7 +1552,7 @@ mod tests {
                 n_params: 1,
                 converged: false,
                 iterations: 1,
-                termination: "stopped".into(),
+                termination: crate::fit::Termination::MaxIterations,
                 penalty: 0.0,
                 gradient_norm: 1.0,
                 standard_errors: vec![f64::NAN],

@@ -3,7 +3,10 @@
 //! parameters within 5%, and 5% is at least 2.5 of the fit's own standard
 //! errors (so the test is not a coin flip).
 
+mod common;
+
 use clv_core::bgbb::{BgBbFitter, BgBbParams, BgBbSimulation};
+use common::{check_recovered, within_four_sd};
 
 #[test]
 fn bgbb_recovers_simulated_parameters() {
@@ -18,28 +21,7 @@ fn bgbb_recovers_simulated_parameters() {
     assert_eq!(data.len(), 100_000);
     assert_eq!(data, sim.run().unwrap(), "deterministic for a seed");
     let fit = BgBbFitter::default().fit(&data).unwrap();
-    assert!(fit.report.converged, "{}", fit.report.termination);
-    let se = &fit.report.standard_errors;
-    for (i, (name, want)) in ["alpha", "beta", "gamma", "delta"]
-        .iter()
-        .zip(truth.to_array())
-        .enumerate()
-    {
-        let got = fit.params.to_array()[i];
-        println!("{name}: {got:.4} (true {want}, se {:.4})", se[i]);
-        assert!(0.05 * want >= 2.5 * se[i], "{name}: se {} too large", se[i]);
-        assert!((got - want).abs() <= 0.05 * want, "{name}: {got} vs {want}");
-    }
-}
-
-/// `|got - want| <= 4 sd`: a 4-sigma check of a sum of independent terms.
-fn within_four_sd(what: &str, got: f64, want: f64, variance: f64) {
-    let sd = variance.sqrt();
-    println!("{what}: simulated {got:.1}, predicted {want:.1} (sd {sd:.1})");
-    assert!(
-        (got - want).abs() <= 4.0 * sd,
-        "{what}: simulated {got}, predicted {want}, sd {sd}"
-    );
+    check_recovered(&truth, &fit.params, &fit.report);
 }
 
 #[test]

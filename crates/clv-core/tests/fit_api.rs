@@ -73,7 +73,7 @@ fn penalty_shrinks_parameters_and_lowers_the_likelihood() {
     }
     .fit(&data.frequency, &zbar, &w)
     .unwrap();
-    assert!(gg_pen.params.v < gg.params.v);
+    assert!(gg_pen.params.v() < gg.params.v());
     assert!(gg_pen.report.log_likelihood < gg.report.log_likelihood);
 }
 

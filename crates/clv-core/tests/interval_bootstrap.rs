@@ -50,8 +50,13 @@ fn resamples_are_multinomial_and_both_refits_see_the_same_customers() {
     assert_eq!((draws.len(), draws.failed), (400, 0));
     let spend = draws.spend.as_ref().unwrap();
     for (p, s) in draws.purchase.iter().zip(spend) {
-        assert!((p[0] - s.p).abs() <= 1e-12 * s.p, "{} vs {}", p[0], s.p);
-        assert_eq!(s.q, n as f64);
+        assert!(
+            (p[0] - s.p()).abs() <= 1e-12 * s.p(),
+            "{} vs {}",
+            p[0],
+            s.p()
+        );
+        assert_eq!(s.q(), n as f64);
     }
     let full = mean_of(&data);
     let sd =

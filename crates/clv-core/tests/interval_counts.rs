@@ -13,7 +13,7 @@ fn count_distribution_sums_to_one_and_has_the_conditional_mean() {
     let t = 39.0;
     for (x, tx, age) in [(0.0, 0.0, 30.0), (2.0, 20.0, 38.0), (7.0, 35.0, 39.0)] {
         let alive = p.probability_alive(x, tx, age);
-        let updated = BgNbdParams::new(p.r + x, p.alpha + age, p.a, p.b + x).unwrap();
+        let updated = BgNbdParams::new(p.r() + x, p.alpha() + age, p.a(), p.b() + x).unwrap();
         let (mut total, mut mean) = (1.0 - alive, 0.0);
         for n in 0..2000u64 {
             let q = alive * updated.prob_purchases(n, t).unwrap();

@@ -526,8 +526,8 @@ fn spend_draws_are_independent_of_purchase_draws() {
     }
     // The Gamma-Gamma draws do follow their own covariance: p and q are
     // strongly correlated in the fit.
-    let lp: Vec<f64> = spend.iter().map(|p| p.p.ln()).collect();
-    let lq: Vec<f64> = spend.iter().map(|p| p.q.ln()).collect();
+    let lp: Vec<f64> = spend.iter().map(|p| p.p().ln()).collect();
+    let lq: Vec<f64> = spend.iter().map(|p| p.q().ln()).collect();
     let c = &f.gg.report.covariance;
     let want = c[0][1] / (c[0][0] * c[1][1]).sqrt();
     assert!(

@@ -3,7 +3,10 @@
 //! least 2.5 of the fit's own standard errors for every parameter (so the
 //! test is not a coin flip).
 
+mod common;
+
 use clv_core::mbg_nbd::{MbgNbdFitter, MbgNbdParams, MbgNbdSimulation};
+use common::{check_recovered, within_four_sd};
 
 #[test]
 fn mbg_nbd_recovers_simulated_parameters() {
@@ -19,31 +22,7 @@ fn mbg_nbd_recovers_simulated_parameters() {
     assert_eq!(data.len(), 100_000);
     assert_eq!(data, sim.run().unwrap(), "deterministic for a seed");
     let fit = MbgNbdFitter::default().fit(&data).unwrap();
-    assert!(fit.report.converged, "{}", fit.report.termination);
-    let se = &fit.report.standard_errors;
-    for (i, (name, want)) in ["r", "alpha", "a", "b"]
-        .iter()
-        .zip(truth.to_array())
-        .enumerate()
-    {
-        let got = fit.params.to_array()[i];
-        println!("{name}: {got:.4} (true {want}, se {:.4})", se[i]);
-        assert!(0.05 * want >= 2.5 * se[i], "{name}: se {} too large", se[i]);
-        assert!(
-            (got - want).abs() <= 0.05 * want,
-            "{name}: {got} not within 5% of {want}"
-        );
-    }
-}
-
-/// `|Σ got - Σ want| <= 4 sd`: a 4-sigma check of a sum of independent terms.
-fn within_four_sd(what: &str, got: f64, want: f64, variance: f64) {
-    let sd = variance.sqrt();
-    println!("{what}: simulated {got:.1}, predicted {want:.1} (sd {sd:.1})");
-    assert!(
-        (got - want).abs() <= 4.0 * sd,
-        "{what}: simulated {got}, predicted {want}, sd {sd}"
-    );
+    check_recovered(&truth, &fit.params, &fit.report);
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn closed_form_matches_quadrature_and_the_hypergeometric_form() {
     // for α >= β, evaluated directly (moderate x, where it does not overflow).
     let p = ParetoNbdParams::new(0.55, 12.0, 0.6, 10.0).unwrap();
     for (x, t_x, age) in [(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (10.0, 20.0, 39.0)] {
-        let (r, al, s, be) = (p.r, p.alpha, p.s, p.beta);
+        let (r, al, s, be) = (p.r(), p.alpha(), p.s(), p.beta());
         let q = r + s + x;
         let f = |t: f64| hyp2f1(q, s + 1.0, q + 1.0, (al - be) / (al + t)).unwrap();
         let a0 = f(t_x) / (al + t_x).powf(q) - f(age) / (al + age).powf(q);
@@ -171,14 +171,14 @@ fn dert_matches_closed_forms_of_the_tricomi_function() {
     let (x, t_x, age) = (2.0, 30.43, 38.86);
     for (s, delta) in [(1.0, 0.02), (1.0, 0.05), (2.0, 0.01), (2.0, 0.04)] {
         let p = ParetoNbdParams::new(0.55, 10.6, s, 11.6).unwrap();
-        let b = p.beta + age;
+        let b = p.beta() + age;
         let z = delta * b;
         let u = if s == 1.0 {
             z.exp() * e1(z)
         } else {
             (1.0 - z * z.exp() * e1(z)) / z
         };
-        let want = p.probability_alive(x, t_x, age) * (p.r + x) / (p.alpha + age)
+        let want = p.probability_alive(x, t_x, age) * (p.r() + x) / (p.alpha() + age)
             * b.powf(s)
             * delta.powf(s - 1.0)
             * u;

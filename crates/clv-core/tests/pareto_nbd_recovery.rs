@@ -5,24 +5,12 @@
 //! parameter (asserted from the fit's own standard errors), so the test is
 //! not flaky.
 
+mod common;
+
 use clv_core::pareto_nbd::{
     ParetoNbdFitter, ParetoNbdParams, ParetoNbdSimulation, summarize_simulated,
 };
-
-fn check(name: &str, got: f64, want: f64, se: f64) {
-    println!(
-        "{name}: {got:.4} (true {want}, se {se:.4}, {:.2} se)",
-        (got - want).abs() / se
-    );
-    assert!(
-        0.05 * want >= 2.5 * se,
-        "{name}: 5% of {want} is less than 2.5 standard errors ({se})"
-    );
-    assert!(
-        (got - want).abs() <= 0.05 * want,
-        "{name}: estimate {got} not within 5% of {want}"
-    );
-}
+use common::check_recovered;
 
 #[test]
 fn pareto_nbd_recovers_simulated_parameters() {
@@ -41,16 +29,7 @@ fn pareto_nbd_recovers_simulated_parameters() {
 
     let fit = ParetoNbdFitter::default().fit(&data).unwrap();
     println!("{:?}\n{:?}", fit.params, fit.report);
-    assert!(fit.report.converged, "{}", fit.report.termination);
-    let se = &fit.report.standard_errors;
-    let est = fit.params.to_array();
-    for (i, (name, want)) in ["r", "alpha", "s", "beta"]
-        .iter()
-        .zip(truth.to_array())
-        .enumerate()
-    {
-        check(name, est[i], want, se[i]);
-    }
+    check_recovered(&truth, &fit.params, &fit.report);
 }
 
 #[test]

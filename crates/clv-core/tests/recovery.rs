@@ -5,24 +5,12 @@
 //! for Gamma-Gamma's `v` to 20 for `r`; asserted below with a margin, from
 //! the fits' own standard errors), so the test is not flaky.
 
+mod common;
+
 use clv_core::bgnbd::{BgNbdFitter, BgNbdParams};
 use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
 use clv_core::sim::{Simulation, summarize};
-
-fn check(name: &str, got: f64, want: f64, se: f64) {
-    println!(
-        "{name}: {got:.4} (true {want}, se {se:.4}, {:.2} se)",
-        (got - want).abs() / se
-    );
-    assert!(
-        0.05 * want >= 2.5 * se,
-        "{name}: 5% of {want} is less than 2.5 standard errors ({se})"
-    );
-    assert!(
-        (got - want).abs() <= 0.05 * want,
-        "{name}: estimate {got} not within 5% of {want}"
-    );
-}
+use common::check_recovered;
 
 #[test]
 fn bgnbd_and_gamma_gamma_recover_simulated_parameters() {
@@ -40,25 +28,11 @@ fn bgnbd_and_gamma_gamma_recover_simulated_parameters() {
     let (data, monetary) = summarize(&customers, sim.end).unwrap();
 
     let fit = BgNbdFitter::default().fit(&data).unwrap();
-    assert!(fit.report.converged, "{}", fit.report.termination);
-    let se = &fit.report.standard_errors;
-    let est = fit.params.to_array();
-    for (i, (name, want)) in ["r", "alpha", "a", "b"]
-        .iter()
-        .zip(truth.to_array())
-        .enumerate()
-    {
-        check(name, est[i], want, se[i]);
-    }
+    check_recovered(&truth, &fit.params, &fit.report);
 
     let weights = vec![1.0; data.len()];
     let gg = GammaGammaFitter::default()
         .fit(&data.frequency, &monetary, &weights)
         .unwrap();
-    assert!(gg.report.converged, "{}", gg.report.termination);
-    let se = &gg.report.standard_errors;
-    let est = gg.params.to_array();
-    for (i, (name, want)) in ["p", "q", "v"].iter().zip(spend.to_array()).enumerate() {
-        check(name, est[i], want, se[i]);
-    }
+    check_recovered(&spend, &gg.params, &gg.report);
 }

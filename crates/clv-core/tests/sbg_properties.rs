@@ -57,10 +57,10 @@ proptest! {
         prop_assert!(r1 > 0.0 && r1 < 1.0 && r2 >= r1, "r: {r1} then {r2}");
         let e = p.expected_lifetime();
         prop_assert!(!e.is_nan() && e >= 1.0);
-        prop_assert_eq!(e.is_infinite(), p.alpha <= 1.0);
+        prop_assert_eq!(e.is_infinite(), p.alpha() <= 1.0);
         let n = (t % 50) + 1;
         let derl = p.derl(d, n).unwrap();
-        prop_assert!(derl.is_finite() || (d == 0.0 && p.alpha <= 1.0), "DERL {derl}");
+        prop_assert!(derl.is_finite() || (d == 0.0 && p.alpha() <= 1.0), "DERL {derl}");
         prop_assert!(derl >= 0.0 && !derl.is_nan());
         // Less discounting, longer discounted lifetime.
         let further = p.derl(d + 0.5, n).unwrap();

@@ -2,7 +2,10 @@
 //! the fitter recovers `alpha` and `beta` within 5%, and 5% is at least 2.5
 //! of the fit's own standard errors (so the test is not a coin flip).
 
+mod common;
+
 use clv_core::sbg::{SbgFitter, SbgParams, SbgSimulation};
+use common::check_recovered;
 
 #[test]
 fn sbg_recovers_simulated_parameters() {
@@ -20,13 +23,6 @@ fn sbg_recovers_simulated_parameters() {
         assert_eq!(data.total_weight(), 100_000.0);
         assert_eq!(data, sim.run().unwrap(), "deterministic for a seed");
         let fit = SbgFitter::default().fit(&data).unwrap();
-        assert!(fit.report.converged, "{}", fit.report.termination);
-        let se = &fit.report.standard_errors;
-        for (i, (name, want)) in ["alpha", "beta"].iter().zip(truth.to_array()).enumerate() {
-            let got = fit.params.to_array()[i];
-            println!("{name}: {got:.4} (true {want}, se {:.4})", se[i]);
-            assert!(0.05 * want >= 2.5 * se[i], "{name}: se {} too large", se[i]);
-            assert!((got - want).abs() <= 0.05 * want, "{name}: {got} vs {want}");
-        }
+        check_recovered(&truth, &fit.params, &fit.report);
     }
 }
