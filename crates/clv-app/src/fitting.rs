@@ -151,7 +151,7 @@ impl Fitted {
             n_params: 0,
             converged: false,
             iterations: 0,
-            termination: String::new(),
+            termination: clv_core::fit::Termination::NotFitted,
             penalty: 0.0,
             gradient_norm: f64::NAN,
             standard_errors: vec![],
@@ -170,9 +170,9 @@ impl Fitted {
         }
         let spend = self.spend.as_ref().map(|s| {
             model_file::section(
-                "gamma-gamma",
-                &["p", "q", "v"],
-                &[s.params.p, s.params.q, s.params.v],
+                SpendModel::GammaGamma.name(),
+                SpendModel::GammaGamma.param_names(),
+                &[s.params.p(), s.params.q(), s.params.v()],
                 s.report.as_ref().unwrap_or(&empty),
             )
         });

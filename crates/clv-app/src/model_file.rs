@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Context, Result, usage};
+use crate::settings::SpendModel;
 
 /// One fitted model: parameters and fit report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -173,7 +174,7 @@ impl ModelFile {
         let Some(s) = &self.spend else {
             return Ok(None);
         };
-        if s.model != "gamma-gamma" {
+        if SpendModel::from_name(&s.model) != Some(SpendModel::GammaGamma) {
             return Err(usage(format!(
                 "model file: unsupported spend model {:?}",
                 s.model

@@ -216,6 +216,29 @@ impl SpendModel {
             SpendModel::GammaGamma => "gamma-gamma",
         }
     }
+
+    /// A one-line description with the model's papers.
+    pub fn summary(self) -> &'static str {
+        match self {
+            SpendModel::GammaGamma => {
+                "Gamma-Gamma (Fader, Hardie & Lee 2005; Colombo & Jiang 1999)"
+            }
+        }
+    }
+
+    /// Parameter names, as in the papers.
+    pub fn param_names(self) -> &'static [&'static str] {
+        match self {
+            SpendModel::GammaGamma => {
+                <clv_core::gamma_gamma::GammaGammaParams as clv_core::model::Parameters>::NAMES
+            }
+        }
+    }
+
+    /// The spend model with this name, if any.
+    pub fn from_name(name: &str) -> Option<SpendModel> {
+        SpendModel::ALL.iter().copied().find(|m| m.name() == name)
+    }
 }
 
 /// Model choice and fitting options shared by `fit` and `predict`.

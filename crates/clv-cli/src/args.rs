@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use std::sync::OnceLock;
+
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_app::settings as app;
 use clv_app::{Error, Result};
@@ -68,36 +71,55 @@ pub enum Format {
     Parquet,
 }
 
-/// Models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelName {
-    /// BG/NBD (Fader, Hardie & Lee 2005).
-    #[value(name = "bg-nbd")]
-    BgNbd,
-    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
-    #[value(name = "pareto-nbd")]
-    ParetoNbd,
-    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007).
-    #[value(name = "mbg-nbd")]
-    MbgNbd,
-    /// BG/BB for discrete opportunities (Fader, Hardie & Shang 2010); --time-unit is the period.
-    #[value(name = "bg-bb")]
-    BgBb,
-    /// Shifted-beta-geometric for subscriptions (Fader & Hardie 2007); needs --subscriptions.
-    #[value(name = "sbg")]
-    Sbg,
-    /// Fit every purchase model on a calibration window and keep the one with the
-    /// lowest holdout error (needs --calibration-end).
-    #[value(name = "auto")]
-    Auto,
+/// `--model`: the purchase models of the registry
+/// (`clv_core::models::ModelKind`), then `sbg` and `auto`; the possible values
+/// and their help come from the registry, so a new model needs no change here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelName(pub app::ModelChoice);
+
+impl ValueEnum for ModelName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: OnceLock<Vec<ModelName>> = OnceLock::new();
+        ALL.get_or_init(|| app::ModelChoice::all().into_iter().map(ModelName).collect())
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self.0 {
+            app::ModelChoice::Purchase(k) if k.is_discrete() => {
+                format!("{}; --time-unit is the period", k.summary())
+            }
+            app::ModelChoice::Purchase(k) => k.summary().to_string(),
+            app::ModelChoice::Sbg => {
+                "Shifted-beta-geometric for subscriptions (Fader & Hardie 2007); needs --subscriptions"
+                    .into()
+            }
+            app::ModelChoice::Auto => "Fit every purchase model on a calibration window and keep \
+                                      the one with the lowest holdout error (needs --calibration-end)"
+                .into(),
+        };
+        Some(PossibleValue::new(self.0.name()).help(help))
+    }
 }
 
-/// Spend models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SpendName {
-    /// Gamma-Gamma (Fader, Hardie & Lee 2005; Colombo & Jiang 1999).
-    #[value(name = "gamma-gamma")]
-    GammaGamma,
+/// `--spend`: the spend models (`clv_app::settings::SpendModel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpendName(pub app::SpendModel);
+
+impl ValueEnum for SpendName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: OnceLock<Vec<SpendName>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            app::SpendModel::ALL
+                .iter()
+                .copied()
+                .map(SpendName)
+                .collect()
+        })
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name()).help(self.0.summary()))
+    }
 }
 
 /// Where the transactions are and how to read them.
@@ -470,28 +492,12 @@ impl DataArgs {
     }
 }
 
-impl ModelName {
-    /// The application layer's model choice.
-    pub fn choice(self) -> app::ModelChoice {
-        match self {
-            ModelName::BgNbd => app::ModelChoice::Purchase(ModelKind::BgNbd),
-            ModelName::ParetoNbd => app::ModelChoice::Purchase(ModelKind::ParetoNbd),
-            ModelName::MbgNbd => app::ModelChoice::Purchase(ModelKind::MbgNbd),
-            ModelName::BgBb => app::ModelChoice::Purchase(ModelKind::BgBb),
-            ModelName::Sbg => app::ModelChoice::Sbg,
-            ModelName::Auto => app::ModelChoice::Auto,
-        }
-    }
-}
-
 impl ModelArgs {
     /// The model settings for these flags.
     pub fn settings(&self) -> app::ModelSettings {
         app::ModelSettings {
-            model: self.model.map(ModelName::choice),
-            spend: self.spend.map(|s| match s {
-                SpendName::GammaGamma => app::SpendModel::GammaGamma,
-            }),
+            model: self.model.map(|m| m.0),
+            spend: self.spend.map(|s| s.0),
             penalty: self.penalty,
         }
     }

@@ -151,25 +151,25 @@ fn from_params_with<P: ParametricModel + Parameters + 'static>(
 static BG_NBD: ModelInfo = ModelInfo::of::<crate::bgnbd::BgNbdFitter>(
     "bg-nbd",
     "BG/NBD",
-    "beta-geometric/NBD: dropout right after a repeat purchase (Fader, Hardie & Lee 2005)",
+    "BG/NBD (Fader, Hardie & Lee 2005)",
     false,
 );
 static PARETO_NBD: ModelInfo = ModelInfo::of::<crate::pareto_nbd::ParetoNbdFitter>(
     "pareto-nbd",
     "Pareto/NBD",
-    "Pareto/NBD: exponential lifetimes in calendar time (Schmittlein, Morrison & Colombo 1987)",
+    "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)",
     false,
 );
 static MBG_NBD: ModelInfo = ModelInfo::of::<crate::mbg_nbd::MbgNbdFitter>(
     "mbg-nbd",
     "MBG/NBD",
-    "modified BG/NBD: dropout also at the first purchase (Batislam, Denizel & Filiztekin 2007)",
+    "MBG/NBD (Batislam, Denizel & Filiztekin 2007)",
     false,
 );
 static BG_BB: ModelInfo = ModelInfo::of::<crate::bgbb::BgBbFitter>(
     "bg-bb",
     "BG/BB",
-    "beta-geometric/beta-Bernoulli for discrete opportunities (Fader, Hardie & Shang 2010)",
+    "BG/BB for discrete opportunities (Fader, Hardie & Shang 2010)",
     true,
 );
 

@@ -109,7 +109,7 @@
 //! let bgnbd = BgNbdFitter::default().fit(&data)?;
 //! let weights = vec![1.0; data.len()];
 //! let gg = GammaGammaFitter::default().fit(&data.frequency, &summary.monetary_value, &weights)?;
-//! assert!((bgnbd.params.r - 0.243).abs() < 1e-3 && (gg.params.p - 6.25).abs() < 1e-2);
+//! assert!((bgnbd.params.r() - 0.243).abs() < 1e-3 && (gg.params.p() - 6.25).abs() < 1e-2);
 //!
 //! let spend = (0..data.len())
 //!     .map(|i| gg.params.conditional_expected_spend(data.frequency[i], summary.monetary_value[i]))
