@@ -104,12 +104,7 @@ impl TextTable {
     }
 
     fn require(&self, name: &str, role: &'static str) -> Result<usize> {
-        self.find(name).ok_or_else(|| DataError::MissingColumn {
-            file: self.file.clone(),
-            role,
-            column: name.to_string(),
-            found: self.names.clone(),
-        })
+        crate::tables::require_column(&self.file, &self.names, name, role)
     }
 
     fn bad(&self, row: usize, col: usize, message: String) -> DataError {

@@ -173,12 +173,7 @@ impl CsvFile {
     }
 
     fn require(&self, want: &str, role: &'static str) -> Result<usize> {
-        self.column(want).ok_or_else(|| DataError::MissingColumn {
-            file: self.name.clone(),
-            role,
-            column: want.to_string(),
-            found: self.names.clone(),
-        })
+        require_column(&self.name, &self.names, want, role)
     }
 
     fn bad(&self, line: u64, col: usize, message: String) -> DataError {
@@ -232,6 +227,22 @@ pub(crate) fn find_column(names: &[String], want: &str) -> Option<usize> {
             .filter(|&i| names[i].eq_ignore_ascii_case(want))
             .collect();
         (ci.len() == 1).then(|| ci[0])
+    })
+}
+
+/// The index of column `want` among the `names` of `file` (as
+/// [`find_column`]), or the error naming the missing column and its `role`.
+pub(crate) fn require_column(
+    file: &str,
+    names: &[String],
+    want: &str,
+    role: &'static str,
+) -> Result<usize> {
+    find_column(names, want).ok_or_else(|| DataError::MissingColumn {
+        file: file.to_string(),
+        role,
+        column: want.to_string(),
+        found: names.to_vec(),
     })
 }
 
