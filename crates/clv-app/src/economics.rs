@@ -143,9 +143,11 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
         let mut opts = data.summary_options(loaded.time_unit);
         opts.observation_end = Some(a.observation_end);
         let path = data.transactions_path()?;
-        let (_, report, costs) = progress.stage(&format!("read the costs ({col})"), || {
-            clv_data::summarize_with_history(path, &read, &opts)
+        let source = clv_data::FileSource::new(path);
+        let out = progress.stage(&format!("read the costs ({col})"), || {
+            clv_data::ingest(&source, &read, &opts, HISTORY)
         })?;
+        let (report, costs) = (out.report, out.history.expect("histories asked for"));
         let h = &a.input.history;
         let c = &costs.monthly;
         if report.negative_rows > 0
@@ -335,6 +337,12 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
     Ok(text)
 }
 
+/// The transactions with their monthly purchase histories, from one read.
+const HISTORY: clv_data::Aggregations = clv_data::Aggregations {
+    history: true,
+    purchase_days: false,
+};
+
 type LoadedHistory = (Loaded, clv_data::PurchaseHistory);
 
 /// Reads the transactions with their monthly histories.
@@ -347,12 +355,13 @@ fn load(
     let read = args.read_options();
     let opts = args.summary_options(time_unit);
     let path = args.transactions_path()?;
-    let (summary, report, history) = progress
-        .stage(&format!("read and summarised {}", path.display()), || {
-            clv_data::summarize_with_history(path, &read, &opts)
-        })?;
-    progress.say(report.to_string());
-    let loaded = Loaded::from_summary(summary, args, path, time_unit)?;
+    let source = clv_data::FileSource::new(path);
+    let out = progress.stage(&format!("read and summarised {}", path.display()), || {
+        clv_data::ingest(&source, &read, &opts, HISTORY)
+    })?;
+    progress.say(out.report.to_string());
+    let history = out.history.expect("histories asked for");
+    let loaded = Loaded::from_summary(out.summary, args, path, time_unit)?;
     Ok((loaded, history))
 }
 

@@ -61,12 +61,12 @@ pub fn load(
     let read = settings.read_options();
     let opts = settings.summary_options(time_unit);
     let path = settings.transactions_path()?;
-    let (summary, report) = progress
-        .stage(&format!("read and summarised {}", path.display()), || {
-            clv_data::summarize_file(path, &read, &opts)
-        })?;
-    progress.say(report.to_string());
-    Loaded::from_summary(summary, settings, path, time_unit)
+    let source = clv_data::FileSource::new(path);
+    let out = progress.stage(&format!("read and summarised {}", path.display()), || {
+        clv_data::ingest(&source, &read, &opts, clv_data::Aggregations::default())
+    })?;
+    progress.say(out.report.to_string());
+    Loaded::from_summary(out.summary, settings, path, time_unit)
 }
 
 /// Reads a per-customer summary file into the same shape as [`load`];

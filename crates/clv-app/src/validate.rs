@@ -14,7 +14,7 @@ use clv_core::models::{FitOptions, ModelKind};
 use clv_core::validation::{
     self, ModelFailure, ModelValidation, TrackingData, ValidationData, ValidationReport,
 };
-use clv_data::purchase_days::{PurchaseDays, summarize_file_with_purchase_days};
+use clv_data::PurchaseDays;
 
 use crate::error::{Context, Error, Result, usage};
 use crate::load::Loaded;
@@ -164,12 +164,17 @@ fn load(args: &DataSettings, progress: &dyn Progress) -> Result<(Loaded, Purchas
     let read = args.read_options();
     let opts = args.summary_options(time_unit);
     let path = args.transactions_path()?;
-    let (summary, report, days) = progress
-        .stage(&format!("read and summarised {}", path.display()), || {
-            summarize_file_with_purchase_days(path, &read, &opts)
-        })?;
-    progress.say(report.to_string());
-    let loaded = Loaded::from_summary(summary, args, path, time_unit)?;
+    let source = clv_data::FileSource::new(path);
+    let want = clv_data::Aggregations {
+        purchase_days: true,
+        ..Default::default()
+    };
+    let out = progress.stage(&format!("read and summarised {}", path.display()), || {
+        clv_data::ingest(&source, &read, &opts, want)
+    })?;
+    progress.say(out.report.to_string());
+    let days = out.purchase_days.expect("purchase days asked for");
+    let loaded = Loaded::from_summary(out.summary, args, path, time_unit)?;
     Ok((loaded, days))
 }
 

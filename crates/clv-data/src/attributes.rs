@@ -100,21 +100,11 @@ impl TextTable {
 
     /// The index of column `name` (exact, else a unique case-insensitive match).
     fn find(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name).or_else(|| {
-            let ci: Vec<usize> = (0..self.names.len())
-                .filter(|&i| self.names[i].eq_ignore_ascii_case(name))
-                .collect();
-            (ci.len() == 1).then(|| ci[0])
-        })
+        crate::tables::find_column(&self.names, name)
     }
 
     fn require(&self, name: &str, role: &'static str) -> Result<usize> {
-        self.find(name).ok_or_else(|| DataError::MissingColumn {
-            file: self.file.clone(),
-            role,
-            column: name.to_string(),
-            found: self.names.clone(),
-        })
+        crate::tables::require_column(&self.file, &self.names, name, role)
     }
 
     fn bad(&self, row: usize, col: usize, message: String) -> DataError {
@@ -130,71 +120,36 @@ fn read_table(path: &Path, delimiter: Option<u8>) -> Result<TextTable> {
     let file = path.display().to_string();
     match InputFormat::from_path(path)? {
         InputFormat::Csv => {
-            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
             let delim =
                 delimiter.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
                     Some("tsv" | "tab") => b'\t',
                     _ => b',',
                 });
-            read_csv_table(&buf, file, delim)
+            read_csv_table(path, delim)
         }
         format => read_engine_table(path, format, file),
     }
 }
 
-fn read_csv_table(buf: &[u8], file: String, delim: u8) -> Result<TextTable> {
-    let mut pos = crate::csv::bom_len(buf);
-    let mut line = 1u64;
-    while pos < buf.len() && (buf[pos] == b'\n' || buf[pos] == b'\r') {
-        line += (buf[pos] == b'\n') as u64;
-        pos += 1;
-    }
-    if pos >= buf.len() {
-        return Err(DataError::Empty {
-            file,
-            message: "empty file (no header and no data)".into(),
-        });
-    }
-    let (header, next) = crate::csv::parse_record(buf, pos, buf.len(), delim);
-    let names: Vec<String> = header
-        .iter()
-        .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
-        .collect();
-    line += memchr::memchr_iter(b'\n', &buf[pos..next]).count() as u64;
-    pos = next;
+fn read_csv_table(path: &Path, delim: u8) -> Result<TextTable> {
+    let mut records =
+        crate::tables::CsvRecords::open(path, delim, "empty file (no header and no data)")?;
+    let names = records.names.clone();
     let mut columns = vec![TextColumn::default(); names.len()];
     let mut lines = Vec::new();
-    let mut rows = 0usize;
-    while pos < buf.len() {
-        let start_line = line;
-        let (fields, next) = crate::csv::parse_record(buf, pos, buf.len(), delim);
-        line += memchr::memchr_iter(b'\n', &buf[pos..next]).count() as u64;
-        pos = next;
-        if fields.len() == 1 && fields[0].trim_ascii().is_empty() {
-            continue; // blank line
-        }
-        if fields.len() != names.len() {
-            return Err(DataError::InvalidRecord {
-                location: Location::Line {
-                    file,
-                    line: start_line,
-                },
-                message: format!(
-                    "{} fields where the header has {}",
-                    fields.len(),
-                    names.len()
-                ),
-            });
-        }
-        for (c, f) in columns.iter_mut().zip(&fields) {
-            let s: Cow<'_, str> = String::from_utf8_lossy(f.trim_ascii());
-            c.push(&s);
-        }
-        lines.push(start_line);
-        rows += 1;
-    }
+    let rows = records.for_each(
+        |found, header| format!("{found} fields where the header has {header}"),
+        |line, fields| {
+            for (c, f) in columns.iter_mut().zip(fields) {
+                let s: Cow<'_, str> = String::from_utf8_lossy(f.trim_ascii());
+                c.push(&s);
+            }
+            lines.push(line);
+            Ok(())
+        },
+    )?;
     Ok(TextTable {
-        file,
+        file: records.name,
         names,
         columns,
         lines: Some(lines),

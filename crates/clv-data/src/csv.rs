@@ -1,9 +1,14 @@
 //! The hand-written parallel CSV pass.
 //!
-//! The file is read into memory once, split into one chunk per thread at
-//! record boundaries (a newline outside quotes: quote parity is tracked
-//! when the file has quotes at all), and every chunk is parsed by its own
-//! thread with `memchr`: lines without a quote are split on the delimiter
+//! Two ways in, the same line parser. Files without a quote (the common
+//! case) are streamed: [`parse_streaming`] splits the file into one byte
+//! range per thread at newlines, and every thread reads its range in 1 MiB
+//! blocks into a reused buffer (positioned reads, see
+//! [`crate::source`]) and parses the complete lines of each block, so the
+//! file is never held in memory whole. A file with quotes anywhere is read
+//! into memory once and [`parse_parallel`] splits it into one chunk per
+//! thread at record boundaries (a newline outside quotes, by quote parity).
+//! Lines are split with `memchr`: lines without a quote on the delimiter
 //! without copying; lines with one take a small RFC 4180 state machine
 //! (quoted fields, `""` escapes, delimiters and newlines inside quotes).
 //! Only the three mapped columns are looked at. Values are trimmed of
@@ -17,6 +22,7 @@ use std::borrow::Cow;
 use memchr::{memchr, memchr_iter};
 
 use crate::rows::{Checked, Col, InvalidReason, Part, PartBuilder, Problem, Validator};
+use crate::source::read_at;
 
 /// Where the mapped columns are, and where the data start.
 #[derive(Debug, Clone)]
@@ -410,21 +416,6 @@ pub(crate) enum StreamError {
     Quotes,
     /// Reading failed.
     Io(std::io::Error),
-}
-
-/// Reads `len` bytes at `off` (fewer at the end of the file).
-fn read_at(f: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
-    use std::os::unix::fs::FileExt;
-    let mut got = 0;
-    while got < buf.len() {
-        match f.read_at(&mut buf[got..], off + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// The streaming pass for files without quotes: each thread reads its own

@@ -189,11 +189,11 @@ pub(crate) fn read_with_datafusion(
             let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
             // The hand-written reader fails on the first bad line exactly, or
             // lists the first skipped lines.
-            let (_, hw_stats, hw_report) = crate::read::read_csv_buffer(&buf, &file, read, v, 1)?;
-            report.invalid_examples = hw_report.invalid_examples;
+            let hw = crate::read::read_csv_buffer(&buf, &file, read, v, 1)?;
+            report.invalid_examples = hw.report.invalid_examples;
             // Short records arrive as nulls here; the exact pass names the
             // reason (too few fields).
-            stats.invalid = hw_stats.invalid;
+            stats.invalid = hw.stats.invalid;
             if fatal {
                 // Both readers should agree; if the hand-written one accepted
                 // the file, fall back to the row number DataFusion sees.

@@ -1,11 +1,11 @@
 //! Monthly purchase histories beside the per-customer summary, for
 //! `clv economics`.
 //!
-//! [`summarize_with_history`] reads a transaction file once with the same
-//! readers and validation as [`crate::summarize_file`] (so the data-quality
-//! report is the same) and returns, besides the [`Summary`], each customer's
-//! purchases bucketed by calendar month (revenue and orders per month, orders
-//! being purchase rows) and first purchase day, in the summary's row order.
+//! An aggregation of the ingest pipeline ([`crate::ingest`] with
+//! [`Aggregations::history`]): on the same read as the [`Summary`] (so the
+//! data-quality report is the same), each customer's purchases bucketed by
+//! calendar month (revenue and orders per month, orders being purchase rows)
+//! and first purchase day, in the summary's row order.
 
 use std::path::Path;
 
@@ -14,16 +14,14 @@ use hashbrown::HashMap;
 use rayon::prelude::*;
 
 use crate::attributes::month_of_day;
-use crate::csv;
 use crate::date::to_days;
-use crate::error::{DataError, Location, Result};
-use crate::read::{
-    CsvReader, InputFormat, ReadOptions, date_hint, example, file_name, layout_error,
-    problem_error, validator,
-};
+use crate::error::{DataError, Result};
+use crate::ingest::Aggregations;
+use crate::read::ReadOptions;
 use crate::report::DataReport;
-use crate::rows::{Part, ReadStats, Validator, prefix_key};
-use crate::summary::{self, Summary, SummaryOptions};
+use crate::rows::{Part, ReadStats, prefix_key};
+use crate::source::FileSource;
+use crate::summary::{Summary, SummaryOptions};
 
 /// Per-customer monthly purchases, in the order of the summary's rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,43 +152,19 @@ fn reduce_shard(parts: &[Part<'_>], s: usize, obs_end: i32) -> ShardHist {
     out
 }
 
-/// Reads a transaction file (like [`crate::summarize_file`]) and returns the
-/// summary, the report and the monthly purchase histories in the summary's
-/// order. A calibration end is not allowed here: histories cover the whole
-/// observation.
-pub fn summarize_with_history(
-    path: &Path,
-    read: &ReadOptions,
+/// The histories of every shard's customers, before the summary's order is known.
+pub(crate) struct HistoryShards {
+    shards: Vec<ShardHist>,
+    obs_end: i32,
+}
+
+/// Buckets the rows up to the observation end (given, or the last valid
+/// row's day) by customer and calendar month, one shard per task.
+pub(crate) fn collect(
+    parts: &[Part<'_>],
+    stats: &ReadStats,
     options: &SummaryOptions,
-) -> Result<(Summary, DataReport, PurchaseHistory)> {
-    if options.calibration_end.is_some() {
-        return Err(DataError::InvalidOptions(
-            "purchase histories cover the whole observation: no calibration end".into(),
-        ));
-    }
-    let format = match read.format {
-        Some(f) => f,
-        None => InputFormat::from_path(path)?,
-    };
-    let threads = summary::default_threads(read.threads.or(options.threads));
-    let v = validator(read, options)?;
-    let mut buf: Option<Vec<u8>> = None;
-    let streamed = match (format, read.csv_reader) {
-        (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
-            stream_csv(path, read, &v, threads)?
-        }
-        _ => None,
-    };
-    let (parts, stats, mut report) = match streamed {
-        Some(r) => r,
-        None => match (format, read.csv_reader) {
-            (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
-                let b = buf.insert(std::fs::read(path).map_err(|e| DataError::io(path, e))?);
-                crate::read::read_csv_buffer(b, &file_name(path), read, &v, threads)?
-            }
-            _ => crate::engine::read_with_datafusion(path, format, read, &v, threads)?,
-        },
-    };
+) -> HistoryShards {
     let obs_end = match options.observation_end {
         Some(d) => to_days(d),
         None => stats.max_day,
@@ -199,14 +173,42 @@ pub fn summarize_with_history(
         let nshards = parts.first().map_or(0, |p| p.shards.len());
         (0..nshards)
             .into_par_iter()
-            .map(|s| reduce_shard(&parts, s, obs_end))
+            .map(|s| reduce_shard(parts, s, obs_end))
             .collect()
     } else {
         Vec::new()
     };
-    let summary = summary::build(parts, &stats, options, threads, &mut report)?;
-    let history = align(&summary, &shards, obs_end)?;
-    Ok((summary, report, history))
+    HistoryShards { shards, obs_end }
+}
+
+impl HistoryShards {
+    /// The histories in the summary's row order.
+    pub(crate) fn align(self, summary: &Summary) -> Result<PurchaseHistory> {
+        align(summary, &self.shards, self.obs_end)
+    }
+}
+
+/// Reads a transaction file (like [`crate::summarize_file`]) and returns the
+/// summary, the report and the monthly purchase histories in the summary's
+/// order: [`crate::ingest`] of a [`FileSource`] with
+/// [`Aggregations::history`]. A calibration end is not allowed here:
+/// histories cover the whole observation.
+///
+/// # Errors
+///
+/// As [`crate::ingest`].
+pub fn summarize_with_history(
+    path: &Path,
+    read: &ReadOptions,
+    options: &SummaryOptions,
+) -> Result<(Summary, DataReport, PurchaseHistory)> {
+    let want = Aggregations {
+        history: true,
+        ..Default::default()
+    };
+    let out = crate::ingest(&FileSource::new(path), read, options, want)?;
+    let history = out.history.expect("asked for");
+    Ok((out.summary, out.report, history))
 }
 
 /// Puts the shards' histories in the summary's order.
@@ -271,77 +273,4 @@ fn align(summary: &Summary, shards: &[ShardHist], obs_end: i32) -> Result<Purcha
         monthly,
         observation_end: obs_end,
     })
-}
-
-type Read<'a> = (Vec<Part<'a>>, ReadStats, DataReport);
-
-/// The streaming hand-written CSV pass (as in [`crate::summarize_file`]);
-/// `None` when the file has quotes.
-fn stream_csv(
-    path: &Path,
-    read: &ReadOptions,
-    v: &Validator,
-    threads: usize,
-) -> Result<Option<Read<'static>>> {
-    let file = file_name(path);
-    let columns = read.columns();
-    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let len = f.metadata().map_err(|e| DataError::io(path, e))?.len();
-    let mut head = vec![0u8; (len as usize).min(1 << 20)];
-    {
-        use std::os::unix::fs::FileExt;
-        f.read_exact_at(&mut head, 0)
-            .map_err(|e| DataError::io(path, e))?;
-    }
-    if memchr::memchr(b'\n', &head).is_none() && (head.len() as u64) < len {
-        return Ok(None);
-    }
-    let delim = read.delimiter_for(path);
-    let lay = csv::layout(&head, delim, columns).map_err(|e| layout_error(e, &file, &columns))?;
-    if memchr::memchr(b'"', &head[lay.data_start.min(head.len())..]).is_some() {
-        return Ok(None);
-    }
-    let hint = date_hint(read.date_format.as_deref());
-    let parts = match csv::parse_streaming(&f, len, &lay, v, threads) {
-        Ok(parts) => parts,
-        Err(csv::StreamError::Quotes) => return Ok(None),
-        Err(csv::StreamError::Io(e)) => return Err(DataError::io(path, e)),
-        Err(csv::StreamError::Problem(p)) => {
-            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-            return Err(problem_error(
-                &p,
-                Location::Line {
-                    file,
-                    line: csv::line_of(&buf, p.pos),
-                },
-                &columns,
-                &hint,
-            ));
-        }
-    };
-    let mut stats = ReadStats::new();
-    for p in &parts {
-        stats.merge(&p.stats);
-    }
-    let mut report = DataReport::new(file.clone(), "hand-written CSV reader");
-    if !stats.problems.is_empty() {
-        let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-        report.invalid_examples = stats
-            .problems
-            .iter()
-            .take(crate::rows::KEEP_PROBLEMS)
-            .map(|p| {
-                example(
-                    p,
-                    Location::Line {
-                        file: file.clone(),
-                        line: csv::line_of(&buf, p.pos),
-                    },
-                    &columns,
-                    &hint,
-                )
-            })
-            .collect();
-    }
-    Ok(Some((parts, stats, report)))
 }

@@ -3,9 +3,22 @@
 //! Transaction logs in, per-customer summaries out, and results back to
 //! files:
 //!
-//! * **Reading** ([`summarize_file`], [`ReadOptions`]): CSV (any delimiter,
-//!   header, quoted fields), Parquet and JSON, chosen by file extension or
-//!   [`ReadOptions::format`]. Columns are mapped by name (default
+//! * **Ingest** ([`ingest`], [`Source`], [`Aggregations`]): one pipeline
+//!   for every input. A [`Source`] is read **once** into validated rows
+//!   (customer id, day, amount), bucketed by customer; the aggregations the
+//!   caller asks for run on those same rows: the per-customer [`Summary`]
+//!   with its [`DataReport`] always, the monthly [`PurchaseHistory`] of
+//!   `clv economics` and the [`PurchaseDays`] of holdout validation on
+//!   request. [`summarize_file`], [`summarize_with_history`] and
+//!   [`purchase_days::summarize_file_with_purchase_days`] are
+//!   [`ingest`] of a [`FileSource`] with one aggregation set each.
+//! * **Sources**: [`FileSource`] reads CSV (any delimiter, header, quoted
+//!   fields), Parquet and JSON, the format chosen in one place from the file
+//!   extension or [`ReadOptions::format`]. Any other input (a database
+//!   table, a distributed engine's dataset) is a [`Source`] that pushes its
+//!   rows through [`RowWriter`]s and names a bad row's place with a
+//!   [`Location`]; validation, counting and error messages are shared.
+//!   Columns are mapped by name (default
 //!   `customer_id`, `date`, `amount`). CSV columns are read as text and parsed
 //!   here, never by type inference: ids stay strings, `YYYYMMDD` stays a date.
 //!   Dates may be ISO dates, ISO timestamps with or without a zone (the
@@ -31,6 +44,11 @@
 //!   CDNOW summary) or the `period` convention of Python `lifetimes`, with
 //!   optional holdout columns; rows sorted by customer id (numerically when
 //!   every id is an integer). [`summarize`] is the pure in-memory entry point.
+//! * **Small tables** ([`read_summary_file`], [`read_subscription_file`],
+//!   [`read_customers`], [`read_spend`]): per-customer summaries,
+//!   subscriptions, customer attributes and marketing spend, as CSV through
+//!   the `csv` crate (customers and spend also as Parquet or JSON), with
+//!   errors naming file, line and column.
 //! * **Writing** ([`Table`], [`write_table`]): named string and `f64` columns
 //!   as CSV, JSON (an array of objects) or Parquet, to standard output or
 //!   atomically to a file, floats with round-trip precision.
@@ -53,14 +71,16 @@
 //! identical summaries and reports.
 //!
 //! The hand-written pass streams: one thread per byte range of the file,
-//! each reading 1 MiB blocks into a reused buffer and scanning every
+//! each reading 1 MiB blocks into a reused buffer with positioned reads
+//! (`pread` on Unix, a seek and a read elsewhere) and scanning every
 //! delimiter and newline with one `memchr2` pass; dates and numbers are
 //! parsed by hand (chrono only for a user date format). A file with quotes
-//! anywhere is instead read whole and split at record boundaries by quote
-//! parity, and lines with quotes take an RFC 4180 state machine. Parallel
-//! readers do not know line numbers: problems carry byte offsets, turned
-//! into exact lines (by counting newlines) only when reported.
-//!
+//! anywhere is instead read whole (once, kept by the [`FileSource`]) and
+//! split at record boundaries by quote parity, and lines with quotes take an
+//! RFC 4180 state machine. Parallel readers do not know line numbers:
+//! problems carry byte offsets, turned into exact lines (by counting
+//! newlines) only when reported.
+
 //! ## Example
 //!
 //! ```
@@ -135,6 +155,22 @@
 //! write_table(&summary.to_table(), Some("summary.parquet".as_ref()), OutputFormat::Parquet)?;
 //! # Ok(()) }
 //! ```
+//!
+//! Several aggregations from one read:
+//!
+//! ```no_run
+//! use clv_data::{Aggregations, FileSource, ReadOptions, SummaryOptions, ingest};
+//! # fn main() -> Result<(), clv_data::DataError> {
+//! let want = Aggregations { history: true, purchase_days: true };
+//! let out = ingest(
+//!     &FileSource::new("orders.csv"),
+//!     &ReadOptions::default(),
+//!     &SummaryOptions::default(),
+//!     want,
+//! )?;
+//! let (summary, history, days) = (out.summary, out.history.unwrap(), out.purchase_days.unwrap());
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
 
 pub mod attributes;
@@ -143,10 +179,12 @@ pub mod date;
 mod engine;
 mod error;
 mod history;
+mod ingest;
 pub mod purchase_days;
 mod read;
 mod report;
 mod rows;
+mod source;
 mod summary;
 mod table;
 pub mod tables;
@@ -159,9 +197,12 @@ pub use chrono::NaiveDate;
 pub use datafusion;
 pub use error::{DataError, Location, Result};
 pub use history::{PurchaseHistory, summarize_with_history};
-pub use read::{CsvReader, InputFormat, ReadOptions, summarize_file};
+pub use ingest::{Aggregations, Ingested, ingest, summarize_file};
+pub use purchase_days::PurchaseDays;
+pub use read::{CsvReader, InputFormat, ReadOptions};
 pub use report::{DataReport, InvalidCount, InvalidExample};
 pub use rows::InvalidReason;
+pub use source::{FileSource, ReadContext, RowError, RowWriter, Rows, Source};
 pub use summary::{
     Convention, Holdout, Summary, SummaryOptions, ZeroAmounts, period_index, summarize,
 };

@@ -1,6 +1,7 @@
-//! Purchases day by day: how many customers made their first purchase and
-//! how many repeat purchases were made on each calendar day, for the
-//! tracking curve of holdout validation.
+//! Purchases day by day, an aggregation of the ingest pipeline
+//! ([`crate::ingest`] with [`Aggregations::purchase_days`]): how many
+//! customers made their first purchase and how many repeat purchases were
+//! made on each calendar day, for the tracking curve of holdout validation.
 //!
 //! The counts follow the summary's convention exactly, so that they add up
 //! to the summary's columns: under [`Convention::Exact`] a customer's
@@ -39,10 +40,12 @@ use chrono::NaiveDate;
 
 use crate::date::{from_days, to_days};
 use crate::error::{DataError, Result};
-use crate::read::{CsvReader, InputFormat, ReadOptions};
+use crate::ingest::Aggregations;
+use crate::read::ReadOptions;
 use crate::report::DataReport;
 use crate::rows::{Part, ReadStats};
-use crate::summary::{self, Convention, Summary, SummaryOptions, period_index};
+use crate::source::FileSource;
+use crate::summary::{Convention, Summary, SummaryOptions, period_index};
 
 /// First and repeat purchases per calendar day, from the earliest first
 /// purchase to the observation end (both inclusive).
@@ -125,11 +128,8 @@ impl PurchaseDays {
 
 /// Reads a transaction file once and returns the summary and data report of
 /// [`crate::summarize_file`] together with the purchases per day (see the
-/// module documentation).
-///
-/// CSV is read whole by the hand-written reader (or by DataFusion with
-/// [`CsvReader::DataFusion`]), Parquet and JSON by DataFusion; validation,
-/// errors and the summary are those of [`crate::summarize_file`].
+/// module documentation): [`crate::ingest`] of a [`FileSource`] with
+/// [`Aggregations::purchase_days`].
 ///
 /// # Errors
 ///
@@ -139,36 +139,18 @@ pub fn summarize_file_with_purchase_days(
     read: &ReadOptions,
     options: &SummaryOptions,
 ) -> Result<(Summary, DataReport, PurchaseDays)> {
-    let format = match read.format {
-        Some(f) => f,
-        None => InputFormat::from_path(path)?,
+    let want = Aggregations {
+        purchase_days: true,
+        ..Default::default()
     };
-    let threads = summary::default_threads(read.threads.or(options.threads));
-    let v = crate::read::validator(read, options)?;
-    let buf;
-    let (parts, stats, mut report) = match (format, read.csv_reader) {
-        (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
-            buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-            crate::read::read_csv_buffer(&buf, &crate::read::file_name(path), read, &v, threads)?
-        }
-        _ => crate::engine::read_with_datafusion(path, format, read, &v, threads)?,
-    };
-    let counts = count_days(&parts, &stats, options, threads);
-    let s = summary::build(parts, &stats, options, threads, &mut report)?;
-    let days = match counts {
-        Some(c) => c.trim(&s)?,
-        None => {
-            return Err(DataError::InvalidOptions(
-                "no purchases to count per day".into(),
-            ));
-        }
-    };
-    Ok((s, report, days))
+    let out = crate::ingest(&FileSource::new(path), read, options, want)?;
+    let days = out.purchase_days.expect("asked for");
+    Ok((out.summary, out.report, days))
 }
 
 /// Counts indexed from the earliest valid row (`base`), before the
 /// summary's dates are known for sure.
-struct Counts {
+pub(crate) struct Counts {
     base: i32,
     cal_end: i32,
     obs_end: i32,
@@ -179,7 +161,7 @@ struct Counts {
 impl Counts {
     /// Re-bases the counts on the summary's first date and checks them
     /// against its dates.
-    fn trim(self, s: &Summary) -> Result<PurchaseDays> {
+    pub(crate) fn trim(self, s: &Summary) -> Result<PurchaseDays> {
         let first = to_days(s.first_date);
         if to_days(s.calibration_end) != self.cal_end || to_days(s.observation_end) != self.obs_end
         {
@@ -210,7 +192,7 @@ impl Counts {
 /// Counts births and repeat purchases per day over the read parts, with the
 /// calibration and observation ends resolved as [`summary::build`] does
 /// (`None` when there are no valid rows; `build` then reports the error).
-fn count_days(
+pub(crate) fn count_days(
     parts: &[Part<'_>],
     stats: &ReadStats,
     options: &SummaryOptions,

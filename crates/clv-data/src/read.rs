@@ -1,5 +1,5 @@
-//! Reading transaction files: options, format detection and the entry point
-//! [`summarize_file`].
+//! How to read transaction files: options, format names, and the messages
+//! that name a bad value's place and column.
 
 use std::fmt;
 use std::path::Path;
@@ -10,9 +10,10 @@ use chrono::NaiveDate;
 use crate::csv::{self, LayoutError};
 use crate::date::{DateParser, to_days};
 use crate::error::{DataError, Location, Result};
-use crate::report::{DataReport, InvalidExample};
-use crate::rows::{Col, InvalidReason, Part, Problem, ReadStats, Validator};
-use crate::summary::{self, Summary, SummaryOptions};
+use crate::report::InvalidExample;
+use crate::rows::{Col, InvalidReason, Problem, Validator};
+use crate::source::Rows;
+use crate::summary::SummaryOptions;
 
 /// The format of a transaction file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -230,147 +231,6 @@ pub(crate) fn file_name(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Reads a transaction file and builds the per-customer summary and the
-/// data-quality report.
-///
-/// The format comes from [`ReadOptions::format`] or the file extension.
-/// CSV is read by the reader chosen in [`ReadOptions::csv_reader`]
-/// (the hand-written parallel pass by default); Parquet and JSON by DataFusion.
-pub fn summarize_file(
-    path: &Path,
-    read: &ReadOptions,
-    options: &SummaryOptions,
-) -> Result<(Summary, DataReport)> {
-    let format = match read.format {
-        Some(f) => f,
-        None => InputFormat::from_path(path)?,
-    };
-    let threads = summary::default_threads(read.threads.or(options.threads));
-    let v = validator(read, options)?;
-    match (format, read.csv_reader) {
-        (InputFormat::Csv, CsvReader::Auto | CsvReader::HandWritten) => {
-            if let Some(r) = summarize_csv_streaming(path, read, options, &v, threads)? {
-                return Ok(r);
-            }
-            // Quoted fields: read the whole file and split at record boundaries.
-            let buf = read_file(path, threads)?;
-            let (parts, stats, mut report) =
-                read_csv_buffer(&buf, &file_name(path), read, &v, threads)?;
-            let s = summary::build(parts, &stats, options, threads, &mut report)?;
-            Ok((s, report))
-        }
-        _ => {
-            let (parts, stats, mut report) =
-                crate::engine::read_with_datafusion(path, format, read, &v, threads)?;
-            let s = summary::build(parts, &stats, options, threads, &mut report)?;
-            Ok((s, report))
-        }
-    }
-}
-
-/// The hand-written streaming pass; `None` when the file has quotes (the
-/// caller then reads it whole).
-fn summarize_csv_streaming(
-    path: &Path,
-    read: &ReadOptions,
-    options: &SummaryOptions,
-    v: &Validator,
-    threads: usize,
-) -> Result<Option<(Summary, DataReport)>> {
-    let file = file_name(path);
-    let columns = read.columns();
-    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let len = f.metadata().map_err(|e| DataError::io(path, e))?.len();
-    let mut head = vec![0u8; (len as usize).min(1 << 20)];
-    {
-        use std::os::unix::fs::FileExt;
-        f.read_exact_at(&mut head, 0)
-            .map_err(|e| DataError::io(path, e))?;
-    }
-    if memchr::memchr(b'\n', &head).is_none() && (head.len() as u64) < len {
-        return Ok(None); // a header over 1 MiB: let the whole-file path cope
-    }
-    let delim = read.delimiter_for(path);
-    let lay = csv::layout(&head, delim, columns).map_err(|e| layout_error(e, &file, &columns))?;
-    if memchr::memchr(b'"', &head[lay.data_start.min(head.len())..]).is_some() {
-        return Ok(None);
-    }
-    let hint = date_hint(read.date_format.as_deref());
-    let parts = match csv::parse_streaming(&f, len, &lay, v, threads) {
-        Ok(parts) => parts,
-        Err(csv::StreamError::Quotes) => return Ok(None),
-        Err(csv::StreamError::Io(e)) => return Err(DataError::io(path, e)),
-        Err(csv::StreamError::Problem(p)) => {
-            let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-            return Err(problem_error(
-                &p,
-                Location::Line {
-                    file,
-                    line: csv::line_of(&buf, p.pos),
-                },
-                &columns,
-                &hint,
-            ));
-        }
-    };
-    let mut stats = ReadStats::new();
-    for p in &parts {
-        stats.merge(&p.stats);
-    }
-    let mut report = DataReport::new(file.clone(), "hand-written CSV reader");
-    if !stats.problems.is_empty() {
-        // Error path only: line numbers need the text before each problem.
-        let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-        report.invalid_examples = stats
-            .problems
-            .iter()
-            .take(crate::rows::KEEP_PROBLEMS)
-            .map(|p| {
-                example(
-                    p,
-                    Location::Line {
-                        file: file.clone(),
-                        line: csv::line_of(&buf, p.pos),
-                    },
-                    &columns,
-                    &hint,
-                )
-            })
-            .collect();
-    }
-    let s = summary::build(parts, &stats, options, threads, &mut report)?;
-    Ok(Some((s, report)))
-}
-
-/// Reads a whole file, with `threads` threads reading disjoint ranges.
-fn read_file(path: &Path, threads: usize) -> Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
-    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let len = f.metadata().map_err(|e| DataError::io(path, e))?.len() as usize;
-    if threads <= 1 || len < (1 << 22) {
-        return std::fs::read(path).map_err(|e| DataError::io(path, e));
-    }
-    let mut buf = vec![0u8; len];
-    let per = len.div_ceil(threads);
-    let results: Vec<std::io::Result<()>> = std::thread::scope(|sc| {
-        let hs: Vec<_> = buf
-            .chunks_mut(per)
-            .enumerate()
-            .map(|(k, chunk)| {
-                let f = &f;
-                sc.spawn(move || f.read_exact_at(chunk, (k * per) as u64))
-            })
-            .collect();
-        hs.into_iter()
-            .map(|h| h.join().expect("reading thread panicked"))
-            .collect()
-    });
-    for r in results {
-        r.map_err(|e| DataError::io(path, e))?;
-    }
-    Ok(buf)
-}
-
 /// The hand-written CSV pass over an in-memory file.
 pub(crate) fn read_csv_buffer<'a>(
     buf: &'a [u8],
@@ -378,44 +238,29 @@ pub(crate) fn read_csv_buffer<'a>(
     read: &ReadOptions,
     v: &Validator,
     threads: usize,
-) -> Result<(Vec<Part<'a>>, ReadStats, DataReport)> {
+) -> Result<Rows<'a>> {
     let delim = read.delimiter_for(Path::new(file));
     let columns = read.columns();
     let lay = csv::layout(buf, delim, columns).map_err(|e| layout_error(e, file, &columns))?;
-    let hint = date_hint(read.date_format.as_deref());
+    let line_at = |pos: u64| Location::Line {
+        file: file.to_string(),
+        line: csv::line_of(buf, pos),
+    };
     let parts = csv::parse_parallel(buf, &lay, v, threads).map_err(|p| {
         problem_error(
             &p,
-            Location::Line {
-                file: file.to_string(),
-                line: csv::line_of(buf, p.pos),
-            },
+            line_at(p.pos),
             &columns,
-            &hint,
+            &date_hint(read.date_format.as_deref()),
         )
     })?;
-    let mut stats = ReadStats::new();
-    for p in &parts {
-        stats.merge(&p.stats);
-    }
-    let mut report = DataReport::new(file, "hand-written CSV reader");
-    report.invalid_examples = stats
-        .problems
-        .iter()
-        .take(crate::rows::KEEP_PROBLEMS)
-        .map(|p| {
-            example(
-                p,
-                Location::Line {
-                    file: file.to_string(),
-                    line: csv::line_of(buf, p.pos),
-                },
-                &columns,
-                &hint,
-            )
-        })
-        .collect();
-    Ok((parts, stats, report))
+    Rows::from_parts(
+        read,
+        file.to_string(),
+        "hand-written CSV reader",
+        parts,
+        |pos| Ok(line_at(pos)),
+    )
 }
 
 pub(crate) fn layout_error(e: LayoutError, file: &str, columns: &[&str; 3]) -> DataError {

@@ -29,7 +29,6 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use crate::csv::{bom_len, parse_record};
 use crate::error::{DataError, Location, Result};
 
 /// A per-customer summary read from a file.
@@ -62,101 +61,119 @@ pub struct SubscriptionTable {
     pub cohort: Option<Vec<String>>,
 }
 
-/// A header-indexed CSV file held in memory.
-struct CsvFile {
-    name: String,
-    buf: Vec<u8>,
-    delimiter: u8,
-    names: Vec<String>,
-    data_start: usize,
+/// A CSV file with a header, read record by record with the `csv` crate
+/// (RFC 4180 quoting, a UTF-8 BOM and blank lines skipped): the header's
+/// names, trimmed of ASCII whitespace, and the records with their 1-based
+/// lines. Shared by the small-table readers (here and in
+/// [`crate::attributes`]).
+pub(crate) struct CsvRecords {
+    /// The file's name as given.
+    pub name: String,
+    /// The header's names.
+    pub names: Vec<String>,
+    path: std::path::PathBuf,
+    reader: ::csv::Reader<std::fs::File>,
 }
 
-impl CsvFile {
-    fn open(path: &Path, delimiter: u8) -> Result<Self> {
+impl CsvRecords {
+    /// Opens `path` and reads its header; a file without one is
+    /// [`DataError::Empty`] with `empty` as the message.
+    pub fn open(path: &Path, delimiter: u8, empty: &str) -> Result<Self> {
         let name = path.display().to_string();
-        let buf = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-        let mut pos = bom_len(&buf);
-        while pos < buf.len() && (buf[pos] == b'\n' || buf[pos] == b'\r') {
-            pos += 1;
-        }
-        if pos >= buf.len() {
+        let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+        let mut reader = ::csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(file);
+        let header = reader.byte_headers().map_err(|e| csv_error(path, e))?;
+        if header.is_empty() {
             return Err(DataError::Empty {
                 file: name,
-                message: "the file is empty (no header)".into(),
+                message: empty.into(),
             });
         }
-        let (fields, next) = parse_record(&buf, pos, buf.len(), delimiter);
-        let names = fields
+        let names = header
             .iter()
             .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
             .collect();
-        Ok(CsvFile {
+        Ok(CsvRecords {
             name,
-            buf,
-            delimiter,
             names,
-            data_start: next,
+            path: path.to_path_buf(),
+            reader,
         })
+    }
+
+    /// Calls `f(line, record)` for every record that is not blank (one empty
+    /// field); a record whose number of fields differs from the header's is
+    /// an error at its line, `mismatch(fields, header)` its message. Returns
+    /// the number of records.
+    pub fn for_each(
+        &mut self,
+        mismatch: impl Fn(usize, usize) -> String,
+        mut f: impl FnMut(u64, &::csv::ByteRecord) -> Result<()>,
+    ) -> Result<usize> {
+        let mut record = ::csv::ByteRecord::new();
+        let mut records = 0;
+        while self
+            .reader
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(&self.path, e))?
+        {
+            if record.len() == 1 && record[0].trim_ascii().is_empty() {
+                continue; // blank line
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() != self.names.len() {
+                return Err(DataError::InvalidRecord {
+                    location: Location::Line {
+                        file: self.name.clone(),
+                        line,
+                    },
+                    message: mismatch(record.len(), self.names.len()),
+                });
+            }
+            f(line, &record)?;
+            records += 1;
+        }
+        Ok(records)
+    }
+}
+
+/// A `csv` crate error as an I/O error on `path` (the reader is flexible
+/// and reads bytes: reading is all that can fail).
+fn csv_error(path: &Path, e: ::csv::Error) -> DataError {
+    let source = match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
+    DataError::io(path, source)
+}
+
+/// A header-indexed CSV file: its name and columns, for messages.
+struct CsvFile {
+    name: String,
+    names: Vec<String>,
+}
+
+impl CsvFile {
+    /// The file's columns, and its records to read.
+    fn open(path: &Path, delimiter: u8) -> Result<(Self, CsvRecords)> {
+        let records = CsvRecords::open(path, delimiter, "the file is empty (no header)")?;
+        let f = CsvFile {
+            name: records.name.clone(),
+            names: records.names.clone(),
+        };
+        Ok((f, records))
     }
 
     fn column(&self, want: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == want).or_else(|| {
-            let ci: Vec<usize> = (0..self.names.len())
-                .filter(|&i| self.names[i].eq_ignore_ascii_case(want))
-                .collect();
-            (ci.len() == 1).then(|| ci[0])
-        })
+        find_column(&self.names, want)
     }
 
     fn require(&self, want: &str, role: &'static str) -> Result<usize> {
-        self.column(want).ok_or_else(|| DataError::MissingColumn {
-            file: self.name.clone(),
-            role,
-            column: want.to_string(),
-            found: self.names.clone(),
-        })
-    }
-
-    /// Calls `f(line, fields)` for every non-blank record.
-    fn for_each_record(
-        &self,
-        mut f: impl FnMut(u64, &[Cow<'_, [u8]>]) -> Result<()>,
-    ) -> Result<usize> {
-        let (buf, end) = (&self.buf[..], self.buf.len());
-        let mut pos = self.data_start;
-        let mut line = 1 + self.buf[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
-        let mut records = 0;
-        while pos < end {
-            let start = pos;
-            let (fields, next) = parse_record(buf, pos, end, self.delimiter);
-            let blank = fields.len() == 1 && fields[0].trim_ascii().is_empty();
-            if !blank {
-                if fields.len() != self.names.len() {
-                    return Err(DataError::InvalidRecord {
-                        location: Location::Line {
-                            file: self.name.clone(),
-                            line,
-                        },
-                        message: format!(
-                            "{} fields, but the header has {}",
-                            fields.len(),
-                            self.names.len()
-                        ),
-                    });
-                }
-                f(line, &fields)?;
-                records += 1;
-            }
-            line += buf[start..next].iter().filter(|&&b| b == b'\n').count() as u64;
-            pos = next;
-        }
-        if records == 0 {
-            return Err(DataError::Empty {
-                file: self.name.clone(),
-                message: "no data rows after the header".into(),
-            });
-        }
-        Ok(records)
+        require_column(&self.name, &self.names, want, role)
     }
 
     fn bad(&self, line: u64, col: usize, message: String) -> DataError {
@@ -170,17 +187,63 @@ impl CsvFile {
         }
     }
 
-    fn text<'a>(&self, fields: &'a [Cow<'_, [u8]>], col: usize) -> Cow<'a, str> {
+    fn text<'a>(&self, fields: &'a ::csv::ByteRecord, col: usize) -> Cow<'a, str> {
         String::from_utf8_lossy(fields[col].trim_ascii())
     }
 
-    fn number(&self, line: u64, fields: &[Cow<'_, [u8]>], col: usize) -> Result<f64> {
+    fn number(&self, line: u64, fields: &::csv::ByteRecord, col: usize) -> Result<f64> {
         let t = self.text(fields, col);
         match t.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
             _ => Err(self.bad(line, col, format!("cannot parse {t:?} as a finite number"))),
         }
     }
+}
+
+/// Calls `f(line, fields)` for every non-blank record of a summary or
+/// subscription file, which must have at least one.
+fn for_each_record(
+    records: &mut CsvRecords,
+    f: impl FnMut(u64, &::csv::ByteRecord) -> Result<()>,
+) -> Result<usize> {
+    let n = records.for_each(
+        |found, header| format!("{found} fields, but the header has {header}"),
+        f,
+    )?;
+    if n == 0 {
+        return Err(DataError::Empty {
+            file: records.name.clone(),
+            message: "no data rows after the header".into(),
+        });
+    }
+    Ok(n)
+}
+
+/// The index of column `want` among `names`: an exact match, else the one
+/// case-insensitive match.
+pub(crate) fn find_column(names: &[String], want: &str) -> Option<usize> {
+    names.iter().position(|n| n == want).or_else(|| {
+        let ci: Vec<usize> = (0..names.len())
+            .filter(|&i| names[i].eq_ignore_ascii_case(want))
+            .collect();
+        (ci.len() == 1).then(|| ci[0])
+    })
+}
+
+/// The index of column `want` among the `names` of `file` (as
+/// [`find_column`]), or the error naming the missing column and its `role`.
+pub(crate) fn require_column(
+    file: &str,
+    names: &[String],
+    want: &str,
+    role: &'static str,
+) -> Result<usize> {
+    find_column(names, want).ok_or_else(|| DataError::MissingColumn {
+        file: file.to_string(),
+        role,
+        column: want.to_string(),
+        found: names.to_vec(),
+    })
 }
 
 /// Reads a summary file (see the module docs for its columns).
@@ -195,7 +258,7 @@ impl CsvFile {
 /// [`DataError::InvalidRecord`] (wrong number of fields) and
 /// [`DataError::InvalidValue`] naming the line and column.
 pub fn read_summary_file(path: &Path, delimiter: Option<u8>) -> Result<SummaryTable> {
-    let f = CsvFile::open(path, delimiter.unwrap_or(b','))?;
+    let (f, mut records) = CsvFile::open(path, delimiter.unwrap_or(b','))?;
     let cx = f.require("frequency", "frequency")?;
     let ctx = f.require("recency", "recency")?;
     let ct = f.require("T", "age (T)")?;
@@ -210,7 +273,7 @@ pub fn read_summary_file(path: &Path, delimiter: Option<u8>) -> Result<SummaryTa
         weight: vec![],
         monetary_value: cm.map(|_| vec![]),
     };
-    f.for_each_record(|line, fields| {
+    for_each_record(&mut records, |line, fields| {
         let x = f.number(line, fields, cx)?;
         if x < 0.0 || x.fract() != 0.0 {
             return Err(f.bad(line, cx, format!("must be a non-negative integer, got {x}")));
@@ -286,7 +349,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 /// As [`read_summary_file`]; a `duration` that is not an integer >= 1 or a
 /// `churned` that is not a boolean is an [`DataError::InvalidValue`].
 pub fn read_subscription_file(path: &Path, delimiter: Option<u8>) -> Result<SubscriptionTable> {
-    let f = CsvFile::open(path, delimiter.unwrap_or(b','))?;
+    let (f, mut records) = CsvFile::open(path, delimiter.unwrap_or(b','))?;
     let cid = f.require("customer_id", "customer")?;
     let cd = f.require("duration", "duration")?;
     let cc = f.require("churned", "churned")?;
@@ -297,7 +360,7 @@ pub fn read_subscription_file(path: &Path, delimiter: Option<u8>) -> Result<Subs
         churned: vec![],
         cohort: ccoh.map(|_| vec![]),
     };
-    f.for_each_record(|line, fields| {
+    for_each_record(&mut records, |line, fields| {
         let id = f.text(fields, cid).into_owned();
         if id.is_empty() {
             return Err(f.bad(line, cid, "empty customer id".into()));
