@@ -21,11 +21,11 @@
 #![no_main]
 
 use clv_core::TimeUnit;
+use clv_data::datafusion::arrow::array::Array as _;
 use clv_data::{
     Convention, DataError, Location, NaiveDate, ReadOptions, Summary, SummaryOptions, ZeroAmounts,
     summarize_file,
 };
-use clv_data::datafusion::arrow::array::Array as _;
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -88,7 +88,14 @@ fn check_summary(s: &Summary, r: &clv_data::DataReport, opts: &SummaryOptions) {
         assert!(!s.customer_id(i).trim().is_empty());
     }
     if let Some(h) = &s.holdout {
-        assert!(h.duration.is_finite() && h.duration > 0.0);
+        // Whole periods under the period convention: 0 when the calibration
+        // and observation ends fall in the same period (as in `lifetimes`).
+        let positive = opts.convention == Convention::Exact;
+        assert!(
+            h.duration.is_finite() && h.duration >= 0.0 && (h.duration > 0.0 || !positive),
+            "holdout duration {}",
+            h.duration
+        );
         for i in 0..n {
             let (f, m) = (h.frequency[i], h.monetary_value[i]);
             assert!(f.is_finite() && f >= 0.0 && f.fract() == 0.0);
