@@ -172,15 +172,16 @@ fn a_model_file_that_is_not_one() {
     let model = dir.join("model.json");
     std::fs::write(&model, "{\"model\": \"bg-nbd\"}").unwrap();
     let s = data("cdnow_sample.csv");
-    let out = clv(&[
-        "predict",
-        s.to_str().unwrap(),
-        "--model-file",
-        model.to_str().unwrap(),
-        "--horizon",
-        "1 year",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("model.json"));
+    fails_with(
+        &[
+            "predict",
+            s.to_str().unwrap(),
+            "--model-file",
+            model.to_str().unwrap(),
+            "--horizon",
+            "1 year",
+        ],
+        "model.json",
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -24,14 +24,6 @@ use std::path::PathBuf;
 use common::*;
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-        .display()
-        .to_string()
-}
-
 fn base_args() -> Vec<String> {
     [
         "economics",
@@ -62,10 +54,6 @@ fn run_json(extra: &[&str]) -> Value {
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     serde_json::from_str(&clv_ok(&refs)).expect("valid JSON")
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
 fn close(a: f64, b: f64) {
@@ -339,13 +327,6 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
-}
-
-fn fails_with(args: &[&str], needle: &str) {
-    let out = clv(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
 }
 
 #[test]
@@ -635,26 +616,6 @@ fn simulated_channels_give_back_their_cac_and_shares() {
     }
 }
 
-fn snapshot(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "no snapshot {}; run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "snapshot {name} differs.\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
-
 #[test]
 fn table_snapshot() {
     // Relative file names (run in tests/data) keep the snapshot portable.
@@ -679,10 +640,10 @@ fn table_snapshot() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    snapshot("economics_fixture", &String::from_utf8(out.stdout).unwrap());
+    assert_snapshot("economics_fixture", &String::from_utf8(out.stdout).unwrap());
 }
 
 #[test]
 fn help_snapshot() {
-    snapshot("help_economics", &clv_ok(&["economics", "--help"]));
+    assert_snapshot("help_economics", &clv_ok(&["economics", "--help"]));
 }

@@ -6,10 +6,6 @@ mod common;
 
 use common::*;
 
-fn sample() -> String {
-    data("cdnow_sample.csv").display().to_string()
-}
-
 #[test]
 fn the_bundled_csv_is_the_raw_cdnow_sample() {
     let raw = std::fs::read_to_string(data("CDNOW_sample.txt")).unwrap();

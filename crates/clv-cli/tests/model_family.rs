@@ -7,18 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn sample() -> String {
-    data("cdnow_sample.csv").display().to_string()
-}
-
-fn fixture(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-        .display()
-        .to_string()
-}
-
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
@@ -139,43 +127,37 @@ fn sbg_without_a_cohort_column_fits_one_cohort_named_all() {
 fn bad_model_inputs_are_usage_errors() {
     let dir = scratch("bad-models");
     // sbg without subscriptions.
-    let out = clv(&["fit", "--model", "sbg"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--subscriptions"));
+    fails_with(&["fit", "--model", "sbg"], "--subscriptions");
     // A subscription file with a bad churned value names line and column.
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "customer_id,duration,churned\n1,2,true\n2,3,maybe\n").unwrap();
-    let out = clv(&[
-        "fit",
-        "--model",
-        "sbg",
-        "--subscriptions",
-        bad.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.csv:3: column \"churned\""), "{err}");
+    fails_with(
+        &[
+            "fit",
+            "--model",
+            "sbg",
+            "--subscriptions",
+            bad.to_str().unwrap(),
+        ],
+        "bad.csv:3: column \"churned\"",
+    );
     // A summary file with recency > T.
     let bad = dir.join("summary.csv");
     std::fs::write(&bad, "frequency,recency,T\n1,2,3\n2,5,4\n").unwrap();
-    let out = clv(&[
-        "fit",
-        "--model",
-        "bg-nbd",
-        "--summary",
-        bad.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("summary.csv:3: column \"recency\""), "{err}");
+    fails_with(
+        &[
+            "fit",
+            "--model",
+            "bg-nbd",
+            "--summary",
+            bad.to_str().unwrap(),
+        ],
+        "summary.csv:3: column \"recency\"",
+    );
     // No input at all.
-    let out = clv(&["fit", "--model", "bg-nbd"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TRANSACTIONS"));
+    fails_with(&["fit", "--model", "bg-nbd"], "TRANSACTIONS");
     // auto without a calibration end.
-    let out = clv(&["fit", &sample(), "--model", "auto"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--calibration-end"));
+    fails_with(&["fit", &sample(), "--model", "auto"], "--calibration-end");
 }
 
 /// A weighted summary file gives the same fit as the customers it stands for.

@@ -1,67 +1,14 @@
-//! Snapshot tests of user-facing text: the data report and fit summary on
-//! stderr, the head of each table on stdout, and `--help`. Timings are
-//! replaced by `[T]` before comparing. To accept a change on purpose, run
-//! `UPDATE_SNAPSHOTS=1 cargo test -p clv-cli --test snapshots` and review the diff.
+//! Snapshot tests of user-facing text with insta: the data report and fit
+//! summary on stderr, the head of each table on stdout, and `--help`.
+//! Snapshots are `tests/snapshots/{name}.snap`; timings (and the version) are
+//! filtered before comparing (see `common::snapshot_settings`). To accept a
+//! change on purpose, run
+//! `INSTA_UPDATE=always cargo test -p clv-cli --test snapshots` (or
+//! `cargo insta review`) and review the diff.
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
-
-fn snapshot_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"))
-}
-
-/// Replaces `[  0.08s]` and `(0.07s)` timings with `[T]`.
-fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(['[', '(']) {
-        let close = if rest.as_bytes()[i] == b'[' { ']' } else { ')' };
-        out.push_str(&rest[..i]);
-        let tail = &rest[i + 1..];
-        match tail.find(close) {
-            Some(j)
-                if tail[..j].trim().ends_with('s')
-                    && tail[..j]
-                        .trim()
-                        .trim_end_matches('s')
-                        .parse::<f64>()
-                        .is_ok() =>
-            {
-                out.push_str("[T]");
-                rest = &tail[j + 1..];
-            }
-            _ => {
-                out.push_str(&rest[i..i + 1]);
-                rest = tail;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn check(name: &str, actual: &str) {
-    let path = snapshot_path(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "no snapshot {}; run with UPDATE_SNAPSHOTS=1 to create it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "snapshot {name} differs.\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
 
 fn run(args: &[&str]) -> (String, String) {
     let out = clv(args);
@@ -72,7 +19,7 @@ fn run(args: &[&str]) -> (String, String) {
     );
     (
         String::from_utf8(out.stdout).unwrap(),
-        normalize(&String::from_utf8(out.stderr).unwrap()),
+        String::from_utf8(out.stderr).unwrap(),
     )
 }
 
@@ -96,11 +43,14 @@ fn head(text: &str, lines: usize) -> String {
 }
 
 #[test]
-fn normalize_replaces_only_timings() {
-    assert_eq!(
-        normalize("[  0.08s] read x (0.07s) [a] (b) (12s)"),
-        "[T] read x [T] [a] (b) [T]"
+fn filters_replace_only_timings_and_the_version() {
+    let text = format!(
+        "[  0.08s] read x (0.07s) [a] (b) (12s) [1.5 s] clv {} clv 0.0.0",
+        env!("CARGO_PKG_VERSION")
     );
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(text, @"[T] read x [T] [a] (b) [T] [1.5 s] clv [VERSION] clv 0.0.0");
+    });
 }
 
 #[test]
@@ -109,7 +59,7 @@ fn cdnow_summarize() {
     let s = sample.to_str().unwrap();
     let (stdout, stderr) = run(&["summarize", s, "--calibration-end", "1997-09-30"]);
     let stderr = stderr.replace(s, "data/cdnow_sample.csv");
-    check(
+    assert_snapshot(
         "summarize_cdnow",
         &format!(
             "$ clv summarize data/cdnow_sample.csv --calibration-end 1997-09-30\n{stderr}{}",
@@ -135,7 +85,7 @@ fn cdnow_predict() {
         "12 months",
     ]);
     let stderr = stderr.replace(s, "data/cdnow_sample.csv");
-    check(
+    assert_snapshot(
         "predict_cdnow",
         &format!(
             "$ clv predict data/cdnow_sample.csv --calibration-end 1997-09-30 --model bg-nbd --spend gamma-gamma --horizon \"12 months\"\n{stderr}{}",
@@ -148,6 +98,6 @@ fn cdnow_predict() {
 fn help() {
     for cmd in ["summarize", "fit", "predict", "simulate"] {
         let (stdout, _) = run(&[cmd, "--help"]);
-        check(&format!("help_{cmd}"), &stdout);
+        assert_snapshot(&format!("help_{cmd}"), &stdout);
     }
 }

@@ -11,10 +11,6 @@ use serde_json::Value;
 
 const HOLDOUT_ACTUAL: f64 = 1882.0;
 
-fn sample() -> String {
-    data("cdnow_sample.csv").display().to_string()
-}
-
 fn cdnow_args(extra: &[&str]) -> Vec<String> {
     let mut a: Vec<String> = [
         "validate",
@@ -45,10 +41,6 @@ fn model<'a>(report: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|m| m["model"] == name)
         .unwrap_or_else(|| panic!("no {name} in the report"))
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
 /// The holdout totals `Σ_i E[Y(39) | x_i, t_x,i, T_i]` against values
@@ -248,21 +240,19 @@ fn charts_are_written_as_svg() {
 #[test]
 fn bad_input_exits_2() {
     // No calibration end.
-    let out = clv(&["validate", &sample()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--calibration-end"), "{err}");
+    fails_with(&["validate", &sample()], "--calibration-end");
     // An unknown model.
-    let out = clv(&[
-        "validate",
-        &sample(),
-        "--calibration-end",
-        "1997-09-30",
-        "--model",
-        "nope",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bg-nbd"));
+    fails_with(
+        &[
+            "validate",
+            &sample(),
+            "--calibration-end",
+            "1997-09-30",
+            "--model",
+            "nope",
+        ],
+        "bg-nbd",
+    );
     // A calibration end after the observation end.
     let out = clv(&[
         "validate",
@@ -281,48 +271,26 @@ fn bad_input_exits_2() {
         "customer_id,date,amount\n1,1997-01-01,10\n1,1997-02-01,abc\n",
     )
     .unwrap();
-    let out = clv(&[
-        "validate",
-        bad.to_str().unwrap(),
-        "--calibration-end",
-        "1997-01-15",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.csv:3: column \"amount\""), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Compares `actual` with `tests/snapshots/{name}.txt` (or writes it with
-/// `UPDATE_SNAPSHOTS=1`).
-fn check_snapshot(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "no snapshot {}; run with UPDATE_SNAPSHOTS=1 to create it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "snapshot {name} differs.\n--- expected\n{expected}\n--- actual\n{actual}"
+    fails_with(
+        &[
+            "validate",
+            bad.to_str().unwrap(),
+            "--calibration-end",
+            "1997-01-15",
+        ],
+        "bad.csv:3: column \"amount\"",
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn help_snapshot() {
-    check_snapshot("help_validate", &clv_ok(&["validate", "--help"]));
+    assert_snapshot("help_validate", &clv_ok(&["validate", "--help"]));
 }
 
 /// The table on stdout, BG/NBD only (so that registering a model does not
 /// change it). To accept a change on purpose, run
-/// `UPDATE_SNAPSHOTS=1 cargo test -p clv-cli --test validate` and review the diff.
+/// `INSTA_UPDATE=always cargo test -p clv-cli --test validate` and review the diff.
 #[test]
 fn cdnow_table_snapshot() {
     let s = sample();
@@ -341,7 +309,7 @@ fn cdnow_table_snapshot() {
         "$ clv validate data/cdnow_sample.csv --calibration-end 1997-09-30 --observation-end 1998-06-30 --model bg-nbd\n{}",
         out.replace(&s, "data/cdnow_sample.csv")
     );
-    check_snapshot("validate_cdnow", &actual);
+    assert_snapshot("validate_cdnow", &actual);
 }
 
 /// The time unit is a change of scale: validating in days gives the same

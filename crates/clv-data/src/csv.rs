@@ -171,37 +171,40 @@ pub(crate) enum LayoutError {
 }
 
 /// Splits `[start, buf.len())` into `n` chunks at record boundaries.
-pub(crate) fn split_points(buf: &[u8], start: usize, n: usize) -> Vec<usize> {
+///
+/// With quotes in the data, the records are walked from the previous split
+/// point exactly as [`parse_chunk`] reads them (a line without a quote is a
+/// record; a line with one is read by [`parse_record`], where a quote opens a
+/// quoted field only at the start of a field): counting quote parity alone
+/// is fooled by a quote inside an unquoted field (`a"b`), and chunks could
+/// then start inside a quoted field.
+pub(crate) fn split_points(buf: &[u8], start: usize, n: usize, delim: u8) -> Vec<usize> {
     let len = buf.len();
     let mut points = vec![start];
     let has_quotes = memchr(b'"', &buf[start..]).is_some();
-    let mut quotes_before = 0usize; // quotes in [start, last point)
     for k in 1..n {
         let last = *points.last().expect("non-empty");
         let target = start + (len - start) * k / n;
         if target <= last {
             continue;
         }
-        let mut p = match memchr(b'\n', &buf[target..]) {
-            Some(i) => target + i + 1,
-            None => break,
-        };
-        if has_quotes {
-            let mut q = quotes_before + memchr_iter(b'"', &buf[last..p]).count();
-            while q % 2 == 1 {
-                match memchr(b'\n', &buf[p..]) {
-                    Some(i) => {
-                        q += memchr_iter(b'"', &buf[p..p + i + 1]).count();
-                        p += i + 1;
-                    }
-                    None => {
-                        p = len;
-                        break;
-                    }
-                }
+        let p = if has_quotes {
+            let mut pos = last;
+            while pos < target {
+                let nl = memchr(b'\n', &buf[pos..]).map_or(len, |i| pos + i);
+                pos = if memchr(b'"', &buf[pos..nl]).is_none() {
+                    (nl + 1).min(len)
+                } else {
+                    parse_record(buf, pos, len, delim).1
+                };
             }
-            quotes_before = q;
-        }
+            pos
+        } else {
+            match memchr(b'\n', &buf[target..]) {
+                Some(i) => target + i + 1,
+                None => break,
+            }
+        };
         if p >= len {
             break;
         }
@@ -542,7 +545,7 @@ pub(crate) fn parse_parallel<'a>(
     v: &Validator,
     threads: usize,
 ) -> Result<Vec<Part<'a>>, Problem> {
-    let points = split_points(buf, lay.data_start, threads);
+    let points = split_points(buf, lay.data_start, threads, lay.delimiter);
     let nshards = crate::rows::partitions(threads);
     if points.len() <= 2 {
         return Ok(vec![parse_chunk(
@@ -604,7 +607,7 @@ mod tests {
             buf.extend_from_slice(format!("\"a\n{i}\",1\n").as_bytes());
         }
         for n in 1..6 {
-            let p = split_points(&buf, 2, n);
+            let p = split_points(&buf, 2, n, b',');
             for &q in &p[1..p.len() - 1] {
                 let quotes = buf[..q].iter().filter(|&&c| c == b'"').count();
                 assert_eq!(quotes % 2, 0);

@@ -32,11 +32,12 @@ pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
 
 /// The inverse of [`days_from_civil`]: `(year, month, day)`.
 pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719_468;
+    // In i64: `z + 719_468` overflows i32 for days near i32::MAX.
+    let z = z as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
+    let y = (yoe + era * 400) as i32;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
