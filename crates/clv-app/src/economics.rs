@@ -351,18 +351,8 @@ fn load(
     unit: Option<TimeUnit>,
     progress: &dyn Progress,
 ) -> Result<LoadedHistory> {
-    let time_unit = unit.or(args.time_unit).unwrap_or(TimeUnit::Week);
-    let read = args.read_options();
-    let opts = args.summary_options(time_unit);
-    let path = args.transactions_path()?;
-    let source = clv_data::FileSource::new(path);
-    let out = progress.stage(&format!("read and summarised {}", path.display()), || {
-        clv_data::ingest(&source, &read, &opts, HISTORY)
-    })?;
-    progress.say(out.report.to_string());
-    let history = out.history.expect("histories asked for");
-    let loaded = Loaded::from_summary(out.summary, args, path, time_unit)?;
-    Ok((loaded, history))
+    let (loaded, extra) = crate::load::load_with(args, unit, HISTORY, progress)?;
+    Ok((loaded, extra.history.expect("histories asked for")))
 }
 
 /// Joins purchases, customers and spend into the core's input; collects

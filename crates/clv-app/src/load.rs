@@ -50,23 +50,51 @@ impl Loaded {
     }
 }
 
-/// Reads the transactions and builds the summary; `unit` overrides the
-/// settings' time unit (default: weeks).
-pub fn load(
+/// What one ingest pass gave besides the summary: the aggregations the
+/// caller asked for.
+#[derive(Debug, Default)]
+pub struct Aggregated {
+    /// Monthly purchase histories in the summary's order (`economics`).
+    pub history: Option<clv_data::PurchaseHistory>,
+    /// Purchases per day (`validate`'s tracking curve).
+    pub purchase_days: Option<clv_data::PurchaseDays>,
+}
+
+/// Reads the transactions once and builds the summary plus the aggregations
+/// in `want`; `unit` overrides the settings' time unit (default: weeks). The
+/// one loader of transactions: every use case reads through it.
+pub fn load_with(
     settings: &DataSettings,
     unit: Option<TimeUnit>,
+    want: clv_data::Aggregations,
     progress: &dyn Progress,
-) -> Result<Loaded> {
+) -> Result<(Loaded, Aggregated)> {
     let time_unit = unit.or(settings.time_unit).unwrap_or(TimeUnit::Week);
     let read = settings.read_options();
     let opts = settings.summary_options(time_unit);
     let path = settings.transactions_path()?;
     let source = clv_data::FileSource::new(path);
     let out = progress.stage(&format!("read and summarised {}", path.display()), || {
-        clv_data::ingest(&source, &read, &opts, clv_data::Aggregations::default())
+        clv_data::ingest(&source, &read, &opts, want)
     })?;
     progress.say(out.report.to_string());
-    Loaded::from_summary(out.summary, settings, path, time_unit)
+    let extra = Aggregated {
+        history: out.history,
+        purchase_days: out.purchase_days,
+    };
+    Ok((
+        Loaded::from_summary(out.summary, settings, path, time_unit)?,
+        extra,
+    ))
+}
+
+/// Reads the transactions and builds the summary (see [`load_with`]).
+pub fn load(
+    settings: &DataSettings,
+    unit: Option<TimeUnit>,
+    progress: &dyn Progress,
+) -> Result<Loaded> {
+    Ok(load_with(settings, unit, clv_data::Aggregations::default(), progress)?.0)
 }
 
 /// Reads a per-customer summary file into the same shape as [`load`];

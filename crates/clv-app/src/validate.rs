@@ -9,7 +9,6 @@
 
 use std::fmt::Write as _;
 
-use clv_core::TimeUnit;
 use clv_core::models::{FitOptions, ModelKind};
 use clv_core::validation::{
     self, ModelFailure, ModelValidation, TrackingData, ValidationData, ValidationReport,
@@ -160,22 +159,15 @@ pub fn run_validation(
 
 /// Reads the transactions into the summary and the purchases per day.
 fn load(args: &DataSettings, progress: &dyn Progress) -> Result<(Loaded, PurchaseDays)> {
-    let time_unit = args.time_unit.unwrap_or(TimeUnit::Week);
-    let read = args.read_options();
-    let opts = args.summary_options(time_unit);
-    let path = args.transactions_path()?;
-    let source = clv_data::FileSource::new(path);
     let want = clv_data::Aggregations {
         purchase_days: true,
         ..Default::default()
     };
-    let out = progress.stage(&format!("read and summarised {}", path.display()), || {
-        clv_data::ingest(&source, &read, &opts, want)
-    })?;
-    progress.say(out.report.to_string());
-    let days = out.purchase_days.expect("purchase days asked for");
-    let loaded = Loaded::from_summary(out.summary, args, path, time_unit)?;
-    Ok((loaded, days))
+    let (loaded, extra) = crate::load::load_with(args, None, want, progress)?;
+    Ok((
+        loaded,
+        extra.purchase_days.expect("purchase days asked for"),
+    ))
 }
 
 /// `validate`: [`run_validation`] on the settings' models, and the SVG
