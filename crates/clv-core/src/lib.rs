@@ -49,6 +49,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod data;
+pub mod diagnostics;
 pub mod economics;
 pub mod error;
 pub mod fit;
