@@ -68,7 +68,12 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
     let model = args
         .model_file
         .as_deref()
-        .map(|p| ModelFile::read_for(p, args.data.time_unit))
+        .map(|p| -> Result<ModelFile> {
+            let m = ModelFile::read_for(p, args.data.time_unit)?;
+            let source = format!("the model in {}", p.display());
+            crate::model_file::require_identified(&m, &source, args.allow_unidentified, progress)?;
+            Ok(m)
+        })
         .transpose()?;
     let unit = model.as_ref().map(|m| m.time_unit);
 

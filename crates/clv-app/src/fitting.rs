@@ -1,6 +1,7 @@
 //! Fitting: the purchase model and the spend model on a loaded summary,
 //! and the models read back from a model file.
 
+use clv_core::diagnostics::{self, DataSummary};
 use clv_core::fit::FitReport;
 use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
 use clv_core::model::ParametricModel;
@@ -53,9 +54,14 @@ pub fn fit_models(
     let options = FitOptions {
         penalty: args.penalty,
     };
+    let counts = Counts::of(loaded);
     let purchase = progress
         .stage(
-            &format!("fitted {kind} on {} customers", loaded.data.len()),
+            &format!(
+                "fitted {kind} on {} customers ({} repeat buyers)",
+                count(counts.customers),
+                count(counts.repeat_buyers)
+            ),
             || kind.fit(&loaded.data, &options),
         )
         .with_context(|| format!("{kind} fit failed"))?;
@@ -70,6 +76,48 @@ pub fn fit_models(
         },
         spend,
     })
+}
+
+/// The customers a summary stands for (rows may stand for several, through
+/// their weights): what every count in the fit log and the diagnostics use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Counts {
+    /// Customers (sum of weights).
+    pub customers: f64,
+    /// Customers with a repeat purchase (`x > 0`).
+    pub repeat_buyers: f64,
+    /// The longest history (largest `T`) in days.
+    pub window_days: f64,
+}
+
+impl Counts {
+    /// The counts of a loaded summary.
+    pub fn of(loaded: &Loaded) -> Counts {
+        let d = &loaded.data;
+        let customers = d.weight.iter().sum();
+        let repeat_buyers = d
+            .frequency
+            .iter()
+            .zip(&d.weight)
+            .filter(|(x, _)| **x > 0.0)
+            .map(|(_, w)| w)
+            .sum();
+        let longest = d.age.iter().copied().fold(0.0, f64::max);
+        Counts {
+            customers,
+            repeat_buyers,
+            window_days: longest * loaded.time_unit.days(),
+        }
+    }
+}
+
+/// A count of customers as printed (whole unless weights make it fractional).
+pub fn count(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// Fits the spend model named in `args`, if any.
@@ -95,21 +143,41 @@ pub fn fit_spend(
                 .zip(&loaded.data.weight)
                 .map(|((&x, &m), &w)| if x > 0.0 && m <= 0.0 { 0.0 } else { w })
                 .collect();
-            let free = weights.iter().filter(|&&w| w == 0.0).count();
-            if free > 0 {
+            let free: f64 = x
+                .iter()
+                .zip(m)
+                .zip(&loaded.data.weight)
+                .filter(|((x, m), _)| **x > 0.0 && **m <= 0.0)
+                .map(|(_, w)| w)
+                .sum();
+            if free > 0.0 {
                 progress.say(format!(
-                    "note: {free} repeat buyers whose repeat purchases are all worth 0 are left out of \
-                     the Gamma-Gamma fit (their expected spend is still predicted)"
+                    "note: {} repeat buyers whose repeat purchases are all worth 0 are left out of \
+                     the Gamma-Gamma fit (their expected spend is still predicted)",
+                    count(free)
                 ));
             }
+            let repeat = Counts::of(loaded).repeat_buyers;
+            let used = repeat - free;
+            let left_out = if free > 0.0 {
+                format!(" of {}", count(repeat))
+            } else {
+                String::new()
+            };
             let fitted = progress
-                .stage("fitted Gamma-Gamma on the repeat buyers", || {
-                    fitter.fit(
-                        &loaded.data.frequency,
-                        &loaded.summary.monetary_value,
-                        &weights,
-                    )
-                })
+                .stage(
+                    &format!(
+                        "fitted Gamma-Gamma on {}{left_out} repeat buyers",
+                        count(used)
+                    ),
+                    || {
+                        fitter.fit(
+                            &loaded.data.frequency,
+                            &loaded.summary.monetary_value,
+                            &weights,
+                        )
+                    },
+                )
                 .context("Gamma-Gamma fit failed")?;
             let covariance = Some(fitted.report.covariance.clone()).filter(|c| !c.is_empty());
             Some(SpendFit {
@@ -176,14 +244,56 @@ impl Fitted {
                 s.report.as_ref().unwrap_or(&empty),
             )
         });
-        ModelFile {
+        let mut file = ModelFile {
             purchase,
             time_unit: loaded.time_unit,
             spend,
             data: loaded.info.clone(),
             selection: None,
             clv_version: env!("CARGO_PKG_VERSION").into(),
+            identified: None,
+            warnings: vec![],
+        };
+        if let Some(verdict) = self.verdict(loaded) {
+            file.set_verdict(verdict);
         }
+        file
+    }
+
+    /// The diagnostics of freshly fitted models on `loaded` (`None` when a
+    /// model was read from a file rather than fitted here).
+    pub fn verdict(&self, loaded: &Loaded) -> Option<model_file::Verdict> {
+        let c = Counts::of(loaded);
+        let p = &self.purchase;
+        let purchase = diagnostics::for_purchase(
+            p.kind,
+            &p.model.param_values(),
+            p.report.as_ref()?,
+            &DataSummary {
+                customers: c.customers,
+                repeat_buyers: Some(c.repeat_buyers),
+                window_days: Some(c.window_days),
+            },
+        );
+        let spend = match &self.spend {
+            None => None,
+            Some(s) => {
+                let report = s.report.as_ref()?;
+                Some((
+                    SpendModel::GammaGamma.name(),
+                    diagnostics::for_spend(
+                        &s.params.to_array(),
+                        report,
+                        &DataSummary {
+                            customers: report.n_customers,
+                            repeat_buyers: None,
+                            window_days: Some(c.window_days),
+                        },
+                    ),
+                ))
+            }
+        };
+        Some(model_file::Verdict::of((p.kind.name(), purchase), spend))
     }
 
     /// Expected value of one future purchase per customer: Gamma-Gamma's
@@ -224,23 +334,35 @@ impl Fitted {
     }
 }
 
-/// Reports the fitted parameters, one line per model.
+/// Reports the fitted parameters, one line per model: estimates with
+/// standard errors ("se n/a" when there is none), fit statistics and what
+/// the model was fitted on (customers for the purchase model, repeat buyers
+/// for Gamma-Gamma), then whether the models are identified.
 pub fn describe(file: &ModelFile, progress: &dyn Progress) {
+    let spend_model = SpendModel::GammaGamma.name();
     for s in std::iter::once(&file.purchase).chain(file.spend.as_ref()) {
         let params: Vec<String> = s
             .params
             .iter()
             .map(|(k, v)| {
-                let se = s
-                    .standard_errors
-                    .get(k)
-                    .and_then(|v| v.as_f64())
-                    .unwrap_or(f64::NAN);
-                format!("{k} = {:.4} (se {:.4})", v.as_f64().unwrap_or(f64::NAN), se)
+                let se = s.standard_errors.get(k).and_then(|v| v.as_f64());
+                let se = match se {
+                    Some(se) if se.is_finite() => format_number(se),
+                    _ => "n/a".into(),
+                };
+                format!(
+                    "{k} = {} (se {se})",
+                    format_number(v.as_f64().unwrap_or(f64::NAN))
+                )
             })
             .collect();
+        let on = if s.model == spend_model {
+            "repeat buyers"
+        } else {
+            "customers"
+        };
         progress.say(format!(
-            "{}: {}; log-likelihood {:.2}, AIC {:.2}, {} customers, {} in {} iterations",
+            "{}: {}; log-likelihood {:.2}, AIC {:.2}, fitted on {} {on}, {} in {} iterations",
             s.model,
             params.join(", "),
             s.log_likelihood,
@@ -253,5 +375,36 @@ pub fn describe(file: &ModelFile, progress: &dyn Progress) {
             },
             s.iterations
         ));
+    }
+}
+
+/// Reports the verdict of a freshly written model file: each warning, and
+/// when the model is not identified, that `predict` and `economics` will
+/// refuse it without `--allow-unidentified`.
+pub fn report_verdict(file: &ModelFile, progress: &dyn Progress) {
+    let verdict = file.identified();
+    for w in &verdict.warnings {
+        progress.say(format!("warning: {}: {}", w.model, w.message));
+    }
+    if !verdict.identified {
+        progress.say(
+            "warning: the model is not identified (\"identified\": false in the model file): \
+             predict and economics refuse it unless --allow-unidentified",
+        );
+    }
+}
+
+/// A parameter or standard error as printed: four decimals for ordinary
+/// values, scientific notation for very large or very small ones (never
+/// `NaN` or `inf`: those print as "n/a").
+pub fn format_number(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e7).contains(&a) {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.4}")
     }
 }

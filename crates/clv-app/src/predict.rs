@@ -10,7 +10,7 @@ use clv_core::value::{self, Predictions, ValueSettings};
 use crate::error::{Context, Result, usage};
 use crate::fitting::{self, Fitted};
 use crate::load::{self, Loaded};
-use crate::model_file::ModelFile;
+use crate::model_file::{self, ModelFile};
 use crate::progress::Progress;
 use crate::settings::PredictSettings;
 
@@ -75,6 +75,8 @@ pub fn predict(args: &PredictSettings, progress: &dyn Progress) -> Result<Predic
     let (loaded, fitted) = match &args.model_file {
         Some(path) => {
             let file = ModelFile::read_for(path, args.data.time_unit)?;
+            let source = format!("the model in {}", path.display());
+            model_file::require_identified(&file, &source, args.allow_unidentified, progress)?;
             let fitted = Fitted::from_file(&file)?;
             let loaded = load::load_input(
                 &args.data,
@@ -92,7 +94,14 @@ pub fn predict(args: &PredictSettings, progress: &dyn Progress) -> Result<Predic
             let kind = name.purchase_kind()?;
             let loaded = load::load_input(&args.data, &args.tables, Some(kind), None, progress)?;
             let fitted = fitting::fit_models(&loaded, kind, &args.model, progress)?;
-            fitting::describe(&fitted.to_file(&loaded), progress);
+            let file = fitted.to_file(&loaded);
+            fitting::describe(&file, progress);
+            model_file::require_identified(
+                &file,
+                "the model fitted here",
+                args.allow_unidentified,
+                progress,
+            )?;
             (loaded, fitted)
         }
     };

@@ -312,6 +312,9 @@ pub struct PredictSettings {
     pub draws: usize,
     /// Random seed of the intervals.
     pub seed: u64,
+    /// Predict even from a model that is not identified (see
+    /// [`crate::model_file::require_identified`]).
+    pub allow_unidentified: bool,
 }
 
 impl PredictSettings {
@@ -329,6 +332,7 @@ impl PredictSettings {
             bootstrap: None,
             draws: 1000,
             seed: 42,
+            allow_unidentified: false,
         }
     }
 }
@@ -430,6 +434,9 @@ pub struct EconomicsSettings {
     pub cost_col: Option<String>,
     /// A customers-file column to segment by.
     pub segment: Option<String>,
+    /// Use a model file that is not identified (see
+    /// [`crate::model_file::require_identified`]).
+    pub allow_unidentified: bool,
 }
 
 impl EconomicsSettings {
@@ -450,6 +457,7 @@ impl EconomicsSettings {
             per_customer: None,
             cost_col: None,
             segment: None,
+            allow_unidentified: false,
         }
     }
 }

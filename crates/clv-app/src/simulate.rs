@@ -87,7 +87,8 @@ pub fn simulate(
         spend: Some(spend),
         customers: args.customers,
         // Simulated times are in the parameters' unit; purchases on day d of
-        // the period fall in [d, d + 1) days.
+        // the period fall in [d, d + 1) days, at most one per customer and
+        // day (see `SimulatedCustomer::purchase_days`).
         acquisition: acquisition_days as f64 / unit_days,
         end: args.days as f64 / unit_days,
         seed: args.seed,
@@ -121,9 +122,8 @@ pub fn simulate(
                     let customers = sim.run_range(from, chunk).context("simulation failed")?;
                     for (k, c) in customers.iter().enumerate() {
                         let id = from + k + 1;
-                        for (t, z) in c.purchases.iter().zip(&c.amounts) {
-                            let day = ((t * unit_days).floor() as usize).min(dates.len() - 1);
-                            purchase_line(&mut line, id, &dates[day], *z);
+                        for (day, i) in c.purchase_days(unit_days, dates.len() - 1) {
+                            purchase_line(&mut line, id, &dates[day], c.amounts[i]);
                             w.write_all(line.as_bytes())?;
                             rows += 1;
                         }
@@ -283,10 +283,9 @@ fn run_channels(
                         for (j, cu) in customers.iter().enumerate() {
                             let id = id0 + from + j + 1;
                             let mut first = None;
-                            for (t, z) in cu.purchases.iter().zip(&cu.amounts) {
-                                let day = ((t * unit_days).floor() as usize).min(dates.len() - 1);
+                            for (day, i) in cu.purchase_days(unit_days, dates.len() - 1) {
                                 first.get_or_insert(day);
-                                purchase_line(&mut line, id, &dates[day], *z);
+                                purchase_line(&mut line, id, &dates[day], cu.amounts[i]);
                                 w.write_all(line.as_bytes())?;
                                 rows += 1;
                             }

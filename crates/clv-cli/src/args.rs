@@ -246,6 +246,12 @@ pub struct PredictArgs {
     /// A model written by `clv fit`.
     #[arg(long, conflicts_with_all = ["model", "spend"])]
     pub model_file: Option<PathBuf>,
+    /// Use a model that is not identified ("identified": false in the model
+    /// file: too few customers or repeat buyers, no or huge standard errors,
+    /// a parameter run off to 0 or infinity) instead of refusing it; its
+    /// warnings are printed
+    #[arg(long)]
+    pub allow_unidentified: bool,
     /// Prediction horizon with its unit, e.g. "12 months", "52 weeks", "90 days".
     #[arg(long, value_parser = parse_horizon)]
     pub horizon: clv_core::Horizon,
@@ -368,6 +374,12 @@ pub struct EconomicsArgs {
     /// A model written by `clv fit` (BG/NBD [+ Gamma-Gamma]) for model LTV and projected payback.
     #[arg(long)]
     pub model_file: Option<PathBuf>,
+    /// Use a model that is not identified ("identified": false in the model
+    /// file: too few customers or repeat buyers, no or huge standard errors,
+    /// a parameter run off to 0 or infinity) instead of refusing it; its
+    /// warnings are printed
+    #[arg(long)]
+    pub allow_unidentified: bool,
     /// Horizon of the model projection and of the full formula's duration.
     #[arg(long, value_parser = parse_horizon, default_value = "36 months")]
     pub horizon: Horizon,
@@ -554,6 +566,7 @@ impl PredictArgs {
             bootstrap: self.bootstrap,
             draws: self.draws,
             seed: self.seed,
+            allow_unidentified: self.allow_unidentified,
         })
     }
 }
@@ -604,6 +617,7 @@ impl EconomicsArgs {
             per_customer: self.per_customer.clone(),
             cost_col: self.cost_col.clone(),
             segment: self.segment.clone(),
+            allow_unidentified: self.allow_unidentified,
         })
     }
 }

@@ -41,6 +41,7 @@ pub fn fit(args: &FitArgs, progress: &dyn Progress) -> Result<()> {
     write_text(args.output.as_deref(), &out.to_json()?)?;
     if let FitOutput::Model(file) = &out {
         clv_app::fitting::describe(file, progress);
+        clv_app::fitting::report_verdict(file, progress);
     }
     Ok(())
 }

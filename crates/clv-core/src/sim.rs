@@ -47,6 +47,39 @@ pub struct SimulatedCustomer {
     pub amounts: Vec<f64>,
 }
 
+impl SimulatedCustomer {
+    /// The whole days on which the purchases are written when the time unit
+    /// is `unit_days` days long and the period has days `0..=last_day`:
+    /// `(day, purchase index)` pairs, at most one purchase per day.
+    ///
+    /// A purchase at time `t` falls on day `floor(t * unit_days)`; one that
+    /// would fall on the same day as the customer's previous purchase is
+    /// written on the next day (and a purchase pushed past `last_day` is
+    /// left out). Readers of a dated log merge same-day purchases (the
+    /// `exact` convention counts days with a purchase), so writing two
+    /// purchases on one day would lose one: about 1.4% of the repeat
+    /// purchases at the CDNOW parameters in weeks, enough to bias the
+    /// fitted `alpha` 4-6% high at 100,000 customers (4 standard errors).
+    /// Moving the rare collision by less than a day keeps every purchase
+    /// and changes recency by a fraction of a day.
+    pub fn purchase_days(&self, unit_days: f64, last_day: usize) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::with_capacity(self.purchases.len());
+        for (i, t) in self.purchases.iter().enumerate() {
+            let mut day = ((t * unit_days).floor().max(0.0) as usize).min(last_day);
+            if let Some(&(previous, _)) = out.last()
+                && day <= previous
+            {
+                day = previous + 1;
+            }
+            if day > last_day {
+                break;
+            }
+            out.push((day, i));
+        }
+        out
+    }
+}
+
 /// Settings of a simulation run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Simulation {
@@ -240,6 +273,51 @@ mod tests {
         assert!((mean_lambda - 0.243 / 4.414).abs() < 0.005, "{mean_lambda}");
         // sd(p) is about 0.22, standard error 0.0022.
         assert!((mean_p - 0.793 / (0.793 + 2.426)).abs() < 0.01, "{mean_p}");
+    }
+
+    #[test]
+    fn purchase_days_keep_every_purchase_on_distinct_days() {
+        let c = SimulatedCustomer {
+            birth: 0.1,
+            lambda: 1.0,
+            p: 0.0,
+            nu: 0.0,
+            // Days (unit = 7 days): 0, 0, 0, 1, 6, 6 -> 0, 1, 2, 3, 6, 7 -> the
+            // last is past day 6 and left out.
+            purchases: vec![
+                0.1 / 7.0,
+                0.5 / 7.0,
+                0.9 / 7.0,
+                1.2 / 7.0,
+                6.1 / 7.0,
+                6.9 / 7.0,
+            ],
+            amounts: vec![],
+        };
+        assert_eq!(
+            c.purchase_days(7.0, 6),
+            [(0, 0), (1, 1), (2, 2), (3, 3), (6, 4)]
+        );
+        // Without collisions the days are the floors.
+        let cs = settings(2).run().unwrap();
+        let mut moved = 0;
+        let mut total = 0;
+        for c in &cs {
+            let days = c.purchase_days(7.0, 78 * 7 - 1);
+            assert!(days.windows(2).all(|w| w[0].0 < w[1].0));
+            assert_eq!(days[0].0, (c.birth * 7.0).floor() as usize);
+            for &(d, i) in &days {
+                let floor = (c.purchases[i] * 7.0).floor() as usize;
+                assert!(d >= floor);
+                moved += usize::from(d != floor);
+            }
+            total += days.len();
+        }
+        // Collisions are rare (about 1% of purchases at these parameters).
+        assert!(
+            moved > 0 && (moved as f64) < 0.03 * total as f64,
+            "{moved} of {total}"
+        );
     }
 
     #[test]
