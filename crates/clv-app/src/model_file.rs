@@ -407,7 +407,9 @@ pub fn require_identified(
     };
     if !verdict.identified && !allow {
         return Err(usage(format!(
-            "{source} is not identified: the data do not carry its parameters, so its              predictions would look precise and not be. Reasons: {}. Refit on more customers              or a longer window, or pass --allow-unidentified to use it anyway",
+            "{source} is not identified: the data do not carry its parameters, so its \
+             predictions would look precise and not be. Reasons: {}. Refit on more customers \
+             or a longer window, or pass --allow-unidentified to use it anyway",
             list("; ")
         )));
     }
