@@ -7,7 +7,7 @@ use clv_core::gamma_gamma::{GammaGammaFitter, GammaGammaParams};
 use clv_core::model::ParametricModel;
 use clv_core::models::{FitOptions, ModelKind};
 
-use crate::error::{Context, Result};
+use crate::error::{Context, Result, usage};
 use crate::load::Loaded;
 use crate::model_file::{self, ModelFile};
 use crate::progress::Progress;
@@ -178,7 +178,17 @@ pub fn fit_spend(
                         )
                     },
                 )
-                .context("Gamma-Gamma fit failed")?;
+                .map_err(|e| {
+                    // Amounts the spend model cannot take (astronomically
+                    // large, say) are the input's problem, not a bug.
+                    let largest = m.iter().copied().fold(0.0, f64::max);
+                    usage(format!(
+                        "Gamma-Gamma fit failed: {e} (the largest mean repeat purchase is {}; \
+                         amounts far from everyday magnitudes may need rescaling, e.g. to \
+                         thousands)",
+                        format_number(largest)
+                    ))
+                })?;
             let covariance = Some(fitted.report.covariance.clone()).filter(|c| !c.is_empty());
             Some(SpendFit {
                 params: fitted.params,

@@ -171,3 +171,33 @@ fn a_model_file_without_the_verdict_is_judged_again_when_read() {
     ]);
     assert_eq!(out.lines().count(), 2358);
 }
+
+#[test]
+fn gamma_gamma_on_astronomical_amounts_is_a_usage_error_not_nan() {
+    let dir = scratch("ident-huge");
+    let input = dir.join("tx.csv");
+    let mut text = String::from("customer_id,date,amount\n");
+    for i in 0..60 {
+        text += &format!("c{i},2020-01-{:02},{}e200\n", 1 + i % 28, 3 + i % 7);
+        text += &format!("c{i},2020-0{}-15,{}e200\n", 2 + i % 7, 4 + i % 5);
+    }
+    std::fs::write(&input, text).unwrap();
+    let out = clv(&[
+        "fit",
+        input.to_str().unwrap(),
+        "--model",
+        "bg-nbd",
+        "--spend",
+        "gamma-gamma",
+        "--output",
+        dir.join("m.json").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Gamma-Gamma fit failed"), "{stderr}");
+    assert!(
+        !stderr.contains("NaN") && !stderr.contains("inf"),
+        "{stderr}"
+    );
+    assert!(!dir.join("m.json").exists());
+}
