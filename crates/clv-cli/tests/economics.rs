@@ -77,13 +77,24 @@ fn formula_ltv_fields_by_hand() {
     close(f(&fl["average_order_value"]), 34.0);
     close(f(&fl["purchase_frequency"]), 5.0 / 4.0 * 12.0 / 2.0);
     // 3 of the 4 customers active in Jan..Feb bought again: (3/4)^6 a year.
-    let r = 0.75f64.powi(6);
-    close(f(&fl["retention_rate"]), r);
-    close(f(&fl["lifespan"]), 1.0 / (1.0 - r));
-    close(f(&fl["ltv"]), 34.0 * 7.5 / (1.0 - r));
+    // Over 2 months (halves Jan..Feb and Mar..Apr); 0.75^6 a year only as
+    // an equivalent: the lifespan is 4 periods of 2 months.
+    assert_eq!(fl["retention_period_months"], 2);
+    assert_eq!(fl["complete_months"], 4);
+    assert_eq!(fl["withheld"], false);
+    close(f(&fl["period_retention"]), 0.75);
+    close(f(&fl["retention_rate"]), 0.75f64.powi(6));
+    close(f(&fl["lifespan"]), 2.0 / 3.0);
+    close(f(&fl["ltv"]), 34.0 * 7.5 * 2.0 / 3.0);
+    // The new names carry the same numbers as the old ones (aliases).
+    assert_eq!(fl["revenue_ltv"], fl["ltv"]);
+    assert_eq!(fl["net_margin_ltv"], fl["full_ltv"]);
+    assert_eq!(fl["margin_ltv"], fl["value_before_acquisition"]);
+    // Two years = 12 periods of 2 months.
+    let y = (1.0 - 0.75f64.powi(12)) * 2.0 / 3.0;
     // CAC: search (60 + 40 + 50) / 2, social (70 + 10) / 2: 230 / 4 = 57.5.
     close(f(&fl["acquisition_cost"]), 57.5);
-    let full = 0.5 * 34.0 * 7.5 * (1.0 + r) - 24.0 * (1.0 + r) - 57.5;
+    let full = 0.5 * 34.0 * 7.5 * y - 24.0 * y - 57.5;
     close(f(&fl["full_ltv"]), full);
     close(f(&fl["duration"]), 2.0);
     assert_eq!(j["customers"], 5);
@@ -97,7 +108,7 @@ fn formula_ltv_fields_by_hand() {
         .iter()
         .find(|l| l["lever"] == "average_order_value")
         .unwrap();
-    close(f(&aov["change"]), 0.1 * 0.5 * 34.0 * 7.5 * (1.0 + r));
+    close(f(&aov["change"]), 0.1 * 0.5 * 34.0 * 7.5 * y);
 }
 
 #[test]
@@ -111,21 +122,32 @@ fn channels_by_hand() {
     // Search's own formula: AOV 35, 6 orders a year, retention 1 over 2 years:
     // 0.5 * 35 * 6 * 2 - 24 * 2 = 162.
     close(f(&s["ltv"]), 162.0);
+    close(f(&s["margin_ltv"]), 162.0);
     close(f(&s["ltv_to_cac"]), 162.0 / 75.0);
     assert_eq!(s["payback_months"], Value::Null); // 33, 47, 58.5, 62.5 < 75
+    assert_eq!(s["payback_checked_months"], 4);
+    assert_eq!(s["payback_status"], "not within the 4 months observed");
     assert_eq!(s["loses_money"], false);
+    // Two customers: too few for an interval, so no verdict either way.
+    assert_eq!(s["customers"], 2);
+    assert_eq!(s["margin_ltv_interval"], Value::Null);
+    assert_eq!(s["verdict"], "not enough data to tell");
 
     let so = channel(&j, "social");
     close(f(&so["cac"]), 40.0);
     assert_eq!(so["cac_source"], "acquisition_cost");
     assert_eq!(so["spend"], Value::Null);
-    let r = 0.5f64.powi(6);
-    close(f(&so["ltv"]), (0.5 * 10.0 * 12.0 - 24.0) * (1.0 + r));
-    assert_eq!(so["loses_money"], true);
+    // 1/2 retained over 2 months: (1/6) (1 - 0.5^12) / (1/2) expected years.
+    let y = (1.0 - 0.5f64.powi(12)) / 3.0;
+    close(f(&so["ltv"]), (0.5 * 10.0 * 12.0 - 24.0) * y);
+    assert_eq!(so["loses_money"], false);
+    assert_eq!(so["verdict"], "not enough data to tell");
 
     let o = channel(&j, "organic");
     assert_eq!(o["cac"], Value::Null);
     assert_eq!(o["ltv_to_cac"], Value::Null);
+    assert_eq!(o["payback_status"], "unknown CAC");
+    assert_eq!(o["verdict"], "unknown");
 
     let warnings: Vec<&str> = j["warnings"]
         .as_array()
@@ -136,7 +158,7 @@ fn channels_by_hand() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("social") && w.contains("loses money on every customer")),
+            .any(|w| w.contains("social") && w.contains("not enough data to tell")),
         "{warnings:?}"
     );
     assert!(
@@ -211,12 +233,10 @@ fn segments_by_hand() {
     assert_eq!(segs[0]["customers"], 3);
     close(f(&segs[0]["cac"]), 130.0 / 3.0);
     // basic's formula: B = c1 (50/1), c4 (20/2): AOV 70 / 3, 3 / 2 * 6 = 9 a
-    // year; 2 of the 3 active in A again in B: r = (2/3)^6, 1 + r expected years.
-    let r = (2.0f64 / 3.0).powi(6);
-    close(
-        f(&segs[0]["ltv"]),
-        (0.5 * 70.0 / 3.0 * 9.0 - 24.0) * (1.0 + r),
-    );
+    // year; 2 of the 3 active in A again in B: 2/3 over 2 months, so
+    // (1/6) (1 - (2/3)^12) / (1/3) expected years in 2.
+    let y = (1.0 - (2.0f64 / 3.0).powi(12)) / 2.0;
+    close(f(&segs[0]["ltv"]), (0.5 * 70.0 / 3.0 * 9.0 - 24.0) * y);
     assert_eq!(segs[1]["segment"], "pro");
     close(f(&segs[1]["cac"]), 50.0);
     assert_eq!(segs[1]["customers_with_cac"], 1);
