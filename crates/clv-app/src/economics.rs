@@ -1370,15 +1370,22 @@ impl Report<'_> {
 }
 
 /// The cohort retention heatmap: cohorts down, months since acquisition
-/// across, cells shaded by retention and labelled in %.
+/// across, cells shaded by retention and labelled in %, with a colour scale
+/// (`<g class="legend">`); partial months (cut by the observation end) are
+/// hatched grey (`class="partial"`) so they do not read as low retention; the
+/// chart is at least as wide as its title.
 pub fn heatmap_svg(e: &Economics) -> String {
     let cell_w = 44.0;
     let cell_h = 22.0;
     let left = 140.0;
     let top = 56.0;
+    let title = "Retention by monthly acquisition cohort (% of the cohort buying in the month)";
     let cols = e.cohorts.iter().map(|c| c.months.len()).max().unwrap_or(0);
-    let width = left + cell_w * cols as f64 + 20.0;
-    let height = top + cell_h * e.cohorts.len() as f64 + 40.0;
+    let width = (left + cell_w * cols as f64 + 20.0)
+        .max(left + 7.5 * title.len() as f64 + 20.0)
+        .max(720.0);
+    let legend_y = top + cell_h * e.cohorts.len() as f64 + 24.0;
+    let height = legend_y + 90.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -1387,7 +1394,11 @@ pub fn heatmap_svg(e: &Economics) -> String {
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{left}" y="20" font-size="14" font-weight="bold">Retention by monthly acquisition cohort (% of the cohort buying in the month)</text>"#
+        r##"<defs><pattern id="partial" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e6e6e6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b0b0b0" stroke-width="2"/></pattern></defs>"##
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="8" y="20" font-size="14" font-weight="bold">{title}</text>"#
     );
     let _ = writeln!(
         s,
@@ -1406,9 +1417,21 @@ pub fn heatmap_svg(e: &Economics) -> String {
     let max_later = e
         .cohorts
         .iter()
-        .flat_map(|c| c.months.iter().skip(1).map(|m| m.retention))
+        .flat_map(|c| {
+            c.months
+                .iter()
+                .skip(1)
+                .filter(|m| !m.partial)
+                .map(|m| m.retention)
+        })
         .fold(0.0f64, f64::max)
         .max(1e-9);
+    // White to dark blue.
+    let shade = |t: f64| {
+        let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+        let (cr, cg, cb) = (lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0));
+        format!("#{cr:02x}{cg:02x}{cb:02x}")
+    };
     for (r, c) in e.cohorts.iter().enumerate() {
         let y = top + cell_h * r as f64;
         let _ = writeln!(
@@ -1425,32 +1448,62 @@ pub fn heatmap_svg(e: &Economics) -> String {
             } else {
                 (m.retention / max_later).clamp(0.0, 1.0)
             };
-            // White to dark blue.
-            let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-            let (cr, cg, cb) = (lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0));
-            let text = if t > 0.55 { "white" } else { "black" };
+            let (fill, text, class) = if m.partial {
+                ("url(#partial)".to_string(), "#444", "partial")
+            } else {
+                (shade(t), if t > 0.55 { "white" } else { "black" }, "cell")
+            };
             let _ = writeln!(
                 s,
-                "<rect x=\"{x}\" y=\"{y}\" width=\"{cell_w}\" height=\"{cell_h}\" fill=\"#{cr:02x}{cg:02x}{cb:02x}\" stroke=\"white\"{}/>",
-                if m.partial {
-                    " fill-opacity=\"0.6\""
-                } else {
-                    ""
-                }
+                r#"<rect class="{class}" x="{x}" y="{y}" width="{cell_w}" height="{cell_h}" fill="{fill}" stroke="white"/>"#,
             );
             let _ = writeln!(
                 s,
-                r#"<text x="{}" y="{}" text-anchor="middle" fill="{text}">{:.1}</text>"#,
+                r#"<text x="{}" y="{}" text-anchor="middle" fill="{text}"{}>{:.1}{}</text>"#,
                 x + cell_w / 2.0,
                 y + cell_h * 0.7,
-                100.0 * m.retention
+                if m.partial {
+                    r#" font-style="italic""#
+                } else {
+                    ""
+                },
+                100.0 * m.retention,
+                if m.partial { "~" } else { "" }
             );
         }
     }
+    // The colour scale: 0 to the highest later retention, in 5 steps.
+    let _ = writeln!(s, r#"<g class="legend">"#);
     let _ = writeln!(
         s,
-        r##"<text x="8" y="{}" fill="#555">Month 0 is the acquisition month; shading is relative to the highest later retention ({:.1}%); faded cells are partial months.</text>"##,
-        height - 14.0,
+        r#"<text x="8" y="{}">colour scale (% buying)</text>"#,
+        legend_y + 14.0
+    );
+    let steps = 5;
+    for i in 0..=steps {
+        let t = i as f64 / steps as f64;
+        let x = left + 40.0 * i as f64;
+        let _ = writeln!(
+            s,
+            r##"<rect class="scale" x="{x}" y="{legend_y}" width="40" height="16" fill="{}" stroke="#ccc"/><text x="{}" y="{}" text-anchor="middle">{:.1}</text>"##,
+            shade(t),
+            x + 20.0,
+            legend_y + 30.0,
+            100.0 * max_later * t
+        );
+    }
+    let px = left + 40.0 * (steps + 1) as f64 + 24.0;
+    let _ = writeln!(
+        s,
+        r##"<rect x="{px}" y="{legend_y}" width="40" height="16" fill="url(#partial)" stroke="#ccc"/><text x="{}" y="{}">partial month (cut by the observation end; ~)</text>"##,
+        px + 48.0,
+        legend_y + 12.0
+    );
+    let _ = writeln!(s, "</g>");
+    let _ = writeln!(
+        s,
+        r##"<text x="8" y="{}" fill="#555">Month 0 is the acquisition month (100%); the scale runs to the highest later retention ({:.1}%) of complete months.</text>"##,
+        legend_y + 56.0,
         100.0 * max_later
     );
     s.push_str("</svg>\n");
