@@ -574,31 +574,6 @@ pub fn write_all(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_are_round_and_cover_the_range() {
-        let (t, step) = ticks(0.0, 4300.0, 6);
-        assert_eq!(step, 1000.0);
-        assert_eq!(t.first(), Some(&0.0));
-        assert!(*t.last().unwrap() >= 4300.0);
-        let (t, step) = ticks(0.0, 0.37, 6);
-        assert_eq!(step, 0.1);
-        assert_eq!(t.len(), 5);
-        assert_eq!(tick_label(2500.0, 500.0), "2,500");
-        assert_eq!(tick_label(0.25, 0.05), "0.25");
-        assert_eq!(tick_label(0.2, 0.1), "0.2");
-        assert_eq!(tick_label(7.5, 2.5), "7.5");
-    }
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
-    }
-}
-
 /// Width of an economics chart: wide enough for its title and its bars.
 fn econ_width(title: &str, bars: usize, per_bar: f64) -> f64 {
     let title_w = 8.0 * title.len() as f64 + LEFT + RIGHT;
@@ -878,4 +853,29 @@ pub fn payback_chart(e: &clv_core::economics::Economics, level: f64, model: bool
     );
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_range() {
+        let (t, step) = ticks(0.0, 4300.0, 6);
+        assert_eq!(step, 1000.0);
+        assert_eq!(t.first(), Some(&0.0));
+        assert!(*t.last().unwrap() >= 4300.0);
+        let (t, step) = ticks(0.0, 0.37, 6);
+        assert_eq!(step, 0.1);
+        assert_eq!(t.len(), 5);
+        assert_eq!(tick_label(2500.0, 500.0), "2,500");
+        assert_eq!(tick_label(0.25, 0.05), "0.25");
+        assert_eq!(tick_label(0.2, 0.1), "0.2");
+        assert_eq!(tick_label(7.5, 2.5), "7.5");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
 }

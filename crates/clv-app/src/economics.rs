@@ -1200,7 +1200,7 @@ impl Report<'_> {
         );
         let _ = writeln!(
             s,
-            "  {:<14} {:>9} {:>11} {:>8} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15} {}",
+            "  {:<14} {:>9} {:>11} {:>8} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15} verdict",
             "channel",
             "customers",
             "spend",
@@ -1211,7 +1211,6 @@ impl Report<'_> {
             "",
             "payback",
             "",
-            "verdict"
         );
         for c in &e.channels {
             let _ = writeln!(
