@@ -1201,16 +1201,7 @@ impl Report<'_> {
         let _ = writeln!(
             s,
             "  {:<14} {:>9} {:>11} {:>8} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15} verdict",
-            "channel",
-            "customers",
-            "spend",
-            "CAC",
-            "margin LTV",
-            "",
-            "LTV:CAC",
-            "",
-            "payback",
-            "",
+            "channel", "customers", "spend", "CAC", "margin LTV", "", "LTV:CAC", "", "payback", "",
         );
         for c in &e.channels {
             let _ = writeln!(

@@ -2821,6 +2821,26 @@ mod tests {
     }
 
     #[test]
+    fn sensitivity_is_in_currency_only_when_the_net_ltv_is_near_zero() {
+        let input = fixture();
+        let v = formula_ltv(&input, &settings(), None, None)
+            .value_before_acquisition
+            .unwrap();
+        // A CAC leaving 0.5 of net margin LTV: +10% on a lever is then
+        // hundreds of percent of nothing; only the change in currency is given.
+        let f = formula_ltv(&input, &settings(), None, Some(v - 0.5));
+        assert_close!(f.full_ltv.unwrap(), 0.5);
+        let l = sensitivity(&f);
+        assert_eq!(l.len(), 7);
+        assert!(l.iter().all(|x| x.change_pct.is_none()));
+        let aov = l.iter().find(|x| x.lever == "average_order_value").unwrap();
+        assert!(aov.change > 0.0);
+        // Far from zero, percentages are given.
+        let f = formula_ltv(&input, &settings(), None, Some(0.0));
+        assert!(sensitivity(&f).iter().all(|x| x.change_pct.is_some()));
+    }
+
+    #[test]
     fn customers_acquired_outside_the_spend_months_have_no_cac() {
         let mut input = fixture();
         input.spend.retain(|s| s.month == JAN + 1); // search spend in February only
