@@ -574,6 +574,287 @@ pub fn write_all(
     Ok(out)
 }
 
+/// Width of an economics chart: wide enough for its title and its bars.
+fn econ_width(title: &str, bars: usize, per_bar: f64) -> f64 {
+    let title_w = 8.0 * title.len() as f64 + LEFT + RIGHT;
+    (LEFT + RIGHT + per_bar * bars as f64)
+        .max(title_w)
+        .max(480.0)
+}
+
+/// The channel chart of `clv economics`: per channel, the margin LTV per
+/// customer (with its bootstrap interval as a whisker) beside the CAC, both
+/// in currency per customer, and the customers behind them. Bars are
+/// `<rect class="ltv">` and `<rect class="cac">`, whiskers
+/// `<line class="interval">`.
+pub fn channel_chart(e: &clv_core::economics::Economics, level: f64) -> String {
+    let title = "Margin LTV and CAC per channel (currency per customer)";
+    let n = e.channels.len().max(1);
+    let width = econ_width(title, n, 120.0);
+    let height = HEIGHT;
+    let plot_h = height - TOP - BOTTOM - 30.0;
+    let mut lo = 0.0f64;
+    let mut hi = 0.0f64;
+    for c in &e.channels {
+        for v in [c.ltv, c.cac]
+            .into_iter()
+            .flatten()
+            .chain(c.intervals.ltv.iter().flat_map(|i| [i.lo, i.hi]))
+        {
+            if v.is_finite() {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+    }
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let (tk, step) = ticks(lo, hi, 6);
+    let (y0, y1) = (tk[0].min(lo), *tk.last().unwrap_or(&hi));
+    let y = |v: f64| TOP + plot_h * (1.0 - (v - y0) / (y1 - y0));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {FONT} font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{LEFT}" y="24" font-size="15" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    for t in &tk {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" x2="{}" y1="{yy}" y2="{yy}" stroke="#e0e0e0"/><text x="{}" y="{}" text-anchor="end">{}</text>"##,
+            width - RIGHT,
+            LEFT - 6.0,
+            y(*t) + 4.0,
+            tick_label(*t, step),
+            yy = y(*t)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<line x1="{LEFT}" x2="{}" y1="{yy}" y2="{yy}" stroke="#444"/>"##,
+        width - RIGHT,
+        yy = y(0.0)
+    );
+    let slot = (width - LEFT - RIGHT) / n as f64;
+    let bar = (slot * 0.3).min(40.0);
+    for (k, c) in e.channels.iter().enumerate() {
+        let cx = LEFT + slot * (k as f64 + 0.5);
+        let mut rect = |class: &str, x: f64, v: Option<f64>, fill: &str| {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                let (top, bottom) = (y(v.max(0.0)), y(v.min(0.0)));
+                let _ = writeln!(
+                    s,
+                    r#"<rect class="{class}" x="{x}" y="{top}" width="{bar}" height="{}" fill="{fill}"><title>{} {class}: {v:.2}</title></rect>"#,
+                    (bottom - top).max(0.5),
+                    esc(&c.channel)
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{}" y="{}" text-anchor="middle" fill="#777">-</text>"##,
+                    x + bar / 2.0,
+                    y(0.0) - 4.0
+                );
+            }
+        };
+        rect("ltv", cx - bar - 2.0, c.ltv, color(0));
+        rect("cac", cx + 2.0, c.cac, color(1));
+        if let Some(iv) = c.intervals.ltv {
+            let x = cx - bar / 2.0 - 2.0;
+            let _ = writeln!(
+                s,
+                r##"<line class="interval" x1="{x}" x2="{x}" y1="{}" y2="{}" stroke="#111" stroke-width="1.5"/><line x1="{}" x2="{}" y1="{a}" y2="{a}" stroke="#111"/><line x1="{}" x2="{}" y1="{b}" y2="{b}" stroke="#111"/>"##,
+                y(iv.lo),
+                y(iv.hi),
+                x - 5.0,
+                x + 5.0,
+                x - 5.0,
+                x + 5.0,
+                a = y(iv.lo),
+                b = y(iv.hi)
+            );
+        }
+        let _ = writeln!(
+            s,
+            r#"<text x="{cx}" y="{}" text-anchor="middle">{}</text><text x="{cx}" y="{}" text-anchor="middle" font-size="10">n = {}; {}</text>"#,
+            TOP + plot_h + 18.0,
+            esc(&c.channel),
+            TOP + plot_h + 32.0,
+            c.new_customers,
+            esc(c.verdict.name())
+        );
+    }
+    let ly = height - 22.0;
+    let _ = writeln!(
+        s,
+        r##"<g class="legend"><rect x="{LEFT}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{ly}">margin LTV per customer (whisker: {:.0}% bootstrap interval)</text><rect x="{}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{ly}">CAC</text></g>"##,
+        ly - 10.0,
+        color(0),
+        LEFT + 16.0,
+        100.0 * level,
+        LEFT + 380.0,
+        ly - 10.0,
+        color(1),
+        LEFT + 396.0
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The payback chart of `clv economics`: per channel, the payback month
+/// (months since acquisition) as a bar with its bootstrap interval; a
+/// channel not paid back within the months covered gets a hatched bar to
+/// that limit labelled "> N", one with an unknown CAC a note. Bars are
+/// `<rect class="payback">`.
+pub fn payback_chart(e: &clv_core::economics::Economics, level: f64, model: bool) -> String {
+    let title =
+        "Payback per channel (months since acquisition until margin per customer reaches CAC)";
+    let n = e.channels.len().max(1);
+    let row = 34.0;
+    let width = econ_width(title, 0, 0.0).max(760.0);
+    let height = TOP + row * n as f64 + BOTTOM + 20.0;
+    let left = 160.0;
+    let plot_w = width - left - RIGHT - 80.0;
+    let max = e
+        .channels
+        .iter()
+        .map(|c| c.payback_checked_months)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (tk, step) = ticks(0.0, max, 8);
+    let x1 = *tk.last().unwrap_or(&max);
+    let x = |v: f64| left + plot_w * v / x1;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {FONT} font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f4f4f4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#999" stroke-width="2"/></pattern></defs>"##
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="16" y="24" font-size="15" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    let bottom = TOP + row * n as f64;
+    for t in &tk {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{xx}" x2="{xx}" y1="{TOP}" y2="{bottom}" stroke="#e0e0e0"/><text x="{xx}" y="{}" text-anchor="middle">{}</text>"##,
+            bottom + 16.0,
+            tick_label(*t, step),
+            xx = x(*t)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">months since acquisition (0 = the acquisition month)</text>"#,
+        left + plot_w / 2.0,
+        bottom + 34.0
+    );
+    for (k, c) in e.channels.iter().enumerate() {
+        let yy = TOP + row * k as f64 + 6.0;
+        let h = row - 12.0;
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end">{} (n = {})</text>"#,
+            left - 8.0,
+            yy + h * 0.7,
+            esc(&c.channel),
+            c.new_customers
+        );
+        let label = match (c.cac, c.payback_months) {
+            (None, _) => {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{}" y="{}" fill="#777">CAC unknown</text>"##,
+                    left + 4.0,
+                    yy + h * 0.7
+                );
+                continue;
+            }
+            (Some(_), Some(m)) => {
+                let _ = writeln!(
+                    s,
+                    r#"<rect class="payback" x="{left}" y="{yy}" width="{}" height="{h}" fill="{}"{}/>"#,
+                    (x(f64::from(m) + 1.0) - left).max(1.0),
+                    color(2),
+                    if c.payback_projected {
+                        r#" fill-opacity="0.55""#
+                    } else {
+                        ""
+                    }
+                );
+                format!("{m}{}", if c.payback_projected { "*" } else { "" })
+            }
+            (Some(_), None) => {
+                let lim = f64::from(c.payback_checked_months);
+                let _ = writeln!(
+                    s,
+                    r##"<rect class="payback beyond" x="{left}" y="{yy}" width="{}" height="{h}" fill="url(#hatch)" stroke="#999"/>"##,
+                    (x(lim) - left).max(1.0)
+                );
+                format!("> {}", c.payback_checked_months.saturating_sub(1))
+            }
+        };
+        if let Some(iv) = c.intervals.payback {
+            let a = iv.lo.map_or(x(x1), |m| x(f64::from(m) + 1.0));
+            let b = iv.hi.map_or(x(x1), |m| x(f64::from(m) + 1.0));
+            let cy = yy + h / 2.0;
+            let _ = writeln!(
+                s,
+                r##"<line class="interval" x1="{a}" x2="{b}" y1="{cy}" y2="{cy}" stroke="#111" stroke-width="1.5"/><line x1="{a}" x2="{a}" y1="{}" y2="{}" stroke="#111"/>{}"##,
+                cy - 5.0,
+                cy + 5.0,
+                if iv.hi.is_some() {
+                    format!(
+                        r##"<line x1="{b}" x2="{b}" y1="{}" y2="{}" stroke="#111"/>"##,
+                        cy - 5.0,
+                        cy + 5.0
+                    )
+                } else {
+                    format!(r##"<path d="M{b} {cy} l-6 -4 v8 z" fill="#111"/>"##)
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}">{}</text>"#,
+            width - RIGHT - 72.0,
+            yy + h * 0.7,
+            esc(&label)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<g class="legend"><text x="16" y="{}" fill="#555">Bar: payback month (ends after the month it is reached in){}; hatched: not paid back within the {} (&gt; N = beyond month N); whisker: {:.0}% bootstrap interval, an arrow when its upper end is beyond.</text></g>"##,
+        height - 10.0,
+        if model {
+            "; faded and * = projected by the model"
+        } else {
+            ""
+        },
+        if model {
+            "data and the projection horizon"
+        } else {
+            "months observed"
+        },
+        100.0 * level
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,6 +210,10 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
         margin: args.margin,
         cost_to_serve_per_month: cost_per_month,
         duration_years: args.horizon.in_unit(TimeUnit::Year),
+        min_months: args.min_months,
+        resamples: args.resamples,
+        seed: args.seed,
+        level: economics::DEFAULT_LEVEL,
     };
     let result = progress
         .stage("computed unit economics", || {
@@ -287,6 +291,16 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
     if let Some(path) = &args.heatmap {
         write_file(path, |w| Ok(w.write_all(heatmap_svg(&result).as_bytes())?))?;
         progress.say(format!("wrote the cohort heatmap to {}", path.display()));
+    }
+    if let Some(path) = &args.channel_chart {
+        let svg = crate::charts::channel_chart(&result, settings.level);
+        write_file(path, |w| Ok(w.write_all(svg.as_bytes())?))?;
+        progress.say(format!("wrote the channel chart to {}", path.display()));
+    }
+    if let Some(path) = &args.payback_chart {
+        let svg = crate::charts::payback_chart(&result, settings.level, model.is_some());
+        write_file(path, |w| Ok(w.write_all(svg.as_bytes())?))?;
+        progress.say(format!("wrote the payback chart to {}", path.display()));
     }
     if let Some(path) = &args.per_customer {
         let values = a.input.customer_values(&settings);
@@ -631,6 +645,67 @@ fn fmt_money(v: Option<f64>) -> String {
     }
 }
 
+fn interval_json(iv: Option<economics::Interval>) -> Value {
+    match iv {
+        Some(i) if i.lo.is_finite() && i.hi.is_finite() => json!({"lo": i.lo, "hi": i.hi}),
+        _ => Value::Null,
+    }
+}
+
+fn payback_interval_json(iv: Option<economics::PaybackInterval>) -> Value {
+    match iv {
+        Some(i) => json!({"lo": i.lo, "hi": i.hi}),
+        None => Value::Null,
+    }
+}
+
+/// What a payback month means: reached, not within the months covered
+/// (observed, plus the projection with a model), or not computed.
+fn payback_status(cac: Option<f64>, months: Option<u32>, checked: u32, model: bool) -> String {
+    match (cac, months) {
+        (None, _) => "unknown CAC".into(),
+        (Some(_), Some(_)) => "reached".into(),
+        (Some(_), None) if model => {
+            format!("not within the {checked} months of data and projection (beyond the horizon)")
+        }
+        (Some(_), None) => format!("not within the {checked} months observed"),
+    }
+}
+
+/// The payback cell of the tables: `-` without a CAC, `> N` when not paid
+/// back by month N (the last month covered), `*` when projected.
+fn payback_cell(cac: Option<f64>, months: Option<u32>, projected: bool, checked: u32) -> String {
+    match (cac, months) {
+        (None, _) => "-".into(),
+        (Some(_), Some(m)) => format!("{m}{}", if projected { "*" } else { "" }),
+        (Some(_), None) => format!(">{}", checked.saturating_sub(1)),
+    }
+}
+
+fn fmt_interval(iv: Option<economics::Interval>, decimals: usize) -> String {
+    match iv {
+        Some(i) => format!("[{:.*}, {:.*}]", decimals, i.lo, decimals, i.hi),
+        None => "".into(),
+    }
+}
+
+fn fmt_payback_interval(iv: Option<economics::PaybackInterval>) -> String {
+    let b = |m: Option<u32>| m.map_or("beyond".into(), |m| m.to_string());
+    match iv {
+        Some(i) => format!("[{}, {}]", b(i.lo), b(i.hi)),
+        None => "".into(),
+    }
+}
+
+/// How the cost to serve is charged, with its unit.
+fn cost_to_serve_rule(per_month: f64) -> String {
+    format!(
+        "{per_month:.2} per customer per month: in the history and the model projection, for each \
+         month in which a customer buys (or is expected to); in the formula, for each month of a \
+         customer's expected active life (12 x expected_years months)"
+    )
+}
+
 fn fmt_pct(v: Option<f64>) -> String {
     match v {
         Some(x) if x.is_finite() => format!("{:.1}%", 100.0 * x),
@@ -646,8 +721,21 @@ impl Report<'_> {
             "average_order_value": num(f.average_order_value),
             "purchase_frequency": num(f.purchase_frequency),
             "lifespan": num(f.lifespan),
+            "revenue_ltv": num(f.ltv),
+            "net_margin_ltv": num(f.full_ltv),
+            "margin_ltv": num(f.value_before_acquisition),
             "ltv": num(f.ltv),
             "full_ltv": num(f.full_ltv),
+            "aliases": {
+                "ltv": "revenue_ltv",
+                "full_ltv": "net_margin_ltv",
+                "value_before_acquisition": "margin_ltv",
+            },
+            "withheld": f.complete_months < f.min_months,
+            "complete_months": f.complete_months,
+            "min_months": f.min_months,
+            "period_retention": num(f.period_retention),
+            "retention_period_months": f.retention_period_months,
             "retention_rate": num(f.retention_rate),
             "margin": f.margin,
             "duration": num(Some(f.duration)),
@@ -656,8 +744,11 @@ impl Report<'_> {
             "cost_to_serve_per_year": f.cost_to_serve_per_year,
             "retention_cost": num(f.retention_cost),
             "value_before_acquisition": num(f.value_before_acquisition),
+            "cost_to_serve_rule": cost_to_serve_rule(f.cost_to_serve_per_year / 12.0),
             "window": {
+                "rule": "the last 2p complete months, p = min(6, floor(complete_months / 2)): half A its first p months, half B its last p; retention = active in A and B / active in A (over p months); order value and frequency from B",
                 "months": f.window_months,
+                "half_months": f.retention_period_months,
                 "start": month_label(f.window_start),
                 "end": month_label(f.window_end),
                 "active_customers": f.active,
@@ -666,7 +757,7 @@ impl Report<'_> {
                 "orders": f.orders,
                 "revenue": f.revenue,
             },
-            "units": "average_order_value and ltv in currency; purchase_frequency in orders per active customer per year; lifespan, duration and expected_years in years",
+            "units": "average_order_value, revenue_ltv (ltv), margin_ltv and net_margin_ltv (full_ltv) in currency per customer; purchase_frequency in orders per active customer per year; period_retention per retention_period_months months; retention_rate per year (annual equivalent, not used for the lifespan); lifespan, duration and expected_years in years",
         });
         let sensitivity: Vec<Value> = e
             .sensitivity
@@ -692,12 +783,21 @@ impl Report<'_> {
                     "spend": num(c.spend),
                     "cac": num(c.cac),
                     "cac_source": c.cac_source.name(),
+                    "customers": c.new_customers,
+                    "margin_ltv": num(c.ltv),
+                    "margin_ltv_interval": interval_json(c.intervals.ltv),
                     "ltv": num(c.ltv),
                     "ltv_source": if self.model { "model" } else { "formula" },
                     "ltv_to_cac": num(c.ltv_to_cac),
+                    "ltv_to_cac_interval": interval_json(c.intervals.ltv_to_cac),
                     "payback_months": c.payback_months,
                     "payback_projected": c.payback_projected,
+                    "payback_status": payback_status(c.cac, c.payback_months, c.payback_checked_months, self.model),
+                    "payback_checked_months": c.payback_checked_months,
+                    "payback_interval": payback_interval_json(c.intervals.payback),
                     "net_ltv": num(c.net_ltv),
+                    "net_ltv_interval": interval_json(c.intervals.net_ltv),
+                    "verdict": c.verdict.name(),
                     "loses_money": c.loses_money,
                     "formula_ltv": num(c.formula_ltv),
                     "model_ltv": num(c.model_ltv),
@@ -730,7 +830,13 @@ impl Report<'_> {
                     "cac": num(c.cac),
                     "payback_months": c.payback_months,
                     "payback_projected": c.payback_projected,
+                    "payback_status": payback_status(c.cac, c.payback_months, c.payback_checked_months, self.model),
+                    "payback_checked_months": c.payback_checked_months,
+                    "payback_interval": payback_interval_json(c.intervals.payback),
                     "model_ltv": num(c.model_ltv),
+                    "model_ltv_interval": interval_json(c.intervals.ltv),
+                    "ltv_to_cac": num(c.ltv_to_cac),
+                    "ltv_to_cac_interval": interval_json(c.intervals.ltv_to_cac),
                     "months": c.months.iter().map(|m| json!({
                         "month": m.month,
                         "active": m.active,
@@ -769,8 +875,17 @@ impl Report<'_> {
                 "horizon": self.args.horizon.to_string(),
                 "discount_rate": self.args.discount_rate,
                 "model_file": self.args.model_file.as_ref().map(|p| p.display().to_string()),
+                "min_months": self.args.min_months,
             },
             "formula_ltv": formula,
+            "intervals": {
+                "method": "bootstrap: the customers of each acquisition month and channel resampled with replacement (group sizes kept)",
+                "resamples": self.args.resamples,
+                "seed": self.args.seed,
+                "level": economics::DEFAULT_LEVEL,
+                "min_customers": economics::MIN_CUSTOMERS_FOR_INTERVAL,
+                "verdict_rule": "loses money: the interval of net_ltv (margin LTV - CAC) is below 0; makes money: above 0; otherwise not enough data to tell",
+            },
             "sensitivity": sensitivity,
             "channels": channels,
             "cac_by_month": cac,
@@ -837,6 +952,15 @@ impl Report<'_> {
             ),
             ("retention_cost", f.retention_cost),
             ("full_ltv", f.full_ltv),
+            ("revenue_ltv", f.ltv),
+            ("margin_ltv", f.value_before_acquisition),
+            ("net_margin_ltv", f.full_ltv),
+            ("period_retention", f.period_retention),
+            (
+                "retention_period_months",
+                Some(f64::from(f.retention_period_months)),
+            ),
+            ("complete_months", Some(f64::from(f.complete_months))),
         ] {
             row("formula_ltv", "", "", "", k, v);
         }
@@ -863,6 +987,17 @@ impl Report<'_> {
                 ("model_ltv", c.model_ltv),
                 ("revenue_per_customer", Some(c.revenue_per_customer)),
                 ("margin_per_customer", Some(c.margin_per_customer)),
+                ("margin_ltv", c.ltv),
+                ("margin_ltv_lo", c.intervals.ltv.map(|i| i.lo)),
+                ("margin_ltv_hi", c.intervals.ltv.map(|i| i.hi)),
+                ("ltv_to_cac_lo", c.intervals.ltv_to_cac.map(|i| i.lo)),
+                ("ltv_to_cac_hi", c.intervals.ltv_to_cac.map(|i| i.hi)),
+                ("net_ltv_lo", c.intervals.net_ltv.map(|i| i.lo)),
+                ("net_ltv_hi", c.intervals.net_ltv.map(|i| i.hi)),
+                (
+                    "payback_checked_months",
+                    Some(f64::from(c.payback_checked_months)),
+                ),
             ] {
                 row("channels", &c.channel, "", "", k, v);
             }
@@ -956,14 +1091,21 @@ impl Report<'_> {
         );
         let _ = writeln!(
             s,
-            "\nFormula LTV (window {} to {}, {} months; {} active customers, {} active before, {} retained)",
+            "\nFormula LTV (window {} to {}, {} months: halves of {}; {} active customers in the later half, {} in the earlier, {} in both; {} complete months of data, {} needed)",
             month_label(f.window_start),
             month_label(f.window_end),
             f.window_months,
+            f.retention_period_months,
             f.active,
             f.active_before,
-            f.retained
+            f.retained,
+            f.complete_months,
+            f.min_months
         );
+        let ret_label = match f.retention_period_months {
+            1 => "retention over 1 month (measured)".to_string(),
+            p => format!("retention over {p} months (measured)"),
+        };
         let rows: Vec<(&str, String)> = vec![
             ("average order value", fmt_money(f.average_order_value)),
             (
@@ -971,12 +1113,16 @@ impl Report<'_> {
                 f.purchase_frequency
                     .map_or("-".into(), |v| format!("{v:.3}")),
             ),
-            ("retention rate (annual)", fmt_pct(f.retention_rate)),
+            (ret_label.as_str(), fmt_pct(f.period_retention)),
+            (
+                "retention rate (annual equivalent)",
+                fmt_pct(f.retention_rate),
+            ),
             (
                 "lifespan (years)",
                 f.lifespan.map_or("-".into(), |v| format!("{v:.3}")),
             ),
-            ("LTV = AOV x frequency x lifespan", fmt_money(f.ltv)),
+            ("revenue LTV = AOV x freq. x lifespan", fmt_money(f.ltv)),
             ("gross margin", fmt_pct(Some(f.margin))),
             (
                 "duration (years)",
@@ -998,18 +1144,33 @@ impl Report<'_> {
                     "unknown (0)".into()
                 },
             ),
-            ("retention cost", fmt_money(f.retention_cost)),
-            ("full LTV", fmt_money(f.full_ltv)),
+            (
+                "retention cost (cost to serve)",
+                fmt_money(f.retention_cost),
+            ),
+            (
+                "margin LTV (before CAC)",
+                fmt_money(f.value_before_acquisition),
+            ),
+            ("net margin LTV (full LTV)", fmt_money(f.full_ltv)),
         ];
         for (k, v) in rows {
             let _ = writeln!(s, "  {k:<36} {v:>14}");
         }
+        let _ = writeln!(
+            s,
+            "  (cost to serve: {})",
+            cost_to_serve_rule(self.a_cost_per_month())
+        );
         if !e.sensitivity.is_empty() {
-            let _ = writeln!(s, "\nSensitivity of full LTV to +10% on each lever");
+            let _ = writeln!(
+                s,
+                "\nSensitivity of the net margin LTV to +10% on each lever (change in currency per customer)"
+            );
             let _ = writeln!(
                 s,
                 "  {:<22} {:>12} {:>12} {:>12} {:>10}",
-                "lever", "from", "to", "full LTV", "change"
+                "lever", "from", "to", "net LTV", "change"
             );
             for l in &e.sensitivity {
                 let _ = writeln!(
@@ -1024,53 +1185,72 @@ impl Report<'_> {
                         .map_or("-".into(), |p| format!("{:+.1}%", 100.0 * p))
                 );
             }
+            if e.sensitivity.iter().any(|l| l.change_pct.is_none()) {
+                let _ = writeln!(
+                    s,
+                    "  (net margin LTV near zero: changes in currency only, a percentage of it would mislead)"
+                );
+            }
         }
+        let level = 100.0 * economics::DEFAULT_LEVEL;
         let _ = writeln!(
             s,
-            "\nChannels (LTV: {})",
+            "\nChannels (margin LTV: {}; [{level:.0}% intervals], {} bootstrap resamples)",
             if self.model {
-                "margin to date + model projection over the horizon, per customer"
+                "margin to date + model projection over the horizon, per customer, before CAC"
             } else {
-                "formula, margin over the horizon, per customer"
-            }
+                "formula margin over the expected years less cost to serve, per customer, before CAC"
+            },
+            self.args.resamples
         );
         let _ = writeln!(
             s,
-            "  {:<16} {:>9} {:>12} {:>9} {:>10} {:>9} {:>10} {:>8}",
-            "channel", "customers", "spend", "CAC", "LTV", "LTV:CAC", "net LTV", "payback"
+            "  {:<14} {:>9} {:>11} {:>8} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15} verdict",
+            "channel", "customers", "spend", "CAC", "margin LTV", "", "LTV:CAC", "", "payback", "",
         );
         for c in &e.channels {
             let _ = writeln!(
                 s,
-                "  {:<16} {:>9} {:>12} {:>9} {:>10} {:>9} {:>10} {:>8}{}",
+                "  {:<14} {:>9} {:>11} {:>8} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15} {}",
                 c.channel,
                 c.new_customers,
                 fmt_money(c.spend),
                 fmt_money(c.cac),
                 fmt_money(c.ltv),
+                fmt_interval(c.intervals.ltv, 2),
                 c.ltv_to_cac.map_or("-".into(), |v| format!("{v:.2}")),
-                fmt_money(c.net_ltv),
-                c.payback_months.map_or("never".into(), |m| format!(
-                    "{m}{}",
-                    if c.payback_projected { "*" } else { "" }
-                )),
-                if c.loses_money {
-                    "  LOSES MONEY ON EVERY CUSTOMER"
-                } else {
-                    ""
+                fmt_interval(c.intervals.ltv_to_cac, 2),
+                payback_cell(
+                    c.cac,
+                    c.payback_months,
+                    c.payback_projected,
+                    c.payback_checked_months
+                ),
+                fmt_payback_interval(c.intervals.payback),
+                match c.verdict {
+                    economics::Verdict::LosesMoney => "LOSES MONEY on the average customer",
+                    v => v.name(),
                 }
             );
         }
         let _ = writeln!(
             s,
-            "  (payback: months since acquisition, 0 = the acquisition month; * = projected by the model)"
+            "  (payback: months since acquisition, 0 = the acquisition month; * = projected by the model; \
+             >N = not paid back by month N, the last month {}; - = CAC unknown. Verdict from the interval \
+             of margin LTV - CAC; intervals need at least {} customers)",
+            if self.model {
+                "of data and projection (the horizon)"
+            } else {
+                "observed"
+            },
+            economics::MIN_CUSTOMERS_FOR_INTERVAL
         );
         if let Some((col, segs)) = self.segments {
             let _ = writeln!(s, "\nSegments by {col}");
             let _ = writeln!(
                 s,
                 "  {:<16} {:>9} {:>9} {:>10} {:>9} {:>10}",
-                "segment", "customers", "CAC", "LTV", "LTV:CAC", "net LTV"
+                "segment", "customers", "CAC", "margin LTV", "LTV:CAC", "LTV - CAC"
             );
             for g in segs {
                 let _ = writeln!(
@@ -1083,7 +1263,7 @@ impl Report<'_> {
                     g.ltv_to_cac.map_or("-".into(), |v| format!("{v:.2}")),
                     fmt_money(g.net_ltv),
                     if g.loses_money {
-                        "  LOSES MONEY ON EVERY CUSTOMER"
+                        "  LOSES MONEY on the average customer"
                     } else {
                         ""
                     }
@@ -1106,10 +1286,12 @@ impl Report<'_> {
                 month_label(c.cohort),
                 c.customers,
                 fmt_money(c.cac),
-                c.payback_months.map_or("never".into(), |m| format!(
-                    "{m}{}",
-                    if c.payback_projected { "*" } else { "" }
-                ))
+                payback_cell(
+                    c.cac,
+                    c.payback_months,
+                    c.payback_projected,
+                    c.payback_checked_months
+                )
             );
             for m in &c.months {
                 let _ = write!(
@@ -1124,7 +1306,41 @@ impl Report<'_> {
             }
             let _ = writeln!(s, "{line}");
         }
-        let _ = writeln!(s, "  (retention in %; ~ = partial month)");
+        let _ = writeln!(
+            s,
+            "  (retention in %; ~ = partial month, cut by the observation end; payback as for channels)"
+        );
+        if e.cohorts.iter().any(|c| c.intervals != Default::default()) {
+            let _ = writeln!(
+                s,
+                "\nCohorts: {level:.0}% intervals ({} bootstrap resamples)",
+                self.args.resamples
+            );
+            let _ = writeln!(
+                s,
+                "  {:<8} {:>9} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15}",
+                "cohort", "customers", "model LTV", "", "LTV:CAC", "", "payback", ""
+            );
+            for c in &e.cohorts {
+                let _ = writeln!(
+                    s,
+                    "  {:<8} {:>9} {:>10} {:<20} {:>7} {:<15} {:>7} {:<15}",
+                    month_label(c.cohort),
+                    c.customers,
+                    fmt_money(c.model_ltv),
+                    fmt_interval(c.intervals.ltv, 2),
+                    c.ltv_to_cac.map_or("-".into(), |v| format!("{v:.2}")),
+                    fmt_interval(c.intervals.ltv_to_cac, 2),
+                    payback_cell(
+                        c.cac,
+                        c.payback_months,
+                        c.payback_projected,
+                        c.payback_checked_months
+                    ),
+                    fmt_payback_interval(c.intervals.payback),
+                );
+            }
+        }
         let _ = writeln!(s, "\nCohorts: cumulative revenue per customer");
         let mut head2 = format!("  {:<8} {:>9}", "cohort", "customers");
         for k in 0..width {
@@ -1149,15 +1365,22 @@ impl Report<'_> {
 }
 
 /// The cohort retention heatmap: cohorts down, months since acquisition
-/// across, cells shaded by retention and labelled in %.
+/// across, cells shaded by retention and labelled in %, with a colour scale
+/// (`<g class="legend">`); partial months (cut by the observation end) are
+/// hatched grey (`class="partial"`) so they do not read as low retention; the
+/// chart is at least as wide as its title.
 pub fn heatmap_svg(e: &Economics) -> String {
     let cell_w = 44.0;
     let cell_h = 22.0;
     let left = 140.0;
     let top = 56.0;
+    let title = "Retention by monthly acquisition cohort (% of the cohort buying in the month)";
     let cols = e.cohorts.iter().map(|c| c.months.len()).max().unwrap_or(0);
-    let width = left + cell_w * cols as f64 + 20.0;
-    let height = top + cell_h * e.cohorts.len() as f64 + 40.0;
+    let width = (left + cell_w * cols as f64 + 20.0)
+        .max(left + 7.5 * title.len() as f64 + 20.0)
+        .max(720.0);
+    let legend_y = top + cell_h * e.cohorts.len() as f64 + 24.0;
+    let height = legend_y + 90.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -1166,7 +1389,11 @@ pub fn heatmap_svg(e: &Economics) -> String {
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{left}" y="20" font-size="14" font-weight="bold">Retention by monthly acquisition cohort (% of the cohort buying in the month)</text>"#
+        r##"<defs><pattern id="partial" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e6e6e6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b0b0b0" stroke-width="2"/></pattern></defs>"##
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="8" y="20" font-size="14" font-weight="bold">{title}</text>"#
     );
     let _ = writeln!(
         s,
@@ -1185,9 +1412,21 @@ pub fn heatmap_svg(e: &Economics) -> String {
     let max_later = e
         .cohorts
         .iter()
-        .flat_map(|c| c.months.iter().skip(1).map(|m| m.retention))
+        .flat_map(|c| {
+            c.months
+                .iter()
+                .skip(1)
+                .filter(|m| !m.partial)
+                .map(|m| m.retention)
+        })
         .fold(0.0f64, f64::max)
         .max(1e-9);
+    // White to dark blue.
+    let shade = |t: f64| {
+        let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+        let (cr, cg, cb) = (lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0));
+        format!("#{cr:02x}{cg:02x}{cb:02x}")
+    };
     for (r, c) in e.cohorts.iter().enumerate() {
         let y = top + cell_h * r as f64;
         let _ = writeln!(
@@ -1204,32 +1443,62 @@ pub fn heatmap_svg(e: &Economics) -> String {
             } else {
                 (m.retention / max_later).clamp(0.0, 1.0)
             };
-            // White to dark blue.
-            let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-            let (cr, cg, cb) = (lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0));
-            let text = if t > 0.55 { "white" } else { "black" };
+            let (fill, text, class) = if m.partial {
+                ("url(#partial)".to_string(), "#444", "partial")
+            } else {
+                (shade(t), if t > 0.55 { "white" } else { "black" }, "cell")
+            };
             let _ = writeln!(
                 s,
-                "<rect x=\"{x}\" y=\"{y}\" width=\"{cell_w}\" height=\"{cell_h}\" fill=\"#{cr:02x}{cg:02x}{cb:02x}\" stroke=\"white\"{}/>",
-                if m.partial {
-                    " fill-opacity=\"0.6\""
-                } else {
-                    ""
-                }
+                r#"<rect class="{class}" x="{x}" y="{y}" width="{cell_w}" height="{cell_h}" fill="{fill}" stroke="white"/>"#,
             );
             let _ = writeln!(
                 s,
-                r#"<text x="{}" y="{}" text-anchor="middle" fill="{text}">{:.1}</text>"#,
+                r#"<text x="{}" y="{}" text-anchor="middle" fill="{text}"{}>{:.1}{}</text>"#,
                 x + cell_w / 2.0,
                 y + cell_h * 0.7,
-                100.0 * m.retention
+                if m.partial {
+                    r#" font-style="italic""#
+                } else {
+                    ""
+                },
+                100.0 * m.retention,
+                if m.partial { "~" } else { "" }
             );
         }
     }
+    // The colour scale: 0 to the highest later retention, in 5 steps.
+    let _ = writeln!(s, r#"<g class="legend">"#);
     let _ = writeln!(
         s,
-        r##"<text x="8" y="{}" fill="#555">Month 0 is the acquisition month; shading is relative to the highest later retention ({:.1}%); faded cells are partial months.</text>"##,
-        height - 14.0,
+        r#"<text x="8" y="{}">colour scale (% buying)</text>"#,
+        legend_y + 14.0
+    );
+    let steps = 5;
+    for i in 0..=steps {
+        let t = i as f64 / steps as f64;
+        let x = left + 40.0 * i as f64;
+        let _ = writeln!(
+            s,
+            r##"<rect class="scale" x="{x}" y="{legend_y}" width="40" height="16" fill="{}" stroke="#ccc"/><text x="{}" y="{}" text-anchor="middle">{:.1}</text>"##,
+            shade(t),
+            x + 20.0,
+            legend_y + 30.0,
+            100.0 * max_later * t
+        );
+    }
+    let px = left + 40.0 * (steps + 1) as f64 + 24.0;
+    let _ = writeln!(
+        s,
+        r##"<rect x="{px}" y="{legend_y}" width="40" height="16" fill="url(#partial)" stroke="#ccc"/><text x="{}" y="{}">partial month (cut by the observation end; ~)</text>"##,
+        px + 48.0,
+        legend_y + 12.0
+    );
+    let _ = writeln!(s, "</g>");
+    let _ = writeln!(
+        s,
+        r##"<text x="8" y="{}" fill="#555">Month 0 is the acquisition month (100%); the scale runs to the highest later retention ({:.1}%) of complete months.</text>"##,
+        legend_y + 56.0,
         100.0 * max_later
     );
     s.push_str("</svg>\n");

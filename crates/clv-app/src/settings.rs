@@ -437,6 +437,16 @@ pub struct EconomicsSettings {
     /// Use a model file that is not identified (see
     /// [`crate::model_file::require_identified`]).
     pub allow_unidentified: bool,
+    /// Complete months the formula LTV needs (below, `ltv` and `full_ltv` are withheld).
+    pub min_months: u32,
+    /// Bootstrap resamples of the channel and cohort intervals.
+    pub resamples: usize,
+    /// Seed of the bootstrap.
+    pub seed: u64,
+    /// Where to write the channel chart (margin LTV and CAC with intervals, SVG).
+    pub channel_chart: Option<PathBuf>,
+    /// Where to write the payback chart (payback month per channel with intervals, SVG).
+    pub payback_chart: Option<PathBuf>,
 }
 
 impl EconomicsSettings {
@@ -458,6 +468,11 @@ impl EconomicsSettings {
             cost_col: None,
             segment: None,
             allow_unidentified: false,
+            min_months: clv_core::economics::DEFAULT_MIN_MONTHS,
+            resamples: clv_core::economics::DEFAULT_RESAMPLES,
+            seed: 1,
+            channel_chart: None,
+            payback_chart: None,
         }
     }
 }

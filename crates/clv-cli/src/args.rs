@@ -405,6 +405,25 @@ pub struct EconomicsArgs {
     /// A column of the customers file to segment by (CAC, LTV, LTV:CAC and loss flag per segment).
     #[arg(long, requires = "customers")]
     pub segment: Option<String>,
+    /// Complete months of data the formula LTV needs; below, its ltv and
+    /// full_ltv are withheld (null) with a warning.
+    #[arg(long, default_value_t = clv_core::economics::DEFAULT_MIN_MONTHS, value_parser = clap::value_parser!(u32).range(2..))]
+    pub min_months: u32,
+    /// Bootstrap resamples (of customers within each acquisition month and
+    /// channel) behind the 90% intervals of the channels and cohorts.
+    #[arg(long, default_value_t = clv_core::economics::DEFAULT_RESAMPLES as u64, value_parser = clap::value_parser!(u64).range(20..=100_000))]
+    pub resamples: u64,
+    /// Seed of the bootstrap (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the channel chart as SVG to this file: margin LTV and CAC per
+    /// channel side by side, with 90% intervals.
+    #[arg(long, value_name = "FILE")]
+    pub channel_chart: Option<PathBuf>,
+    /// Write the payback chart as SVG to this file: payback month per channel
+    /// with its 90% interval.
+    #[arg(long, value_name = "FILE")]
+    pub payback_chart: Option<PathBuf>,
 }
 
 /// `clv validate`.
@@ -618,6 +637,11 @@ impl EconomicsArgs {
             cost_col: self.cost_col.clone(),
             segment: self.segment.clone(),
             allow_unidentified: self.allow_unidentified,
+            min_months: self.min_months,
+            resamples: self.resamples as usize,
+            seed: self.seed,
+            channel_chart: self.channel_chart.clone(),
+            payback_chart: self.payback_chart.clone(),
         })
     }
 }

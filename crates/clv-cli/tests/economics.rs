@@ -77,13 +77,24 @@ fn formula_ltv_fields_by_hand() {
     close(f(&fl["average_order_value"]), 34.0);
     close(f(&fl["purchase_frequency"]), 5.0 / 4.0 * 12.0 / 2.0);
     // 3 of the 4 customers active in Jan..Feb bought again: (3/4)^6 a year.
-    let r = 0.75f64.powi(6);
-    close(f(&fl["retention_rate"]), r);
-    close(f(&fl["lifespan"]), 1.0 / (1.0 - r));
-    close(f(&fl["ltv"]), 34.0 * 7.5 / (1.0 - r));
+    // Over 2 months (halves Jan..Feb and Mar..Apr); 0.75^6 a year only as
+    // an equivalent: the lifespan is 4 periods of 2 months.
+    assert_eq!(fl["retention_period_months"], 2);
+    assert_eq!(fl["complete_months"], 4);
+    assert_eq!(fl["withheld"], false);
+    close(f(&fl["period_retention"]), 0.75);
+    close(f(&fl["retention_rate"]), 0.75f64.powi(6));
+    close(f(&fl["lifespan"]), 2.0 / 3.0);
+    close(f(&fl["ltv"]), 34.0 * 7.5 * 2.0 / 3.0);
+    // The new names carry the same numbers as the old ones (aliases).
+    assert_eq!(fl["revenue_ltv"], fl["ltv"]);
+    assert_eq!(fl["net_margin_ltv"], fl["full_ltv"]);
+    assert_eq!(fl["margin_ltv"], fl["value_before_acquisition"]);
+    // Two years = 12 periods of 2 months.
+    let y = (1.0 - 0.75f64.powi(12)) * 2.0 / 3.0;
     // CAC: search (60 + 40 + 50) / 2, social (70 + 10) / 2: 230 / 4 = 57.5.
     close(f(&fl["acquisition_cost"]), 57.5);
-    let full = 0.5 * 34.0 * 7.5 * (1.0 + r) - 24.0 * (1.0 + r) - 57.5;
+    let full = 0.5 * 34.0 * 7.5 * y - 24.0 * y - 57.5;
     close(f(&fl["full_ltv"]), full);
     close(f(&fl["duration"]), 2.0);
     assert_eq!(j["customers"], 5);
@@ -97,7 +108,7 @@ fn formula_ltv_fields_by_hand() {
         .iter()
         .find(|l| l["lever"] == "average_order_value")
         .unwrap();
-    close(f(&aov["change"]), 0.1 * 0.5 * 34.0 * 7.5 * (1.0 + r));
+    close(f(&aov["change"]), 0.1 * 0.5 * 34.0 * 7.5 * y);
 }
 
 #[test]
@@ -111,21 +122,32 @@ fn channels_by_hand() {
     // Search's own formula: AOV 35, 6 orders a year, retention 1 over 2 years:
     // 0.5 * 35 * 6 * 2 - 24 * 2 = 162.
     close(f(&s["ltv"]), 162.0);
+    close(f(&s["margin_ltv"]), 162.0);
     close(f(&s["ltv_to_cac"]), 162.0 / 75.0);
     assert_eq!(s["payback_months"], Value::Null); // 33, 47, 58.5, 62.5 < 75
+    assert_eq!(s["payback_checked_months"], 4);
+    assert_eq!(s["payback_status"], "not within the 4 months observed");
     assert_eq!(s["loses_money"], false);
+    // Two customers: too few for an interval, so no verdict either way.
+    assert_eq!(s["customers"], 2);
+    assert_eq!(s["margin_ltv_interval"], Value::Null);
+    assert_eq!(s["verdict"], "not enough data to tell");
 
     let so = channel(&j, "social");
     close(f(&so["cac"]), 40.0);
     assert_eq!(so["cac_source"], "acquisition_cost");
     assert_eq!(so["spend"], Value::Null);
-    let r = 0.5f64.powi(6);
-    close(f(&so["ltv"]), (0.5 * 10.0 * 12.0 - 24.0) * (1.0 + r));
-    assert_eq!(so["loses_money"], true);
+    // 1/2 retained over 2 months: (1/6) (1 - 0.5^12) / (1/2) expected years.
+    let y = (1.0 - 0.5f64.powi(12)) / 3.0;
+    close(f(&so["ltv"]), (0.5 * 10.0 * 12.0 - 24.0) * y);
+    assert_eq!(so["loses_money"], false);
+    assert_eq!(so["verdict"], "not enough data to tell");
 
     let o = channel(&j, "organic");
     assert_eq!(o["cac"], Value::Null);
     assert_eq!(o["ltv_to_cac"], Value::Null);
+    assert_eq!(o["payback_status"], "unknown CAC");
+    assert_eq!(o["verdict"], "unknown");
 
     let warnings: Vec<&str> = j["warnings"]
         .as_array()
@@ -136,7 +158,7 @@ fn channels_by_hand() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("social") && w.contains("loses money on every customer")),
+            .any(|w| w.contains("social") && w.contains("not enough data to tell")),
         "{warnings:?}"
     );
     assert!(
@@ -211,12 +233,10 @@ fn segments_by_hand() {
     assert_eq!(segs[0]["customers"], 3);
     close(f(&segs[0]["cac"]), 130.0 / 3.0);
     // basic's formula: B = c1 (50/1), c4 (20/2): AOV 70 / 3, 3 / 2 * 6 = 9 a
-    // year; 2 of the 3 active in A again in B: r = (2/3)^6, 1 + r expected years.
-    let r = (2.0f64 / 3.0).powi(6);
-    close(
-        f(&segs[0]["ltv"]),
-        (0.5 * 70.0 / 3.0 * 9.0 - 24.0) * (1.0 + r),
-    );
+    // year; 2 of the 3 active in A again in B: 2/3 over 2 months, so
+    // (1/6) (1 - (2/3)^12) / (1/3) expected years in 2.
+    let y = (1.0 - (2.0f64 / 3.0).powi(12)) / 2.0;
+    close(f(&segs[0]["ltv"]), (0.5 * 70.0 / 3.0 * 9.0 - 24.0) * y);
     assert_eq!(segs[1]["segment"], "pro");
     close(f(&segs[1]["cac"]), 50.0);
     assert_eq!(segs[1]["customers_with_cac"], 1);
@@ -646,4 +666,246 @@ fn table_snapshot() {
 #[test]
 fn help_snapshot() {
     assert_snapshot("help_economics", &clv_ok(&["economics", "--help"]));
+}
+
+/// Checks that every tag of `svg` is closed in order (no XML parser needed).
+fn assert_well_formed(svg: &str) {
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find('<') {
+        let end = rest[i..].find('>').expect("unclosed tag") + i;
+        let tag = &rest[i + 1..end];
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
+        } else if !tag.ends_with('/') {
+            let name = tag.split_whitespace().next().unwrap().to_string();
+            stack.push(name);
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+}
+
+#[test]
+fn formula_ltv_is_withheld_below_three_months() {
+    // 4 customers over 3 months, the last partial: 2 complete months.
+    let tiny = fixture("econ_tiny.csv");
+    let out = clv_ok(&["economics", &tiny, "--margin", "0.4", "--format", "json"]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let fl = &j["formula_ltv"];
+    assert_eq!(fl["ltv"], Value::Null);
+    assert_eq!(fl["full_ltv"], Value::Null);
+    assert_eq!(fl["revenue_ltv"], Value::Null);
+    assert_eq!(fl["withheld"], true);
+    assert_eq!(fl["complete_months"], 2);
+    close(f(&j["historic"]["revenue_per_customer"]), 72.5);
+    let w: Vec<&str> = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        w.iter().any(|w| w.contains("2 complete months")
+            && w.contains("at least 3")
+            && w.contains("--min-months")),
+        "{w:?}"
+    );
+    // Asked to, the formula uses 1-month halves, and the lifespan counts
+    // months: 1/2 retained a month is 2 months, so 65 x 12 x 2/12 = 130 of
+    // revenue, not the 780 of annualising 0.5^12.
+    let j: Value = serde_json::from_str(&clv_ok(&[
+        "economics",
+        &tiny,
+        "--margin",
+        "0.4",
+        "--format",
+        "json",
+        "--min-months",
+        "2",
+    ]))
+    .unwrap();
+    close(f(&j["formula_ltv"]["ltv"]), 130.0);
+    close(f(&j["formula_ltv"]["period_retention"]), 0.5);
+    fails_with(&["economics", &tiny, "--min-months", "1"], "--min-months");
+}
+
+#[test]
+fn unknown_cac_shows_a_dash_not_never() {
+    let out = clv_ok(&["economics", &fixture("econ_tiny.csv"), "--margin", "0.4"]);
+    assert!(!out.contains("never"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("all "))
+        .unwrap();
+    assert!(
+        row.contains(" - ") && row.trim_end().ends_with("unknown"),
+        "{row}"
+    );
+}
+
+/// Two months of simulated channels: no formula LTV (so no LTV:CAC of 4
+/// beside a payback "never"), paybacks not reached say so, and with a model
+/// fitted on the two months a channel is only called a loser when its
+/// interval is below break-even.
+#[test]
+fn two_months_of_data_give_no_ltv_to_cac_beside_an_unreached_payback() {
+    let dir = scratch("econ-two-months");
+    let tx = dir.join("tx.csv");
+    let cu = dir.join("customers.csv");
+    let sp = dir.join("spend.csv");
+    let p = |x: &std::path::Path| x.display().to_string();
+    clv_ok(&[
+        "simulate",
+        "--customers",
+        "2000",
+        "--start",
+        "2024-01-01",
+        "--days",
+        "61",
+        "--acquisition-days",
+        "30",
+        "--params",
+        "r=0.243,alpha=4.414,a=0.793,b=2.426",
+        "--seed",
+        "3",
+        "--channels",
+        "search:0.5:40:1.0:1.0,social:0.3:20:0.5:0.8,referral:0.2:10:1.5:1.0",
+        "--output",
+        &p(&tx),
+        "--customers-output",
+        &p(&cu),
+        "--spend-output",
+        &p(&sp),
+    ]);
+    let base = [
+        "economics".to_string(),
+        p(&tx),
+        "--customers".into(),
+        p(&cu),
+        "--spend".into(),
+        p(&sp),
+        "--margin".into(),
+        "0.4".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    let run = |extra: &[String]| -> Value {
+        let args: Vec<&str> = base.iter().chain(extra).map(String::as_str).collect();
+        serde_json::from_str(&clv_ok(&args)).unwrap()
+    };
+    let j = run(&[]);
+    assert_eq!(j["formula_ltv"]["withheld"], true);
+    for c in j["channels"].as_array().unwrap() {
+        assert_eq!(c["ltv_to_cac"], Value::Null, "{c}");
+        assert_eq!(c["verdict"], "unknown");
+        if c["payback_months"].is_null() {
+            assert!(
+                c["payback_status"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("not within"),
+                "{c}"
+            );
+        }
+    }
+    let model = dir.join("model.json");
+    let fit = clv(&[
+        "fit",
+        &p(&tx),
+        "--model",
+        "bg-nbd",
+        "--spend",
+        "gamma-gamma",
+        "--output",
+        &p(&model),
+    ]);
+    if !fit.status.success() {
+        return; // a refused fit is an acceptable answer to two months of data
+    }
+    let out = clv(&base
+        .iter()
+        .map(String::as_str)
+        .chain(["--model-file", &p(&model), "--horizon", "12 months"])
+        .collect::<Vec<_>>());
+    if !out.status.success() {
+        return; // an unidentified model refused by economics is fine too
+    }
+    let m: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for c in m["channels"].as_array().unwrap() {
+        let iv = &c["net_ltv_interval"];
+        assert!(c["customers"].as_u64().unwrap() >= 400);
+        assert!(!iv.is_null(), "{c}");
+        let loses = f(&iv["hi"]) < 0.0;
+        assert_eq!(c["loses_money"], loses, "{c}");
+        assert_eq!(c["verdict"] == "loses money", loses, "{c}");
+        assert!(f(&iv["lo"]) <= f(&c["net_ltv"]) + 1e-9 && f(&c["net_ltv"]) <= f(&iv["hi"]) + 1e-9);
+    }
+}
+
+#[test]
+fn economics_charts_are_well_formed_with_legends_and_a_bar_per_channel() {
+    let dir = scratch("econ-charts");
+    let (heat, ch, pb) = (
+        dir.join("heat.svg"),
+        dir.join("channels.svg"),
+        dir.join("payback.svg"),
+    );
+    // Observed to 2024-04-20: April is a partial month.
+    let mut args: Vec<String> = base_args()
+        .into_iter()
+        .map(|a| {
+            if a == "2024-04-30" {
+                "2024-04-20".into()
+            } else {
+                a
+            }
+        })
+        .collect();
+    for (flag, path) in [
+        ("--heatmap", &heat),
+        ("--channel-chart", &ch),
+        ("--payback-chart", &pb),
+    ] {
+        args.push(flag.into());
+        args.push(path.display().to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    clv_ok(&refs);
+    let heat = std::fs::read_to_string(&heat).unwrap();
+    assert_well_formed(&heat);
+    assert!(heat.contains(r#"<g class="legend">"#));
+    assert_eq!(heat.matches(r#"class="scale""#).count(), 6);
+    // April is partial for the three cohorts: hatched, not shaded.
+    assert_eq!(heat.matches(r#"<rect class="partial""#).count(), 3);
+    let width: f64 = heat
+        .split("width=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(width >= 720.0, "{width}");
+
+    let chart = std::fs::read_to_string(&ch).unwrap();
+    assert_well_formed(&chart);
+    assert!(chart.contains(r#"<g class="legend">"#));
+    // search and social have a margin LTV and a CAC; organic neither.
+    assert_eq!(chart.matches(r#"<rect class="ltv""#).count(), 2);
+    assert_eq!(chart.matches(r#"<rect class="cac""#).count(), 2);
+    assert!(chart.contains("n = 2") && chart.contains("n = 1"));
+
+    let payback = std::fs::read_to_string(&pb).unwrap();
+    assert_well_formed(&payback);
+    assert!(payback.contains(r#"<g class="legend">"#));
+    // Search and social have a CAC (not paid back: hatched bars), organic none.
+    assert_eq!(payback.matches(r#"<rect class="payback"#).count(), 2);
+    assert!(payback.contains("CAC unknown"));
 }

@@ -20,32 +20,54 @@
 //! holding the observation end is `partial` unless the observation ends on
 //! the month's last day.
 //!
-//! **Formula LTV** ([`FormulaLtv`]), as marketers write it, measured on
-//! windows of `w` complete months (`w` = 12 when there are at least 24
-//! complete months, else half of the complete months): window B is the last
-//! `w` complete months, window A the `w` months before it. A customer is
-//! *active* in a window when they buy in it.
+//! **Formula LTV** ([`FormulaLtv`]), as marketers write it, measured on the
+//! most recent complete months up to a year. *Window rule*: let `C` be the
+//! number of complete months from the first month with a purchase to the
+//! last complete month (the month of the observation end counts only when
+//! the observation ends on its last day). The formula needs
+//! `C >= min_months` (default 3); below that the retention rate, lifespan,
+//! `ltv` and `full_ltv` are withheld (`None`) with a warning. The window is the
+//! last `2p` complete months, `p = min(6, floor(C / 2))` (at most a year),
+//! split into half A (its first `p` months) and half B (its last `p`). A
+//! customer is *active* in a half when they buy in it. Retention is measured
+//! on that window, over `p` months, and never raised to a power to make the
+//! lifespan: the lifespan counts periods of `p` months.
 //!
 //! ```text
 //! average_order_value = revenue in B / orders in B
-//! purchase_frequency  = orders in B / active customers in B * 12 / w   (orders per year)
-//! retention_rate      = (active in A and in B / active in A) ^ (12 / w)  (annual)
-//! lifespan            = 1 / (1 - retention_rate)                        (years)
-//! ltv                 = average_order_value * purchase_frequency * lifespan
-//! expected_years      = (1 - retention_rate^duration) / (1 - retention_rate)
+//! purchase_frequency  = orders in B / active customers in B * 12 / p   (orders per year)
+//! period_retention    = active in A and in B / active in A              (over p months)
+//! retention_rate      = period_retention ^ (12 / p)                     (annual equivalent, shown only)
+//! lifespan            = (p / 12) / (1 - period_retention)               (years)
+//! ltv                 = average_order_value * purchase_frequency * lifespan   (revenue LTV)
+//! expected_years      = (p / 12) * (1 - period_retention^(12 d / p)) / (1 - period_retention)
 //! full_ltv            = gross_margin * average_order_value * purchase_frequency * expected_years
 //!                       - (acquisition_cost + cost_to_serve_per_year * expected_years)
 //! ```
 //!
-//! `ltv` is the textbook revenue form (average order value x frequency x
-//! lifespan). `full_ltv` is the fuller form: unit price x retention x
-//! frequency x duration less acquisition and retention costs, where the
-//! retention rate and the duration (the horizon in years, infinite when not
-//! given) combine into `expected_years`, the expected number of years a
-//! customer stays active within the duration (the sum of `r^t` over the
-//! years `t = 0, 1, ...` before the duration ends; `lifespan` when the
-//! duration is infinite). `acquisition_cost` is the average CAC of the
-//! customers whose CAC is known.
+//! `ltv` is the textbook *revenue LTV* (average order value x frequency x
+//! lifespan). `full_ltv` is the *net margin LTV*: margin over the expected
+//! active years within the duration `d` (the horizon in years, infinite when
+//! not given) less the acquisition cost and the cost to serve. The cost to
+//! serve is charged per month of a customer's expected active life
+//! (`cost_to_serve_per_month * 12 * expected_years`); in the history and the
+//! model projection, per month in which a customer buys (or is expected to).
+//! `acquisition_cost` is the average CAC of the customers whose CAC is known.
+//! `value_before_acquisition` (the net margin LTV before CAC) is, per channel
+//! without a model, the channel's *margin LTV*.
+//!
+//! **Intervals and verdicts.** Per channel and cohort with at least
+//! [`MIN_CUSTOMERS_FOR_INTERVAL`] customers, the margin LTV, LTV:CAC, margin
+//! LTV net of CAC and payback month carry a bootstrap interval: the customers
+//! of each acquisition month and channel are resampled with replacement
+//! (`Settings::resamples` times, seeded by `Settings::seed`, group sizes
+//! kept, so spend-based CACs are fixed and acquisition-cost CACs vary), and
+//! the figures recomputed on each resample. A channel *loses money* only when
+//! the upper bound of its net margin LTV's interval is below 0 (the average
+//! customer costs more than they bring), *makes money* when the lower bound is
+//! above 0, and otherwise there is *not enough data to tell*. The intervals
+//! reflect which customers happened to be acquired, not the uncertainty of a
+//! fitted model's parameters.
 //!
 //! **CAC.** Per channel, from the spend file when it has the channel
 //! (`spend / new customers` over the months from the channel's first to its
@@ -218,7 +240,25 @@ pub struct Settings {
     pub cost_to_serve_per_month: f64,
     /// Duration of the full formula (the horizon) in years; `f64::INFINITY` for none.
     pub duration_years: f64,
+    /// Complete months the formula LTV needs (see [`FormulaLtv`]); below, its
+    /// lifespan, `ltv` and `full_ltv` are withheld. At least 2.
+    pub min_months: u32,
+    /// Bootstrap resamples of the channel and cohort intervals (at least 20).
+    pub resamples: usize,
+    /// Seed of the bootstrap (the same seed gives the same intervals).
+    pub seed: u64,
+    /// Coverage of the intervals, in `(0, 1)` (0.9: the 5% and 95% quantiles).
+    pub level: f64,
 }
+
+/// Default of [`Settings::min_months`].
+pub const DEFAULT_MIN_MONTHS: u32 = 3;
+/// Default of [`Settings::resamples`].
+pub const DEFAULT_RESAMPLES: usize = 200;
+/// Default of [`Settings::level`].
+pub const DEFAULT_LEVEL: f64 = 0.9;
+/// Fewest customers behind a channel or cohort for an interval (and a verdict).
+pub const MIN_CUSTOMERS_FOR_INTERVAL: u64 = 10;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -226,6 +266,10 @@ impl Default for Settings {
             margin: 1.0,
             cost_to_serve_per_month: 0.0,
             duration_years: f64::INFINITY,
+            min_months: DEFAULT_MIN_MONTHS,
+            resamples: DEFAULT_RESAMPLES,
+            seed: 1,
+            level: DEFAULT_LEVEL,
         }
     }
 }
@@ -255,29 +299,44 @@ impl CacSource {
 /// The formula LTV and each of its factors (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormulaLtv {
-    /// Window length `w` in months.
+    /// Complete months of data: from the first month with a purchase to the
+    /// last complete month.
+    pub complete_months: u32,
+    /// Complete months needed ([`Settings::min_months`]); below, the
+    /// retention-based figures are withheld.
+    pub min_months: u32,
+    /// Window length in months: `2 p` (see `retention_period_months`).
     pub window_months: u32,
-    /// First month of window B.
+    /// First month of the window (first month of half A).
     pub window_start: i32,
-    /// Last month of window B.
+    /// Last month of the window (last month of half B).
     pub window_end: i32,
-    /// Customers active in window A.
+    /// `p`: months of each half of the window, the period over which
+    /// retention is measured (`min(6, complete_months / 2)`).
+    pub retention_period_months: u32,
+    /// Customers active in half A.
     pub active_before: u64,
-    /// Customers active in window B.
+    /// Customers active in half B.
     pub active: u64,
-    /// Customers active in both windows.
+    /// Customers active in both halves.
     pub retained: u64,
-    /// Orders in window B.
+    /// Orders in half B.
     pub orders: u64,
-    /// Revenue in window B.
+    /// Revenue in half B.
     pub revenue: f64,
     /// Revenue per order.
     pub average_order_value: Option<f64>,
-    /// Orders per active customer per year.
+    /// Orders per active customer per year (measured over half B).
     pub purchase_frequency: Option<f64>,
-    /// Annual retention rate.
+    /// Retention measured on the window: `retained / active_before`, over
+    /// `retention_period_months` months (not annualised).
+    pub period_retention: Option<f64>,
+    /// The annual equivalent `period_retention ^ (12 / p)`, for comparison;
+    /// the lifespan is computed in periods of `p` months, not from this.
+    /// `None` below `min_months`.
     pub retention_rate: Option<f64>,
-    /// Expected lifespan in years, `1 / (1 - retention_rate)`; `None` when the retention rate is 1.
+    /// Expected lifespan in years, `(p / 12) / (1 - period_retention)` (periods
+    /// of `p` months); `None` when the retention is 1 or below `min_months`.
     pub lifespan: Option<f64>,
     /// `average_order_value * purchase_frequency * lifespan` (revenue).
     pub ltv: Option<f64>,
@@ -315,7 +374,10 @@ pub struct Lever {
     pub full_ltv: f64,
     /// `full_ltv` after minus before.
     pub change: f64,
-    /// The change as a fraction of `|full_ltv|` before (`None` when that is 0).
+    /// The change as a fraction of `|full_ltv|` before; `None` when `full_ltv`
+    /// is near zero (under 5% of the gross margin value plus the retention
+    /// and acquisition costs it nets), where only the change in currency means
+    /// something.
     pub change_pct: Option<f64>,
 }
 
@@ -367,8 +429,80 @@ pub struct ChannelEconomics {
     pub payback_months: Option<u32>,
     /// Whether the payback month relies on the projection.
     pub payback_projected: bool,
-    /// True when `net_ltv < 0`: the channel loses money on every customer.
+    /// Months since acquisition the payback search covered (observed, plus
+    /// projected with a model): a payback of `None` with a known CAC means
+    /// "not within these months".
+    pub payback_checked_months: u32,
+    /// Bootstrap intervals of `ltv`, `ltv_to_cac`, `net_ltv` and the payback
+    /// (`None` with fewer than [`MIN_CUSTOMERS_FOR_INTERVAL`] customers or
+    /// when the figure is not computed).
+    pub intervals: FigureIntervals,
+    /// Whether the channel makes or loses money on the average customer,
+    /// from the interval of `net_ltv`.
+    pub verdict: Verdict,
+    /// True when the verdict is [`Verdict::LosesMoney`]: the upper bound of
+    /// `net_ltv`'s interval is below 0, so the average customer costs more to
+    /// acquire than they bring.
     pub loses_money: bool,
+}
+
+/// A two-sided interval of a figure (the `(1 - level) / 2` and `(1 + level) / 2`
+/// bootstrap quantiles).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// An interval of a payback month; `None` bounds are "not within the months
+/// covered" (the payback was not reached in those resamples).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PaybackInterval {
+    /// Lower bound (months since acquisition).
+    pub lo: Option<u32>,
+    /// Upper bound.
+    pub hi: Option<u32>,
+}
+
+/// Bootstrap intervals of a channel's or cohort's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FigureIntervals {
+    /// Of the margin LTV per customer.
+    pub ltv: Option<Interval>,
+    /// Of LTV:CAC.
+    pub ltv_to_cac: Option<Interval>,
+    /// Of the margin LTV net of CAC.
+    pub net_ltv: Option<Interval>,
+    /// Of the payback month.
+    pub payback: Option<PaybackInterval>,
+}
+
+/// Whether a channel pays for itself, judged on the interval of its margin
+/// LTV net of CAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The whole interval is above 0.
+    MakesMoney,
+    /// The whole interval is below 0.
+    LosesMoney,
+    /// The interval straddles 0, or too few customers for one.
+    NotEnoughData,
+    /// CAC or LTV unknown.
+    Unknown,
+}
+
+impl Verdict {
+    /// `makes money`, `loses money`, `not enough data to tell`, `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::MakesMoney => "makes money",
+            Verdict::LosesMoney => "loses money",
+            Verdict::NotEnoughData => "not enough data to tell",
+            Verdict::Unknown => "unknown",
+        }
+    }
 }
 
 /// One month of a cohort.
@@ -422,6 +556,12 @@ pub struct Cohort {
     pub payback_projected: bool,
     /// Margin to date plus projected margin, per customer (with a model).
     pub model_ltv: Option<f64>,
+    /// `model_ltv / cac`.
+    pub ltv_to_cac: Option<f64>,
+    /// Months since acquisition the payback search covered.
+    pub payback_checked_months: u32,
+    /// Bootstrap intervals (`ltv` is `model_ltv`'s).
+    pub intervals: FigureIntervals,
     /// Observed months `0..=A`.
     pub months: Vec<CohortMonth>,
     /// Projected months `A+1..`.
@@ -550,8 +690,8 @@ pub fn segments(
         let loses_money = net_ltv.is_some_and(|v| v < 0.0);
         if loses_money {
             warnings.push(format!(
-                "segment {}: LTV {:.2} is below its CAC {:.2}: this segment loses money on every \
-                 customer ({:.2} each)",
+                "segment {}: margin LTV {:.2} is below its CAC {:.2}: this segment loses money on \
+                 the average customer ({:.2} each)",
                 names[g],
                 ltv.unwrap_or(0.0),
                 cac.unwrap_or(0.0),
@@ -611,6 +751,27 @@ impl Settings {
                 name: "duration",
                 value: self.duration_years,
                 reason: "must be positive (infinite for none)",
+            });
+        }
+        if self.min_months < 2 {
+            return Err(Error::InvalidParameter {
+                name: "min_months",
+                value: self.min_months as f64,
+                reason: "must be at least 2 (retention needs two periods)",
+            });
+        }
+        if self.resamples < 20 {
+            return Err(Error::InvalidParameter {
+                name: "resamples",
+                value: self.resamples as f64,
+                reason: "must be at least 20 for an interval",
+            });
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "level",
+                value: self.level,
+                reason: "must be in (0, 1)",
             });
         }
         Ok(())
@@ -1111,6 +1272,13 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
         }
         (None, false)
     };
+    let checked = |set: &[usize]| -> u32 {
+        set.iter()
+            .filter(|&&g| gr.n[g] > 0)
+            .map(|&g| curves[g].0.len())
+            .max()
+            .unwrap_or(0) as u32
+    };
     let model_total = |set: &[usize]| -> Option<f64> {
         proj?;
         let (tot, cnt) = set.iter().fold((0.0, 0u64), |(t, c), &g| {
@@ -1158,15 +1326,28 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
         });
     let overall_cac = (cac_people > 0).then(|| cac_money / cac_people as f64);
     let formula = formula_ltv(input, settings, None, overall_cac);
-    if formula.average_order_value.is_none() {
+    if formula.complete_months < formula.min_months {
         warnings.push(format!(
-            "formula LTV: not enough complete months of data (window of {} months); it needs at \
-             least 2 complete months with purchases",
-            formula.window_months
+            "formula LTV withheld: the data has {} complete month{} (from the first purchase to \
+             the last complete month) and the formula needs at least {} to measure retention; \
+             ltv and full_ltv are not given. Add more history, or lower --min-months (at your \
+             risk: retention measured over a month or two is mostly noise)",
+            formula.complete_months,
+            if formula.complete_months == 1 {
+                ""
+            } else {
+                "s"
+            },
+            formula.min_months
         ));
-    } else if formula.retention_rate.is_none() {
+    } else if formula.average_order_value.is_none() {
+        warnings.push(format!(
+            "formula LTV: no purchases in the last {} complete months; no order value",
+            formula.retention_period_months
+        ));
+    } else if formula.period_retention.is_none() {
         warnings.push(
-            "formula LTV: nobody bought in the window before the last; no retention rate".into(),
+            "formula LTV: nobody bought in the first half of the window; no retention rate".into(),
         );
     } else if formula.lifespan.is_none() {
         warnings.push(
@@ -1186,6 +1367,7 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
 
     // Channels.
     let mut channels = Vec::with_capacity(nch);
+    let mut channel_sets: Vec<Vec<usize>> = Vec::with_capacity(nch);
     for c in 0..nch {
         let set: Vec<usize> = (0..ng).filter(|&g| gr.channel_of(g) == c).collect();
         let new_customers: u64 = set.iter().map(|&g| gr.n[g]).sum();
@@ -1233,7 +1415,6 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
             }
             _ => (None, false),
         };
-        let loses_money = net_ltv.is_some_and(|v| v < 0.0);
         let name = input.channel_names[c].clone();
         if new_customers == 0 && spend.is_some() {
             warnings.push(format!(
@@ -1248,15 +1429,7 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
                  spend rows with amount 0 for an unpaid channel)"
             ));
         }
-        if loses_money {
-            warnings.push(format!(
-                "channel {name}: LTV {:.2} is below its CAC {:.2}: this channel loses money on \
-                 every customer ({:.2} each)",
-                ltv.unwrap_or(0.0),
-                cac.unwrap_or(0.0),
-                net_ltv.unwrap_or(0.0)
-            ));
-        }
+        channel_sets.push(set.iter().copied().filter(|&g| gr.cac_n[g] > 0).collect());
         channels.push(ChannelEconomics {
             channel: name,
             new_customers,
@@ -1273,7 +1446,10 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
             net_ltv,
             payback_months,
             payback_projected,
-            loses_money,
+            payback_checked_months: checked(&set),
+            intervals: FigureIntervals::default(),
+            verdict: Verdict::Unknown,
+            loses_money: false,
         });
     }
 
@@ -1318,6 +1494,7 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
     // Cohorts (all channels together).
     let nmonths = ng / gr.nch.max(1);
     let mut cohorts = Vec::new();
+    let mut cohort_sets: Vec<(Vec<usize>, Vec<usize>, f64)> = Vec::new();
     for cm in 0..nmonths {
         let set: Vec<usize> = (cm * gr.nch..(cm + 1) * gr.nch).collect();
         let customers: u64 = set.iter().map(|&g| gr.n[g]).sum();
@@ -1380,16 +1557,86 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
             }
             None => (None, false),
         };
+        let model_ltv = model_total(&set);
+        cohort_sets.push((
+            set.clone(),
+            set.iter().copied().filter(|&g| gr.cac_n[g] > 0).collect(),
+            unattributed,
+        ));
         cohorts.push(Cohort {
             cohort: month0,
             customers,
             cac,
             payback_months,
             payback_projected,
-            model_ltv: model_total(&set),
+            model_ltv,
+            ltv_to_cac: match (model_ltv, cac) {
+                (Some(l), Some(k)) if k > 0.0 => Some(l / k),
+                _ => None,
+            },
+            payback_checked_months: checked(&set),
+            intervals: FigureIntervals::default(),
             months,
             projected,
         });
+    }
+
+    // Intervals by resampling customers within each group, then the verdicts.
+    let customer_cac: Vec<Option<f64>> = (0..n).map(cac_of).collect();
+    let boot = Boot {
+        customer_cac: &customer_cac,
+        input,
+        settings,
+        win: Window::of(input),
+        margin: m,
+        groups: &groups,
+        n: &gr.n,
+        ages: (0..ng).map(|g| gr.revenue[g].len()).collect(),
+        nch: gr.nch,
+        channel_cac: channel_cac.iter().map(|&(c, _)| c).collect(),
+        sources: ccac.iter().map(|c| c.source).collect(),
+        channel_sets: &channel_sets,
+        cohort_sets: &cohort_sets,
+    };
+    boot.run(&mut channels, &mut cohorts)?;
+    for c in &mut channels {
+        c.verdict = match (c.net_ltv, c.intervals.net_ltv) {
+            (None, _) => Verdict::Unknown,
+            (Some(_), Some(iv)) if iv.hi < 0.0 => Verdict::LosesMoney,
+            (Some(_), Some(iv)) if iv.lo > 0.0 => Verdict::MakesMoney,
+            (Some(_), _) => Verdict::NotEnoughData,
+        };
+        c.loses_money = c.verdict == Verdict::LosesMoney;
+        let level = 100.0 * settings.level;
+        let (ltv, cac, net) = (
+            c.ltv.unwrap_or(0.0),
+            c.cac.unwrap_or(0.0),
+            c.net_ltv.unwrap_or(0.0),
+        );
+        match (c.verdict, c.intervals.net_ltv) {
+            (Verdict::LosesMoney, Some(iv)) => warnings.push(format!(
+                "channel {}: margin LTV {ltv:.2} is below its CAC {cac:.2}: this channel loses \
+                 money on the average customer ({net:.2} each; {level:.0}% interval {:.2} to \
+                 {:.2}, {} customers)",
+                c.channel, iv.lo, iv.hi, c.new_customers
+            )),
+            (Verdict::NotEnoughData, iv) if net < 0.0 => warnings.push(format!(
+                "channel {}: margin LTV {ltv:.2} is below its CAC {cac:.2} on these {} customers, \
+                 but {}: not enough data to tell whether it loses money",
+                c.channel,
+                c.new_customers,
+                match iv {
+                    Some(iv) => format!(
+                        "the {level:.0}% interval of LTV - CAC ({:.2} to {:.2}) includes break-even",
+                        iv.lo, iv.hi
+                    ),
+                    None => format!(
+                        "an interval needs at least {MIN_CUSTOMERS_FOR_INTERVAL} customers"
+                    ),
+                }
+            )),
+            _ => {}
+        }
     }
 
     Ok(Economics {
@@ -1403,8 +1650,363 @@ pub fn analyze(input: &EconomicsInput, settings: &Settings) -> Result<Economics>
         cac_by_month,
         cohorts,
         warnings,
-        customer_cac: (0..n).map(cac_of).collect(),
+        customer_cac,
     })
+}
+
+/// A small, fast random stream (SplitMix64) for the bootstrap's index draws;
+/// replicate `r` starts from its own seed, so the intervals do not depend on
+/// the number of threads.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn new(seed: u64, replicate: usize) -> Self {
+        let mut s = SplitMix(seed ^ 0x5EED_EC0A_u64.wrapping_mul(replicate as u64 + 1));
+        s.next();
+        SplitMix(s.next())
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (multiply-shift).
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next() as u128 * n as u128) >> 64) as usize
+    }
+}
+
+/// What the bootstrap of the channel and cohort figures needs (see
+/// [`Boot::run`]).
+struct Boot<'a> {
+    input: &'a EconomicsInput,
+    settings: &'a Settings,
+    win: Window,
+    /// Margin fraction of the projection.
+    margin: f64,
+    groups: &'a [u32],
+    /// Customers per group.
+    n: &'a [u64],
+    /// Observed months per group.
+    ages: Vec<usize>,
+    nch: usize,
+    channel_cac: Vec<Option<f64>>,
+    sources: Vec<CacSource>,
+    /// Each customer's CAC as the point estimates use it.
+    customer_cac: &'a [Option<f64>],
+    /// Per channel: its groups with a known CAC (pooled for the payback).
+    channel_sets: &'a [Vec<usize>],
+    /// Per cohort: its groups, those with a known CAC, spend of the month on
+    /// channels without customers in it.
+    cohort_sets: &'a [(Vec<usize>, Vec<usize>, f64)],
+}
+
+/// One resample's figures of a channel or cohort: LTV, LTV:CAC, LTV - CAC,
+/// payback (`INFINITY`: not reached; `NAN`: not computed).
+type Figures = [f64; 4];
+
+/// Per-group sums of one resample.
+#[derive(Clone)]
+struct GroupSums {
+    value: f64,
+    window: WindowCounts,
+    cac_sum: f64,
+    cac_n: u64,
+    projected: f64,
+    /// Margin per month since acquisition.
+    months: Vec<f64>,
+}
+
+impl Boot<'_> {
+    /// Resamples the customers of each group (acquisition month x channel)
+    /// with replacement, `settings.resamples` times, keeping the group sizes,
+    /// and sets the intervals of the channels and cohorts with at least
+    /// [`MIN_CUSTOMERS_FOR_INTERVAL`] customers. A resample's payback curve
+    /// adds its customers' observed monthly margins; its projected part is the
+    /// group's projected monthly margins scaled by the resampled customers'
+    /// share of the group's projected margin.
+    #[allow(clippy::needless_range_loop)]
+    fn run(&self, channels: &mut [ChannelEconomics], cohorts: &mut [Cohort]) -> Result<()> {
+        let input = self.input;
+        let h = &input.history;
+        let s = self.settings;
+        let n = h.len();
+        let ng = self.n.len();
+        let cost = s.cost_to_serve_per_month;
+        let proj = input.projection.as_ref();
+        let wanted = channels
+            .iter()
+            .any(|c| c.new_customers >= MIN_CUSTOMERS_FOR_INTERVAL)
+            || cohorts
+                .iter()
+                .any(|c| c.customers >= MIN_CUSTOMERS_FOR_INTERVAL);
+        if !wanted {
+            return Ok(());
+        }
+        // Per customer: members of each group, the model value, the window
+        // share, the CAC, the projected margin.
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); ng];
+        for i in 0..n {
+            members[self.groups[i] as usize].push(i as u32);
+        }
+        let values = input.customer_values(s);
+        let projected: Vec<f64> = match proj {
+            Some(p) => (0..n)
+                .map(|i| self.margin * p.customer_revenue[i] - cost * p.customer_active_months[i])
+                .collect(),
+            None => Vec::new(),
+        };
+        let window: Vec<(bool, bool, u64, f64)> = if proj.is_none() {
+            (0..n).map(|i| self.win.customer(h, i)).collect()
+        } else {
+            Vec::new()
+        };
+        let bucket_margin: Vec<f64> = (0..h.month.len())
+            .map(|b| input.gross(s, b) - cost)
+            .collect();
+        // Group projected monthly margins and totals.
+        let (pm, pt): (Vec<Vec<f64>>, Vec<f64>) = match proj {
+            Some(p) => (0..ng)
+                .map(|g| {
+                    let v: Vec<f64> = (0..p.months)
+                        .map(|j| {
+                            self.margin * p.revenue[g * p.months + j]
+                                - cost * p.active[g * p.months + j]
+                        })
+                        .collect();
+                    let t: f64 = v.iter().sum();
+                    (v, t)
+                })
+                .unzip(),
+            None => (vec![Vec::new(); ng], vec![0.0; ng]),
+        };
+        let customer_cac = self.customer_cac;
+        let one = |r: usize| -> (Vec<Figures>, Vec<Figures>) {
+            let mut rng = SplitMix::new(s.seed, r);
+            let sums: Vec<GroupSums> = (0..ng)
+                .map(|g| {
+                    let mut x = GroupSums {
+                        value: 0.0,
+                        window: WindowCounts::default(),
+                        cac_sum: 0.0,
+                        cac_n: 0,
+                        projected: 0.0,
+                        months: vec![0.0; self.ages[g]],
+                    };
+                    let mem = &members[g];
+                    for _ in 0..mem.len() {
+                        let i = mem[rng.below(mem.len())] as usize;
+                        let a = input.acquisition_month[i];
+                        for b in h.range(i) {
+                            x.months[(h.month[b] - a) as usize] += bucket_margin[b];
+                        }
+                        if let Some(c) = customer_cac[i] {
+                            x.cac_sum += c;
+                            x.cac_n += 1;
+                        }
+                        if proj.is_some() {
+                            x.value += values.margin[i] + projected[i];
+                            x.projected += projected[i];
+                        } else {
+                            x.window.add(window[i]);
+                        }
+                    }
+                    x
+                })
+                .collect();
+            // Cumulative margin curves per group (observed then projected).
+            let curves: Vec<Vec<f64>> = (0..ng)
+                .map(|g| {
+                    let mut cum = 0.0;
+                    let mut out: Vec<f64> = sums[g]
+                        .months
+                        .iter()
+                        .map(|v| {
+                            cum += v;
+                            cum
+                        })
+                        .collect();
+                    if proj.is_some() {
+                        let scale = if pt[g] != 0.0 {
+                            sums[g].projected / pt[g]
+                        } else {
+                            0.0
+                        };
+                        for v in &pm[g] {
+                            cum += v * scale;
+                            out.push(cum);
+                        }
+                    }
+                    out
+                })
+                .collect();
+            let payback = |set: &[usize], cac: f64| -> f64 {
+                pooled_payback(set, &curves, self.n, cac).map_or(f64::INFINITY, |k| k as f64)
+            };
+            let figures = |ltv: Option<f64>, cac: Option<f64>, set: &[usize]| -> Figures {
+                let ltv = ltv.unwrap_or(f64::NAN);
+                match cac {
+                    Some(c) => [
+                        ltv,
+                        if c > 0.0 { ltv / c } else { f64::NAN },
+                        ltv - c,
+                        payback(set, c),
+                    ],
+                    None => [ltv, f64::NAN, f64::NAN, f64::NAN],
+                }
+            };
+            let ch: Vec<Figures> = (0..channels.len())
+                .map(|c| {
+                    let set: Vec<usize> = (0..ng).filter(|g| g % self.nch == c).collect();
+                    let nc: u64 = set.iter().map(|&g| self.n[g]).sum();
+                    if nc < MIN_CUSTOMERS_FOR_INTERVAL {
+                        return [f64::NAN; 4];
+                    }
+                    let ltv = if proj.is_some() {
+                        Some(set.iter().map(|&g| sums[g].value).sum::<f64>() / nc as f64)
+                    } else {
+                        let mut w = WindowCounts::default();
+                        for &g in &set {
+                            let x = &sums[g].window;
+                            w.active_a += x.active_a;
+                            w.active_b += x.active_b;
+                            w.retained += x.retained;
+                            w.orders += x.orders;
+                            w.revenue += x.revenue;
+                        }
+                        formula_from_counts(&self.win, &w, self.margin, s, None)
+                            .value_before_acquisition
+                    };
+                    let cac = match self.sources[c] {
+                        CacSource::AcquisitionCost => {
+                            let (t, k) = set.iter().fold((0.0, 0u64), |(t, k), &g| {
+                                (t + sums[g].cac_sum, k + sums[g].cac_n)
+                            });
+                            (k > 0).then(|| t / k as f64)
+                        }
+                        _ => self.channel_cac[c],
+                    };
+                    figures(ltv, cac, &self.channel_sets[c])
+                })
+                .collect();
+            let co: Vec<Figures> = self
+                .cohort_sets
+                .iter()
+                .map(|(set, known, unattributed)| {
+                    let nc: u64 = set.iter().map(|&g| self.n[g]).sum();
+                    if nc < MIN_CUSTOMERS_FOR_INTERVAL {
+                        return [f64::NAN; 4];
+                    }
+                    let ltv =
+                        proj.map(|_| set.iter().map(|&g| sums[g].value).sum::<f64>() / nc as f64);
+                    let (t, k) = set.iter().fold((0.0, 0u64), |(t, k), &g| {
+                        (t + sums[g].cac_sum, k + sums[g].cac_n)
+                    });
+                    let cac = (k > 0).then(|| (t + unattributed) / k as f64);
+                    figures(ltv, cac, known)
+                })
+                .collect();
+            (ch, co)
+        };
+        let reps: Vec<(Vec<Figures>, Vec<Figures>)> =
+            (0..s.resamples).into_par_iter().map(one).collect();
+        let (lo_q, hi_q) = ((1.0 - s.level) / 2.0, (1.0 + s.level) / 2.0);
+        let set = |k: usize, which: usize, point: [bool; 4]| -> FigureIntervals {
+            let column = |f: usize| -> Vec<f64> {
+                reps.iter()
+                    .map(|r| if which == 0 { r.0[k][f] } else { r.1[k][f] })
+                    .collect()
+            };
+            let bounds = |f: usize| -> Option<(f64, f64)> {
+                if !point[f] {
+                    return None;
+                }
+                quantiles(column(f), lo_q, hi_q)
+            };
+            let iv = |f: usize| bounds(f).map(|(lo, hi)| Interval { lo, hi });
+            let to_month = |v: f64| v.is_finite().then_some(v as u32);
+            FigureIntervals {
+                ltv: iv(0),
+                ltv_to_cac: iv(1),
+                net_ltv: iv(2),
+                payback: bounds(3).map(|(lo, hi)| PaybackInterval {
+                    lo: to_month(lo),
+                    hi: to_month(hi),
+                }),
+            }
+        };
+        for (k, c) in channels.iter_mut().enumerate() {
+            if c.new_customers >= MIN_CUSTOMERS_FOR_INTERVAL {
+                let has_cac = c.cac.is_some() && c.customers_with_cac > 0;
+                c.intervals = set(
+                    k,
+                    0,
+                    [
+                        c.ltv.is_some(),
+                        c.ltv_to_cac.is_some(),
+                        c.net_ltv.is_some(),
+                        has_cac,
+                    ],
+                );
+            }
+        }
+        for (k, c) in cohorts.iter_mut().enumerate() {
+            if c.customers >= MIN_CUSTOMERS_FOR_INTERVAL {
+                c.intervals = set(
+                    k,
+                    1,
+                    [
+                        c.model_ltv.is_some(),
+                        c.ltv_to_cac.is_some(),
+                        c.model_ltv.is_some() && c.cac.is_some(),
+                        c.cac.is_some(),
+                    ],
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `lo` and `hi` quantiles (order statistics, rounded outwards) of the
+/// resamples' values; `None` when more than 5% of them are not computed
+/// (`NaN`). `INFINITY` (a payback not reached) sorts last.
+fn quantiles(mut v: Vec<f64>, lo: f64, hi: f64) -> Option<(f64, f64)> {
+    let total = v.len();
+    v.retain(|x| !x.is_nan());
+    if v.is_empty() || (total - v.len()) as f64 > 0.05 * total as f64 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let last = (v.len() - 1) as f64;
+    let a = v[(lo * last).floor() as usize];
+    let b = v[(hi * last).ceil() as usize];
+    Some((a, b))
+}
+
+/// The first month at which the customers of `set`'s groups observed (or
+/// projected) through it have, pooled, a cumulative margin per customer of
+/// at least `cac`; `curves[g]` is group `g`'s cumulative margin total.
+fn pooled_payback(set: &[usize], curves: &[Vec<f64>], n: &[u64], cac: f64) -> Option<u32> {
+    let max_len = set.iter().map(|&g| curves[g].len()).max().unwrap_or(0);
+    for k in 0..max_len {
+        let (mut tot, mut cnt) = (0.0, 0u64);
+        for &g in set {
+            if n[g] == 0 || k >= curves[g].len() {
+                continue;
+            }
+            tot += curves[g][k];
+            cnt += n[g];
+        }
+        if cnt > 0 && tot / cnt as f64 >= cac - 1e-12 * cac.abs() {
+            return Some(k as u32);
+        }
+    }
+    None
 }
 
 /// The formula LTV over all customers (`channel` `None`) or one channel's,
@@ -1423,6 +2025,72 @@ pub fn formula_ltv(
     )
 }
 
+/// Where the formula's window lies (see [`FormulaLtv`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Window {
+    complete: i32,
+    p: i32,
+    a: (i32, i32),
+    b: (i32, i32),
+}
+
+impl Window {
+    fn of(input: &EconomicsInput) -> Window {
+        let h = &input.history;
+        let last_complete = if input.last_month_complete {
+            input.last_month
+        } else {
+            input.last_month - 1
+        };
+        let first = h.month.iter().copied().min().unwrap_or(input.last_month);
+        let complete = (last_complete - first + 1).max(0);
+        let p = (complete / 2).min(6);
+        let b = (last_complete - p + 1, last_complete);
+        let a = (b.0 - p, b.0 - 1);
+        Window { complete, p, a, b }
+    }
+
+    /// Customer `i`'s share of the window: (active in A, active in B, orders
+    /// in B, revenue in B).
+    fn customer(&self, h: &MonthlyHistory, i: usize) -> (bool, bool, u64, f64) {
+        let (mut in_a, mut in_b, mut orders, mut revenue) = (false, false, 0u64, 0.0);
+        if self.p > 0 {
+            for k in h.range(i) {
+                let mm = h.month[k];
+                if (self.a.0..=self.a.1).contains(&mm) {
+                    in_a = true;
+                }
+                if (self.b.0..=self.b.1).contains(&mm) {
+                    in_b = true;
+                    orders += h.orders[k] as u64;
+                    revenue += h.revenue[k];
+                }
+            }
+        }
+        (in_a, in_b, orders, revenue)
+    }
+}
+
+/// Sums of the customers' window shares.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct WindowCounts {
+    active_a: u64,
+    active_b: u64,
+    retained: u64,
+    orders: u64,
+    revenue: f64,
+}
+
+impl WindowCounts {
+    fn add(&mut self, (in_a, in_b, orders, revenue): (bool, bool, u64, f64)) {
+        self.active_a += in_a as u64;
+        self.active_b += in_b as u64;
+        self.retained += (in_a && in_b) as u64;
+        self.orders += orders;
+        self.revenue += revenue;
+    }
+}
+
 /// The formula LTV of the customers `i` for which `keep(i)` holds.
 fn formula_where(
     input: &EconomicsInput,
@@ -1431,60 +2099,57 @@ fn formula_where(
     cac: Option<f64>,
 ) -> FormulaLtv {
     let h = &input.history;
-    let last_complete = if input.last_month_complete {
-        input.last_month
-    } else {
-        input.last_month - 1
-    };
-    let first = h.month.iter().copied().min().unwrap_or(input.last_month);
-    let span = (last_complete - first + 1).max(0);
-    let w = (span / 2).min(12);
-    let (b0, b1) = (last_complete - w + 1, last_complete);
-    let (a0, a1) = (b0 - w, b0 - 1);
-    let (mut active_a, mut active_b, mut retained, mut orders, mut revenue) =
-        (0u64, 0u64, 0u64, 0u64, 0.0);
-    if w > 0 {
-        for i in 0..h.len() {
-            if !keep(i) {
-                continue;
-            }
-            let (mut in_a, mut in_b) = (false, false);
-            for k in h.range(i) {
-                let mm = h.month[k];
-                if (a0..=a1).contains(&mm) {
-                    in_a = true;
-                }
-                if (b0..=b1).contains(&mm) {
-                    in_b = true;
-                    orders += h.orders[k] as u64;
-                    revenue += h.revenue[k];
-                }
-            }
-            active_a += in_a as u64;
-            active_b += in_b as u64;
-            retained += (in_a && in_b) as u64;
+    let win = Window::of(input);
+    let mut counts = WindowCounts::default();
+    for i in 0..h.len() {
+        if keep(i) {
+            counts.add(win.customer(h, i));
         }
     }
-    let scale = 12.0 / w.max(1) as f64;
-    let aov = (orders > 0).then(|| revenue / orders as f64);
-    let freq = (active_b > 0 && orders > 0).then(|| orders as f64 / active_b as f64 * scale);
-    let r =
-        (active_a > 0 && aov.is_some()).then(|| (retained as f64 / active_a as f64).powf(scale));
+    formula_from_counts(
+        &win,
+        &counts,
+        input.effective_margin(settings),
+        settings,
+        cac,
+    )
+}
+
+/// The formula from the window's counts.
+fn formula_from_counts(
+    win: &Window,
+    c: &WindowCounts,
+    margin: f64,
+    settings: &Settings,
+    cac: Option<f64>,
+) -> FormulaLtv {
+    let p = win.p;
+    let scale = 12.0 / p.max(1) as f64;
+    let aov = (c.orders > 0).then(|| c.revenue / c.orders as f64);
+    let freq =
+        (c.active_b > 0 && c.orders > 0).then(|| c.orders as f64 / c.active_b as f64 * scale);
+    let period_retention =
+        (p > 0 && c.active_a > 0 && aov.is_some()).then(|| c.retained as f64 / c.active_a as f64);
+    let enough = win.complete >= settings.min_months as i32;
     let mut f = FormulaLtv {
-        window_months: w as u32,
-        window_start: b0,
-        window_end: b1,
-        active_before: active_a,
-        active: active_b,
-        retained,
-        orders,
-        revenue,
+        complete_months: win.complete as u32,
+        min_months: settings.min_months,
+        window_months: 2 * p as u32,
+        window_start: win.a.0,
+        window_end: win.b.1,
+        retention_period_months: p as u32,
+        active_before: c.active_a,
+        active: c.active_b,
+        retained: c.retained,
+        orders: c.orders,
+        revenue: c.revenue,
         average_order_value: aov,
         purchase_frequency: freq,
-        retention_rate: r,
+        period_retention,
+        retention_rate: period_retention.filter(|_| enough).map(|r| r.powf(scale)),
         lifespan: None,
         ltv: None,
-        margin: input.effective_margin(settings),
+        margin,
         duration: settings.duration_years,
         expected_years: None,
         acquisition_cost: cac.unwrap_or(0.0),
@@ -1498,29 +2163,36 @@ fn formula_where(
     f
 }
 
-/// `(1 - r^d) / (1 - r)`: expected active years within `d` years at annual retention `r`.
-fn expected_years(r: f64, d: f64) -> Option<f64> {
+/// Expected active years within `d` years for a customer active now, with
+/// retention `r` per period of `p` months: `(p / 12) (1 - r^n) / (1 - r)`,
+/// `n = 12 d / p` periods (`(p / 12) / (1 - r)` when `d` is infinite).
+fn expected_years(r: f64, p: f64, d: f64) -> Option<f64> {
+    let len = p / 12.0;
     if r >= 1.0 {
         return d.is_finite().then_some(d);
     }
     if d.is_infinite() {
-        return Some(1.0 / (1.0 - r));
+        return Some(len / (1.0 - r));
     }
-    Some((1.0 - r.powf(d)) / (1.0 - r))
+    Some(len * (1.0 - r.powf(d / len)) / (1.0 - r))
 }
 
-/// Recomputes the derived fields of a formula from its factors.
+/// Recomputes the derived fields of a formula from its factors: the
+/// retention per period of `p` months is `retention_rate ^ (p / 12)` (the
+/// measured `period_retention` unless a lever changed the rate).
 fn evaluate(f: &mut FormulaLtv) {
-    let (Some(aov), Some(freq), Some(r)) = (
+    let (Some(aov), Some(freq), Some(annual)) = (
         f.average_order_value,
         f.purchase_frequency,
         f.retention_rate,
     ) else {
         return;
     };
-    f.lifespan = (r < 1.0).then(|| 1.0 / (1.0 - r));
+    let p = f64::from(f.retention_period_months.max(1));
+    let r = annual.powf(p / 12.0);
+    f.lifespan = (r < 1.0).then(|| (p / 12.0) / (1.0 - r));
     f.ltv = f.lifespan.map(|l| aov * freq * l);
-    f.expected_years = expected_years(r, f.duration);
+    f.expected_years = expected_years(r, p, f.duration);
     if let Some(y) = f.expected_years {
         let retention_cost = f.cost_to_serve_per_year * y;
         f.retention_cost = Some(retention_cost);
@@ -1530,12 +2202,21 @@ fn evaluate(f: &mut FormulaLtv) {
     }
 }
 
+/// Share of the formula's terms under which `full_ltv` counts as near zero.
+const NEAR_ZERO_SHARE: f64 = 0.05;
+
 /// `+10%` on each lever of the full formula (see [`Lever`]).
 pub fn sensitivity(f: &FormulaLtv) -> Vec<Lever> {
     let Some(base) = f.full_ltv else {
         return Vec::new();
     };
     let mut out = Vec::new();
+    // The size of the terms whose difference is `full_ltv`: when `full_ltv`
+    // is under 5% of it, a percentage of it says nothing.
+    let terms = f.value_before_acquisition.unwrap_or(0.0).abs()
+        + 2.0 * f.retention_cost.unwrap_or(0.0).abs()
+        + f.acquisition_cost.abs();
+    let near_zero = base.abs() < NEAR_ZERO_SHARE * terms || base == 0.0;
     let mut push = |lever: &'static str, before: f64, g: &dyn Fn(&mut FormulaLtv) -> f64| {
         let mut c = f.clone();
         let changed = g(&mut c);
@@ -1547,7 +2228,7 @@ pub fn sensitivity(f: &FormulaLtv) -> Vec<Lever> {
                 changed,
                 full_ltv: v,
                 change: v - base,
-                change_pct: (base != 0.0).then(|| (v - base) / base.abs()),
+                change_pct: (!near_zero).then(|| (v - base) / base.abs()),
             });
         }
     };
@@ -1657,6 +2338,7 @@ mod tests {
             margin: 0.5,
             cost_to_serve_per_month: 2.0,
             duration_years: 2.0,
+            ..Settings::default()
         }
     }
 
@@ -1671,11 +2353,14 @@ mod tests {
     fn formula_ltv_by_hand() {
         let e = analyze(&fixture(), &settings()).unwrap();
         let f = &e.formula;
-        // Complete months Jan..Apr: w = 4 / 2 = 2; B = Mar..Apr, A = Jan..Feb.
+        // Complete months Jan..Apr: p = 4 / 2 = 2; window Jan..Apr, A = Jan..Feb,
+        // B = Mar..Apr.
+        assert_eq!((f.complete_months, f.min_months), (4, 3));
         assert_eq!(
             (f.window_months, f.window_start, f.window_end),
-            (2, JAN + 2, JAN + 3)
+            (4, JAN, JAN + 3)
         );
+        assert_eq!(f.retention_period_months, 2);
         // B: c1 (50/1), c2 (20/1), c4 (20/2), c5 (80/1): 4 active, 5 orders, 170.
         assert_eq!((f.active, f.orders), (4, 5));
         assert_close!(f.revenue, 170.0);
@@ -1683,17 +2368,21 @@ mod tests {
         assert_eq!((f.active_before, f.retained), (4, 3));
         assert_close!(f.average_order_value.unwrap(), 170.0 / 5.0); // 34
         assert_close!(f.purchase_frequency.unwrap(), 5.0 / 4.0 * 12.0 / 2.0); // 7.5 a year
-        let r = 0.75f64.powi(6); // (3/4) per 2 months, annualised
-        assert_close!(f.retention_rate.unwrap(), r);
-        assert_close!(f.lifespan.unwrap(), 1.0 / (1.0 - r));
-        assert_close!(f.ltv.unwrap(), 34.0 * 7.5 / (1.0 - r));
-        // Duration 2 years: expected years 1 + r; retention cost 24 a year.
-        assert_close!(f.expected_years.unwrap(), 1.0 + r);
-        assert_close!(f.retention_cost.unwrap(), 24.0 * (1.0 + r));
+        // Retention 3/4 over 2 months; 0.75^6 is only its annual equivalent.
+        assert_close!(f.period_retention.unwrap(), 0.75);
+        assert_close!(f.retention_rate.unwrap(), 0.75f64.powi(6));
+        // Lifespan: 1 / (1 - 3/4) = 4 periods of 2 months = 2/3 of a year.
+        assert_close!(f.lifespan.unwrap(), 2.0 / 3.0);
+        assert_close!(f.ltv.unwrap(), 34.0 * 7.5 * 2.0 / 3.0);
+        // Duration 2 years = 12 periods: expected years (1/6) (1 - 0.75^12) / (1/4);
+        // retention cost 24 a year.
+        let y = (1.0 - 0.75f64.powi(12)) * 2.0 / 3.0;
+        assert_close!(f.expected_years.unwrap(), y);
+        assert_close!(f.retention_cost.unwrap(), 24.0 * y);
         // CAC: search 150 / 2 customers, social (70 + 10) / 2: (150 + 80) / 4 = 57.5.
         assert!(f.acquisition_cost_known);
         assert_close!(f.acquisition_cost, 57.5);
-        let value = 0.5 * 34.0 * 7.5 * (1.0 + r) - 24.0 * (1.0 + r);
+        let value = 0.5 * 34.0 * 7.5 * y - 24.0 * y;
         assert_close!(f.value_before_acquisition.unwrap(), value);
         assert_close!(f.full_ltv.unwrap(), value - 57.5);
     }
@@ -1701,24 +2390,27 @@ mod tests {
     #[test]
     fn sensitivity_by_hand() {
         let e = analyze(&fixture(), &settings()).unwrap();
-        let r = 0.75f64.powi(6);
+        let r = 0.75f64.powi(6); // annual equivalent of 3/4 per 2 months
+        // Expected years within 2 years of periods of 2 months at retention q.
+        let years = |q: f64, d: f64| (1.0 - q.powf(6.0 * d)) / (1.0 - q) / 6.0;
+        let y = years(0.75, 2.0);
         let base = e.formula.full_ltv.unwrap();
         let get = |name: &str| e.sensitivity.iter().find(|l| l.lever == name).unwrap();
-        // +10% order value: the margin term 0.5 * 34 * 7.5 * (1 + r) grows by 10%.
-        let margin_term = 0.5 * 34.0 * 7.5 * (1.0 + r);
+        // +10% order value: the margin term 0.5 * 34 * 7.5 * y grows by 10%.
+        let margin_term = 0.5 * 34.0 * 7.5 * y;
         assert_close!(get("average_order_value").change, 0.1 * margin_term);
         assert_close!(get("purchase_frequency").change, 0.1 * margin_term);
         assert_close!(get("margin").change, 0.1 * margin_term);
         assert_close!(get("acquisition_cost").change, -5.75);
-        assert_close!(get("cost_to_serve").change, -0.1 * 24.0 * (1.0 + r));
-        // Retention 1.1 r: expected years 1 + 1.1 r.
-        let r2 = 1.1 * r;
+        assert_close!(get("cost_to_serve").change, -0.1 * 24.0 * y);
+        // Annual retention 1.1 r: (1.1 r)^(1/6) per period of 2 months.
+        let q2 = (1.1 * r).powf(1.0 / 6.0);
         assert_close!(
             get("retention_rate").full_ltv,
-            (0.5 * 34.0 * 7.5 - 24.0) * (1.0 + r2) - 57.5
+            (0.5 * 34.0 * 7.5 - 24.0) * years(q2, 2.0) - 57.5
         );
-        // Duration 2.2 years: (1 - r^2.2) / (1 - r).
-        let y = (1.0 - r.powf(2.2)) / (1.0 - r);
+        // Duration 2.2 years.
+        let y = years(0.75, 2.2);
         assert_close!(
             get("duration").full_ltv,
             (0.5 * 34.0 * 7.5 - 24.0) * y - 57.5
@@ -1823,17 +2515,18 @@ mod tests {
         assert_eq!(social.cac_source, CacSource::AcquisitionCost);
         assert_eq!((social.spend, social.cac), (None, Some(40.0)));
         // B: c4 alone, 20 / 2 orders: AOV 10, 2 * 6 = 12 a year; A: c3, c4, c4
-        // retained: r = 0.5^6, expected years 1 + r.
-        let r = 0.5f64.powi(6);
-        let v = 0.5 * 10.0 * 12.0 * (1.0 + r) - 24.0 * (1.0 + r);
+        // retained: 1/2 per 2 months, expected years (1/6) (1 - 0.5^12) / (1/2).
+        let y = (1.0 - 0.5f64.powi(12)) / 3.0;
+        let v = 0.5 * 10.0 * 12.0 * y - 24.0 * y;
         assert_close!(social.ltv.unwrap(), v);
         assert_close!(social.net_ltv.unwrap(), v - 40.0);
-        assert!(social.loses_money);
-        assert!(
-            e.warnings
-                .iter()
-                .any(|w| w.contains("social") && w.contains("loses money on every customer"))
-        );
+        // Below its CAC on two customers: too few for an interval, so no verdict.
+        assert_eq!(social.intervals, FigureIntervals::default());
+        assert_eq!(social.verdict, Verdict::NotEnoughData);
+        assert!(!social.loses_money);
+        assert!(e.warnings.iter().any(|w| w.contains("social")
+            && w.contains("not enough data to tell")
+            && !w.contains("every customer")));
 
         let organic = &e.channels[2];
         assert_eq!(
@@ -1844,6 +2537,7 @@ mod tests {
         assert_eq!(organic.ltv, None);
         assert_eq!(organic.payback_months, None);
         assert!(!organic.loses_money);
+        assert_eq!(organic.verdict, Verdict::Unknown);
         assert!(
             e.warnings
                 .iter()
@@ -1915,7 +2609,9 @@ mod tests {
         assert_close!(search.ltv_to_cac.unwrap(), 80.5 / 75.0);
         // Social's model LTV is its margin to date (11 per customer) < 40.
         assert_eq!(e.channels[1].model_ltv, Some(11.0));
-        assert!(e.channels[1].loses_money);
+        assert_eq!(e.channels[1].verdict, Verdict::NotEnoughData);
+        // Payback searched over 4 observed and 2 projected months.
+        assert_eq!(e.channels[0].payback_checked_months, 6);
     }
 
     #[test]
@@ -1925,16 +2621,223 @@ mod tests {
         let e = analyze(&input, &settings()).unwrap();
         assert!(e.cohorts[0].months[3].partial);
         assert!(!e.cohorts[0].months[2].partial);
-        // Complete months Jan..Mar: w = 1; B = Mar, A = Feb.
+        // Complete months Jan..Mar: p = 1; window Feb..Mar, A = Feb, B = Mar.
         assert_eq!(
             (e.formula.window_months, e.formula.window_start),
-            (1, JAN + 2)
+            (2, JAN + 1)
         );
         // A: c2, c3, c4; again in March: c4. B: c1, c4, c5 (50 + 10 + 80, 3 orders).
         assert_eq!((e.formula.active_before, e.formula.retained), (3, 1));
         assert_close!(e.formula.average_order_value.unwrap(), 140.0 / 3.0);
         assert_close!(e.formula.purchase_frequency.unwrap(), 3.0 / 3.0 * 12.0);
-        assert_close!(e.formula.retention_rate.unwrap(), (1.0f64 / 3.0).powi(12));
+        assert_close!(e.formula.period_retention.unwrap(), 1.0 / 3.0);
+        // A lifespan of 1 / (1 - 1/3) months, not the annualised (1/3)^12.
+        assert_close!(e.formula.lifespan.unwrap(), 1.5 / 12.0);
+    }
+
+    /// `n` customers per channel of `per_channel`, acquired in January 2024,
+    /// each buying `revenue(channel, i, month)` (0 = no purchase) in months
+    /// `0..months`, with known acquisition cost `cac[channel]`; observed to
+    /// the end of month `months - 1`.
+    fn synthetic(
+        per_channel: &[u64],
+        cac: &[f64],
+        months: i32,
+        revenue: &dyn Fn(usize, u64, i32) -> f64,
+    ) -> EconomicsInput {
+        let mut h = MonthlyHistory::new();
+        let (mut acq, mut ch, mut cost) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, &n) in per_channel.iter().enumerate() {
+            for i in 0..n {
+                let b: Vec<(i32, f64, u32)> = (0..months)
+                    .filter_map(|k| {
+                        let r = revenue(c, i, k);
+                        (r > 0.0).then_some((JAN + k, r, 1))
+                    })
+                    .collect();
+                let first = b.first().map_or(JAN, |x| x.0);
+                h.push_customer(&b);
+                acq.push(first);
+                ch.push(c as u32);
+                cost.push(cac[c]);
+            }
+        }
+        EconomicsInput {
+            history: h,
+            acquisition_month: acq,
+            channel: ch,
+            channel_names: (0..per_channel.len()).map(|c| format!("ch{c}")).collect(),
+            acquisition_cost: cost,
+            spend: Vec::new(),
+            last_month: JAN + months - 1,
+            last_month_complete: true,
+            projection: None,
+            cost: None,
+        }
+    }
+
+    #[test]
+    fn formula_ltv_is_withheld_below_min_months() {
+        let s = Settings {
+            min_months: 5,
+            ..settings()
+        };
+        let e = analyze(&fixture(), &s).unwrap();
+        let f = &e.formula;
+        assert_eq!((f.complete_months, f.min_months), (4, 5));
+        assert_eq!((f.ltv, f.full_ltv, f.lifespan), (None, None, None));
+        assert_eq!(f.retention_rate, None);
+        // The measured facts stay.
+        assert_close!(f.average_order_value.unwrap(), 34.0);
+        assert!(e.warnings.iter().any(|w| w.contains("formula LTV withheld")
+            && w.contains("4 complete months")
+            && w.contains("at least 5")
+            && w.contains("--min-months")));
+        // Channels' formula values are withheld too; no sensitivity either.
+        assert!(e.channels.iter().all(|c| c.ltv.is_none()));
+        assert!(e.sensitivity.is_empty());
+        // Default: three months suffice.
+        assert!(
+            analyze(&fixture(), &settings())
+                .unwrap()
+                .formula
+                .ltv
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn formula_window_is_the_last_complete_months_up_to_a_year() {
+        // 30 complete months of data: the window is the last 12, halves of 6.
+        let input = synthetic(&[40], &[1.0], 30, &|_, i, k| {
+            if (k + i as i32) % 3 == 0 { 10.0 } else { 0.0 }
+        });
+        let f = formula_ltv(&input, &settings(), None, None);
+        assert_eq!(f.complete_months, 30);
+        assert_eq!((f.window_months, f.retention_period_months), (12, 6));
+        assert_eq!((f.window_start, f.window_end), (JAN + 18, JAN + 29));
+        // 7 complete months: p = 3, the window the last 6 (the oldest is left out).
+        let input = synthetic(&[40], &[1.0], 7, &|_, _, _| 10.0);
+        let f = formula_ltv(&input, &settings(), None, None);
+        assert_eq!((f.window_months, f.window_start), (6, JAN + 1));
+    }
+
+    #[test]
+    fn retention_is_measured_on_the_window_not_raised_from_one_month() {
+        // Three complete months; of 4 customers buying in February, 2 buy in
+        // March (p = 1): monthly retention 1/2, so a customer stays 2 months
+        // on average, 1/6 of a year, not 1 / (1 - 0.5^12) years.
+        let input = synthetic(&[4], &[1.0], 3, &|_, i, k| match k {
+            0 | 1 => 30.0,
+            _ if i < 2 => 30.0,
+            _ => 0.0,
+        });
+        let s = Settings {
+            duration_years: f64::INFINITY,
+            cost_to_serve_per_month: 0.0,
+            ..settings()
+        };
+        let f = formula_ltv(&input, &s, None, None);
+        assert_eq!(f.retention_period_months, 1);
+        assert_close!(f.period_retention.unwrap(), 0.5);
+        assert_close!(f.lifespan.unwrap(), 2.0 / 12.0);
+        // March: 2 buyers, 1 order each: 12 orders a year, 30 each.
+        assert_close!(f.ltv.unwrap(), 30.0 * 12.0 * 2.0 / 12.0);
+        assert_close!(f.expected_years.unwrap(), 2.0 / 12.0);
+    }
+
+    #[test]
+    fn a_channel_is_flagged_as_losing_money_only_when_its_interval_is_below_break_even() {
+        // ch0: 200 customers who each bring ~2.5 a month against a CAC of 100:
+        // loses money whatever the resample. ch1: 12 customers, one of whom
+        // spends 500 a month, the others 1, against a CAC of 60: the formula's
+        // margin LTV (~460) is above the CAC, but a resample without the big
+        // one (a third of them) is below: not enough data to tell.
+        // ch2: 200 steady customers bringing 10 a month, CAC 5: makes money.
+        let input = synthetic(
+            &[200, 12, 200],
+            &[100.0, 60.0, 5.0],
+            6,
+            &|c, i, _| match c {
+                0 => 2.0 + (i % 2) as f64,
+                1 if i == 0 => 500.0,
+                1 => 1.0,
+                _ => 10.0,
+            },
+        );
+        let e = analyze(&input, &settings()).unwrap();
+        let [lose, thin, win] = [&e.channels[0], &e.channels[1], &e.channels[2]];
+        assert_eq!(lose.verdict, Verdict::LosesMoney);
+        assert!(lose.loses_money);
+        let iv = lose.intervals.net_ltv.unwrap();
+        assert!(iv.hi < 0.0 && iv.lo <= lose.net_ltv.unwrap() && lose.net_ltv.unwrap() <= iv.hi);
+        assert!(e.warnings.iter().any(|w| w.contains("channel ch0")
+            && w.contains("loses money on the average customer")
+            && w.contains("200 customers")));
+        assert_eq!(thin.verdict, Verdict::NotEnoughData);
+        assert!(!thin.loses_money);
+        let iv = thin.intervals.net_ltv.unwrap();
+        assert!(iv.lo < 0.0 && iv.hi > 0.0, "{iv:?}");
+        assert_eq!(win.verdict, Verdict::MakesMoney);
+        // Spend-free CAC from acquisition costs: all equal, so a point interval.
+        let c = win.intervals.ltv_to_cac.unwrap();
+        assert!(c.lo <= win.ltv_to_cac.unwrap() && win.ltv_to_cac.unwrap() <= c.hi);
+        // Payback: ch2's margin is 0.5 * 10 - 2 = 3 a month: 3 < 5 in month 0,
+        // 6 >= 5 in month 1, in every resample.
+        assert_eq!(win.payback_months, Some(1));
+        assert_eq!(
+            win.intervals.payback,
+            Some(PaybackInterval {
+                lo: Some(1),
+                hi: Some(1)
+            })
+        );
+        // ch0 never pays back within the 6 months: the bounds say so.
+        assert_eq!(lose.payback_months, None);
+        assert_eq!(lose.payback_checked_months, 6);
+        assert_eq!(
+            lose.intervals.payback,
+            Some(PaybackInterval { lo: None, hi: None })
+        );
+        // One cohort (January) of 412 customers carries a payback interval.
+        assert!(e.cohorts[0].intervals.payback.is_some());
+    }
+
+    #[test]
+    fn bootstrap_intervals_are_deterministic_for_a_seed() {
+        let input = synthetic(&[60, 40], &[20.0, 30.0], 6, &|c, i, k| {
+            ((i as i32 * 7 + k * 3 + c as i32) % 5) as f64 * 4.0
+        });
+        let a = analyze(&input, &settings()).unwrap();
+        let b = analyze(&input, &settings()).unwrap();
+        assert_eq!(a.channels, b.channels);
+        let other = Settings {
+            seed: 99,
+            ..settings()
+        };
+        let c = analyze(&input, &other).unwrap();
+        assert_ne!(a.channels[0].intervals, c.channels[0].intervals);
+        assert!(a.channels[0].intervals.ltv.is_some());
+    }
+
+    #[test]
+    fn sensitivity_is_in_currency_only_when_the_net_ltv_is_near_zero() {
+        let input = fixture();
+        let v = formula_ltv(&input, &settings(), None, None)
+            .value_before_acquisition
+            .unwrap();
+        // A CAC leaving 0.5 of net margin LTV: +10% on a lever is then
+        // hundreds of percent of nothing; only the change in currency is given.
+        let f = formula_ltv(&input, &settings(), None, Some(v - 0.5));
+        assert_close!(f.full_ltv.unwrap(), 0.5);
+        let l = sensitivity(&f);
+        assert_eq!(l.len(), 7);
+        assert!(l.iter().all(|x| x.change_pct.is_none()));
+        let aov = l.iter().find(|x| x.lever == "average_order_value").unwrap();
+        assert!(aov.change > 0.0);
+        // Far from zero, percentages are given.
+        let f = formula_ltv(&input, &settings(), None, Some(0.0));
+        assert!(sensitivity(&f).iter().all(|x| x.change_pct.is_some()));
     }
 
     #[test]
@@ -1975,11 +2878,12 @@ mod tests {
         assert_close!(s[0].ltv.unwrap(), 252.0);
         assert_close!(s[0].net_ltv.unwrap(), 202.0);
         assert!(!s[0].loses_money);
-        // Segment b is the social channel: (0.5 * 10 * 12 - 24) * (1 + 0.5^6)
-        // = 36.5625 against a CAC of (70 + 10) / 2 = 40.
+        // Segment b is the social channel: (0.5 * 10 * 12 - 24) * y, y =
+        // (1 - 0.5^12) / 3, against a CAC of (70 + 10) / 2 = 40.
         assert_eq!(s[1].cac, Some(40.0));
-        assert_close!(s[1].ltv.unwrap(), 36.5625);
-        assert_close!(s[1].net_ltv.unwrap(), 36.5625 - 40.0);
+        let v = 36.0 * (1.0 - 0.5f64.powi(12)) / 3.0;
+        assert_close!(s[1].ltv.unwrap(), v);
+        assert_close!(s[1].net_ltv.unwrap(), v - 40.0);
         assert!(s[1].loses_money);
         assert!(
             w.iter()
