@@ -15,6 +15,48 @@ pub fn write_file(
     clv_data::write_file_atomically(path, write)
 }
 
+/// Checks, before any data is read, that every output path can be written
+/// and is not one of the inputs: its directory exists, it is not a
+/// directory, and it is not (by canonical path) any of `inputs`. The error
+/// names the user's path, never a temporary file.
+pub fn check_outputs<'a>(
+    outputs: impl IntoIterator<Item = &'a Path>,
+    inputs: impl IntoIterator<Item = &'a Path> + Clone,
+) -> Result<()> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    for out in outputs {
+        if out.is_dir() {
+            return Err(crate::error::usage(format!(
+                "output {}: is a directory; give a file name",
+                out.display()
+            )));
+        }
+        let dir = match out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(crate::error::usage(format!(
+                "output {}: the directory {} does not exist",
+                out.display(),
+                dir.display()
+            )));
+        }
+        if let Some(c) = canon(out) {
+            for input in inputs.clone() {
+                if canon(input).as_ref() == Some(&c) {
+                    return Err(crate::error::usage(format!(
+                        "output {} is the input {}; refusing to overwrite an input",
+                        out.display(),
+                        input.display()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +82,30 @@ mod tests {
             Err(Error::Failed("boom".into()))
         });
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn outputs_are_checked_before_anything_is_read() {
+        let dir = std::env::temp_dir().join(format!("clv-app-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let input = dir.join("in.csv");
+        std::fs::write(&input, "x").unwrap();
+        let same = dir.join(".").join("in.csv");
+        let e = check_outputs([same.as_path()], [input.as_path()]).unwrap_err();
+        assert!(
+            e.is_user_error() && e.to_string().contains("refusing"),
+            "{e}"
+        );
+        let missing = dir.join("nodir").join("out.csv");
+        let e = check_outputs([missing.as_path()], [input.as_path()]).unwrap_err();
+        assert!(
+            e.to_string().contains("nodir") && !e.to_string().contains(".tmp"),
+            "{e}"
+        );
+        let e = check_outputs([dir.as_path()], [input.as_path()]).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        check_outputs([dir.join("new.csv").as_path()], [input.as_path()]).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

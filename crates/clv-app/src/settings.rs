@@ -40,8 +40,11 @@ pub struct DataSettings {
     pub zero_amounts: ZeroAmounts,
     /// Skip (and count) malformed rows instead of stopping at the first.
     pub skip_invalid: bool,
-    /// CSV field delimiter; `None` for a comma.
+    /// CSV field delimiter; `None` to sniff it from the header (`,` `;` tab `|`).
     pub delimiter: Option<u8>,
+    /// `,` is the decimal separator of text amounts (`1.234,50`); when
+    /// `false` it is still detected when the first rows settle it.
+    pub decimal_comma: bool,
 }
 
 impl Default for DataSettings {
@@ -59,6 +62,7 @@ impl Default for DataSettings {
             zero_amounts: ZeroAmounts::Keep,
             skip_invalid: false,
             delimiter: None,
+            decimal_comma: false,
         }
     }
 }
@@ -88,6 +92,7 @@ impl DataSettings {
             date_format: self.date_format.clone(),
             delimiter: self.delimiter,
             skip_invalid: self.skip_invalid,
+            decimal_comma: self.decimal_comma,
             ..Default::default()
         }
     }

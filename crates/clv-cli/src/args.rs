@@ -159,9 +159,14 @@ pub struct DataArgs {
     /// Skip (and count) malformed rows instead of stopping at the first.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// CSV field delimiter (one character; `\t` for tab) [default: ,].
+    /// CSV field delimiter (one character; `\t` for tab) [default: sniffed
+    /// from the header among , ; tab |].
     #[arg(long)]
     pub delimiter: Option<String>,
+    /// Amounts use a decimal comma and `.` (or a space) groups thousands,
+    /// as in "1.234,50 EUR" [default: detected when the first rows settle it].
+    #[arg(long)]
+    pub decimal_comma: bool,
 }
 
 /// Where and how to write a table.
@@ -386,9 +391,10 @@ pub struct EconomicsArgs {
     /// Annual discount rate of projected revenue (0 = undiscounted, like the formula).
     #[arg(long, default_value_t = 0.0)]
     pub discount_rate: f64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = EconomicsFormat::Table)]
-    pub format: EconomicsFormat,
+    /// Output format [default: from the --output extension (.json, .csv),
+    /// else table]; an explicit --format wins over the extension.
+    #[arg(long, value_enum)]
+    pub format: Option<EconomicsFormat>,
     /// Output file (written atomically); stdout when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -460,6 +466,13 @@ pub enum ValidateFormat {
     Json,
 }
 
+/// The lower-case extension of an optional path.
+pub fn extension(path: Option<&std::path::Path>) -> Option<String> {
+    path.and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
 fn parse_model(s: &str) -> Result<clv_core::models::ModelKind, String> {
     s.parse().map_err(|e: clv_core::Error| e.to_string())
 }
@@ -519,6 +532,7 @@ impl DataArgs {
             },
             skip_invalid: self.skip_invalid,
             delimiter,
+            decimal_comma: self.decimal_comma,
         })
     }
 }
@@ -610,6 +624,16 @@ impl SimulateArgs {
 }
 
 impl EconomicsArgs {
+    /// The format the `--output` extension implies: `.json` JSON, `.csv`
+    /// CSV, anything else (or stdout) the table.
+    pub fn format_from_extension(&self) -> EconomicsFormat {
+        match extension(self.output.as_deref()).as_deref() {
+            Some("json") => EconomicsFormat::Json,
+            Some("csv") => EconomicsFormat::Csv,
+            _ => EconomicsFormat::Table,
+        }
+    }
+
     /// The economics settings for these flags.
     pub fn settings(&self) -> Result<app::EconomicsSettings> {
         Ok(app::EconomicsSettings {
@@ -627,7 +651,7 @@ impl EconomicsArgs {
             model_file: self.model_file.clone(),
             horizon: self.horizon,
             discount_rate: self.discount_rate,
-            format: match self.format {
+            format: match self.format.unwrap_or_else(|| self.format_from_extension()) {
                 EconomicsFormat::Table => app::EconomicsFormat::Table,
                 EconomicsFormat::Json => app::EconomicsFormat::Json,
                 EconomicsFormat::Csv => app::EconomicsFormat::Csv,

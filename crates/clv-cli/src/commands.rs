@@ -2,6 +2,7 @@
 //! use case, and the result written where the flags say.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Result;
 use clv_app::Progress;
@@ -12,6 +13,37 @@ use crate::args::{
     EconomicsArgs, FitArgs, OutputArgs, PredictArgs, SimulateArgs, SummarizeArgs, ValidateArgs,
 };
 use crate::output::write_to;
+
+/// Refuses, before any data is read, outputs that cannot be written or that
+/// name an input (see [`clv_app::output::check_outputs`]).
+fn check_outputs(outputs: &[Option<&Path>], inputs: &[Option<&Path>]) -> Result<()> {
+    let inputs: Vec<&Path> = inputs.iter().flatten().copied().collect();
+    clv_app::output::check_outputs(outputs.iter().flatten().copied(), inputs.iter().copied())?;
+    Ok(())
+}
+
+/// Warns when `--format` and the output's extension disagree (the flag wins).
+fn warn_format_conflict(
+    progress: &dyn Progress,
+    output: Option<&Path>,
+    format: Option<&str>,
+    known: &[&str],
+) {
+    let ext = crate::args::extension(output);
+    if let (Some(ext), Some(format)) = (ext, format)
+        && known.contains(&ext.as_str())
+        && ext != format
+    {
+        progress.say(format!(
+            "note: writing {format} to {} as --format asks (the extension says {ext})",
+            output.map(|p| p.display().to_string()).unwrap_or_default()
+        ));
+    }
+}
+
+fn data_inputs(d: &crate::args::DataArgs) -> Vec<Option<&Path>> {
+    vec![d.transactions.as_deref()]
+}
 
 /// Writes a table to `--output` (or stdout) in the format the flags ask for.
 fn write_table(table: clv_data::Table, out: &OutputArgs, progress: &dyn Progress) -> Result<()> {
@@ -31,12 +63,19 @@ fn write_text(path: Option<&std::path::Path>, text: &str) -> Result<()> {
 
 /// `clv summarize`.
 pub fn summarize(args: &SummarizeArgs, progress: &dyn Progress) -> Result<()> {
+    check_outputs(&[args.out.output.as_deref()], &data_inputs(&args.data))?;
     let summary = clv_app::load::summarize(&args.data.settings()?, progress)?;
     write_table(summary.to_table(), &args.out, progress)
 }
 
 /// `clv fit`.
 pub fn fit(args: &FitArgs, progress: &dyn Progress) -> Result<()> {
+    let mut inputs = data_inputs(&args.data);
+    inputs.extend([
+        args.tables.summary.as_deref(),
+        args.tables.subscriptions.as_deref(),
+    ]);
+    check_outputs(&[args.output.as_deref()], &inputs)?;
     let out = clv_app::fit::fit(&args.settings()?, progress)?;
     write_text(args.output.as_deref(), &out.to_json()?)?;
     if let FitOutput::Model(file) = &out {
@@ -48,6 +87,13 @@ pub fn fit(args: &FitArgs, progress: &dyn Progress) -> Result<()> {
 
 /// `clv predict`.
 pub fn predict(args: &PredictArgs, progress: &dyn Progress) -> Result<()> {
+    let mut inputs = data_inputs(&args.data);
+    inputs.extend([
+        args.tables.summary.as_deref(),
+        args.tables.subscriptions.as_deref(),
+        args.model_file.as_deref(),
+    ]);
+    check_outputs(&[args.out.output.as_deref()], &inputs)?;
     let prediction = clv_app::predict::predict(&args.settings()?, progress)?;
     write_table(prediction.into_table(), &args.out, progress)
 }
@@ -76,12 +122,37 @@ pub fn simulate(args: &SimulateArgs, progress: &dyn Progress) -> Result<()> {
 
 /// `clv economics`.
 pub fn economics(args: &EconomicsArgs, progress: &dyn Progress) -> Result<()> {
+    let mut inputs = data_inputs(&args.data);
+    inputs.extend([
+        args.customers.as_deref(),
+        args.spend.as_deref(),
+        args.model_file.as_deref(),
+    ]);
+    check_outputs(
+        &[
+            args.output.as_deref(),
+            args.heatmap.as_deref(),
+            args.per_customer.as_deref(),
+        ],
+        &inputs,
+    )?;
+    warn_format_conflict(
+        progress,
+        args.output.as_deref(),
+        args.format.map(|f| match f {
+            crate::args::EconomicsFormat::Table => "table",
+            crate::args::EconomicsFormat::Json => "json",
+            crate::args::EconomicsFormat::Csv => "csv",
+        }),
+        &["json", "csv"],
+    );
     let text = clv_app::economics::economics(&args.settings()?, progress)?;
     write_text(args.output.as_deref(), &text)
 }
 
 /// `clv validate`.
 pub fn validate(args: &ValidateArgs, progress: &dyn Progress) -> Result<()> {
+    check_outputs(&[args.output.as_deref()], &data_inputs(&args.data))?;
     let format = args.report_format();
     let v = clv_app::validate::validate(&args.settings()?, progress)?;
     let text = match format {

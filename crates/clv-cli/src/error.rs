@@ -30,6 +30,15 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
     if user { 2 } else { 1 }
 }
 
+/// Whether the error is a closed pipe on stdout (`clv predict ... | head`):
+/// not a failure, the reader has stopped reading.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

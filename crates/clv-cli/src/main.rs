@@ -25,6 +25,10 @@ fn main() {
         args::Command::Validate(a) => commands::validate(a, &progress),
     };
     if let Err(e) = result {
+        if error::is_broken_pipe(&e) {
+            // `clv predict ... | head`: the reader has what it wanted.
+            std::process::exit(0);
+        }
         eprintln!("error: {}", error::message(&e));
         std::process::exit(error::exit_code(&e));
     }

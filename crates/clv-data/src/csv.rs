@@ -161,6 +161,33 @@ pub(crate) fn layout(
     })
 }
 
+/// The `(date, amount)` texts of up to `max` records of `buf[start..end]`
+/// (blank lines and short records skipped): the sample that settles the date
+/// format and the decimal separator. A record cut by `end` is left out.
+pub(crate) fn sample(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    lay: &CsvLayout,
+    max: usize,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let [_, di, ai] = lay.cols;
+    let end = end.min(buf.len());
+    let mut out = Vec::new();
+    let mut pos = start;
+    while pos < end && out.len() < max {
+        let (fields, next) = parse_record(buf, pos, end, lay.delimiter);
+        if next >= end && end < buf.len() {
+            break; // cut by the end of the sample
+        }
+        pos = next;
+        if let (Some(d), Some(a)) = (fields.get(di), fields.get(ai)) {
+            out.push((d.trim_ascii().to_vec(), a.trim_ascii().to_vec()));
+        }
+    }
+    out
+}
+
 /// Why the header could not be used.
 #[derive(Debug)]
 pub(crate) enum LayoutError {
@@ -298,7 +325,7 @@ pub(crate) fn parse_chunk<'a>(
                     true,
                     v.dates.parse(ds),
                     &|| short(ds),
-                    crate::rows::parse_amount(am),
+                    v.amount(am),
                     &|| short(am),
                 )
             }
@@ -324,7 +351,7 @@ pub(crate) fn parse_chunk<'a>(
                     in_base,
                     v.dates.parse(ds),
                     &|| short(ds),
-                    crate::rows::parse_amount(am),
+                    v.amount(am),
                     &|| short(am),
                 )
             }
@@ -386,7 +413,7 @@ fn parse_plain(
                 in_base,
                 v.dates.parse(ds),
                 &|| short(ds),
-                crate::rows::parse_amount(am),
+                v.amount(am),
                 &|| short(am),
             )
         };

@@ -175,17 +175,75 @@ pub fn parse_iso_or_compact(s: &[u8]) -> Option<i32> {
     }
 }
 
-/// How dates in text are parsed: the built-in ISO / `YYYYMMDD` parser or a
-/// user format.
+/// Parses `D.M.YYYY` (`sep` = `.`) or `D/M/YYYY` style dates with one or two
+/// digit day and month and a four-digit year, day first or month first; a
+/// time after a space or `T` is ignored.
+#[inline]
+fn parse_dmy(s: &[u8], sep: u8, day_first: bool) -> Option<i32> {
+    let s = s.trim_ascii();
+    let num = |s: &[u8]| -> Option<(u32, usize)> {
+        let n = s.iter().take(2).take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        let v = s[..n].iter().fold(0u32, |v, c| v * 10 + (c - b'0') as u32);
+        Some((v, n))
+    };
+    let (a, n1) = num(s)?;
+    if s.get(n1) != Some(&sep) {
+        return None;
+    }
+    let s = &s[n1 + 1..];
+    let (b, n2) = num(s)?;
+    if s.get(n2) != Some(&sep) {
+        return None;
+    }
+    let s = &s[n2 + 1..];
+    let y = digits::<4>(s)?;
+    match s.get(4) {
+        None | Some(b' ') | Some(b'T') => {}
+        _ => return None,
+    }
+    let (d, m) = if day_first { (a, b) } else { (b, a) };
+    ymd(y, m, d)
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    /// ISO dates and timestamps, `YYYYMMDD`.
+    Iso,
+    /// `DD<sep>MM<sep>YYYY` (`day_first`) or `MM<sep>DD<sep>YYYY`, then ISO.
+    DayMonth { sep: u8, day_first: bool },
+    /// A chrono format.
+    Custom(Vec<Item<'static>>),
+}
+
+/// How dates in text are parsed: the built-in ISO / `YYYYMMDD` parser, a
+/// format detected from the data ([`DateParser::detect`]), or a user format.
 #[derive(Debug, Clone)]
 pub struct DateParser {
-    items: Option<Vec<Item<'static>>>,
+    kind: Kind,
+    /// The format in strftime syntax (user-given or detected).
+    format: Option<String>,
+    /// Whether the format was detected from the data.
+    detected: bool,
+}
+
+/// Why dates could not be settled by [`DateParser::detect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmbiguousDates {
+    /// What to tell the user (names the `--date-format` values to use).
+    pub message: String,
 }
 
 impl DateParser {
     /// The built-in parser (ISO dates and timestamps, `YYYYMMDD`).
     pub fn iso() -> Self {
-        DateParser { items: None }
+        DateParser {
+            kind: Kind::Iso,
+            format: None,
+            detected: false,
+        }
     }
 
     /// A parser for a chrono strftime format such as `%d/%m/%Y` or
@@ -201,7 +259,11 @@ impl DateParser {
         if items.iter().any(|i| matches!(i, Item::Error)) {
             return Err(format!("invalid date format {format:?}"));
         }
-        Ok(DateParser { items: Some(items) })
+        Ok(DateParser {
+            kind: Kind::Custom(items),
+            format: Some(format.to_string()),
+            detected: false,
+        })
     }
 
     /// Builds the parser for an optional user format.
@@ -212,17 +274,122 @@ impl DateParser {
         }
     }
 
-    /// The user format, when there is one (`None` for the built-in parser).
+    /// Settles the date format from a sample of date texts (the built-in
+    /// parser's job when no format is given).
+    ///
+    /// The rule: if every sampled date is ISO (or `YYYYMMDD`), ISO. Else the
+    /// non-ISO dates decide: `DD.MM.YYYY` for dots; for `/` (or `-`) with the
+    /// year last, `DD/MM/YYYY` when a first field is above 12, `MM/DD/YYYY`
+    /// when a second field is; dates with both fields at most 12 settle
+    /// nothing, and if nothing settles it (or both orders are seen) this is
+    /// an error naming both `--date-format` values. Dates in no known form
+    /// leave the ISO parser (the row's error then says what is expected).
+    /// The detected parsers still read ISO dates.
+    pub fn detect<'a>(sample: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, AmbiguousDates> {
+        let mut sep = None;
+        let (mut day_first, mut month_first) = (None::<String>, None::<String>);
+        let mut ambiguous = None::<String>;
+        for s in sample {
+            let s = s.trim_ascii();
+            if s.is_empty() || parse_iso_or_compact(s).is_some() {
+                continue;
+            }
+            for c in [b'.', b'/', b'-'] {
+                let dmy = parse_dmy(s, c, true).is_some();
+                let mdy = parse_dmy(s, c, false).is_some();
+                if !dmy && !mdy {
+                    continue;
+                }
+                if sep.is_some_and(|x| x != c) {
+                    continue; // a second separator: its rows will fail and say so
+                }
+                sep = Some(c);
+                let text = || String::from_utf8_lossy(s).into_owned();
+                match (dmy, mdy) {
+                    (true, false) => {
+                        day_first.get_or_insert_with(text);
+                    }
+                    (false, true) => {
+                        month_first.get_or_insert_with(text);
+                    }
+                    _ => {
+                        ambiguous.get_or_insert_with(text);
+                    }
+                }
+                break;
+            }
+        }
+        let Some(sep) = sep else {
+            return Ok(Self::iso());
+        };
+        let c = sep as char;
+        let fmt = |day_first: bool| {
+            if day_first {
+                format!("%d{c}%m{c}%Y")
+            } else {
+                format!("%m{c}%d{c}%Y")
+            }
+        };
+        let day_first = match (day_first, month_first) {
+            (Some(a), Some(b)) => {
+                return Err(AmbiguousDates {
+                    message: format!(
+                        "dates are written both day first ({a:?}) and month first ({b:?}); \
+                         make them consistent or give --date-format \"{}\" or --date-format \"{}\"",
+                        fmt(true),
+                        fmt(false)
+                    ),
+                });
+            }
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) if sep == b'.' => true,
+            (None, None) => {
+                return Err(AmbiguousDates {
+                    message: format!(
+                        "cannot tell whether dates such as {:?} are day/month or month/day \
+                         (no day above 12 in the first rows); give --date-format \"{}\" \
+                         (day first) or --date-format \"{}\" (month first)",
+                        ambiguous.unwrap_or_default(),
+                        fmt(true),
+                        fmt(false)
+                    ),
+                });
+            }
+        };
+        Ok(DateParser {
+            kind: Kind::DayMonth { sep, day_first },
+            format: Some(fmt(day_first)),
+            detected: true,
+        })
+    }
+
+    /// Whether a user format was given (`false` for the built-in and
+    /// detected parsers).
     pub fn is_custom(&self) -> bool {
-        self.items.is_some()
+        matches!(self.kind, Kind::Custom(_))
+    }
+
+    /// The format in strftime syntax, user-given or detected (`None` for the
+    /// built-in ISO parser).
+    pub fn format(&self) -> Option<&str> {
+        self.format.as_deref()
+    }
+
+    /// Whether the format was detected from the data rather than given.
+    pub fn is_detected(&self) -> bool {
+        self.detected
     }
 
     /// Parses one date to days since the epoch.
     #[inline]
     pub fn parse(&self, s: &[u8]) -> Option<i32> {
-        match &self.items {
-            None => parse_iso_or_compact(s),
-            Some(items) => {
+        match &self.kind {
+            Kind::Iso => parse_iso_or_compact(s),
+            Kind::DayMonth { sep, day_first } => {
+                parse_dmy(s, *sep, *day_first).or_else(|| parse_iso_or_compact(s))
+            }
+            Kind::Custom(items) => {
                 let s = std::str::from_utf8(s).ok()?.trim();
                 let mut parsed = Parsed::new();
                 chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
@@ -298,5 +465,58 @@ mod tests {
         assert_eq!(p.parse(b"03/01/2024 23:59"), Some(d("2024-03-01")));
         assert!(DateParser::with_format("%Q").is_err());
         assert!(!DateParser::iso().is_custom());
+    }
+
+    fn detect(v: &[&str]) -> Result<DateParser, AmbiguousDates> {
+        DateParser::detect(v.iter().map(|s| s.as_bytes()))
+    }
+
+    #[test]
+    fn iso_data_stay_iso() {
+        let p = detect(&["2024-03-01", "20240302", "2024-03-01T10:00:00Z"]).unwrap();
+        assert_eq!(p.format(), None);
+        assert!(!p.is_detected());
+    }
+
+    #[test]
+    fn a_day_above_twelve_settles_day_first() {
+        let p = detect(&["01/03/2024", "13/03/2024"]).unwrap();
+        assert_eq!(p.format(), Some("%d/%m/%Y"));
+        assert!(p.is_detected());
+        assert_eq!(p.parse(b"02/03/2024"), Some(d("2024-03-02")));
+        assert_eq!(p.parse(b"2/3/2024 10:00"), Some(d("2024-03-02")));
+        assert_eq!(p.parse(b"2024-03-02"), Some(d("2024-03-02")));
+        assert_eq!(p.parse(b"31/02/2024"), None);
+    }
+
+    #[test]
+    fn a_second_field_above_twelve_settles_month_first() {
+        let p = detect(&["03/01/2024", "03/25/2024"]).unwrap();
+        assert_eq!(p.format(), Some("%m/%d/%Y"));
+        assert_eq!(p.parse(b"03/02/2024"), Some(d("2024-03-02")));
+    }
+
+    #[test]
+    fn dotted_dates_are_day_first() {
+        let p = detect(&["01.03.2024", "02.03.2024"]).unwrap();
+        assert_eq!(p.format(), Some("%d.%m.%Y"));
+        assert_eq!(p.parse(b"02.03.2024"), Some(d("2024-03-02")));
+    }
+
+    #[test]
+    fn ambiguous_slashed_dates_name_both_formats() {
+        let e = detect(&["01/03/2024", "02/03/2024"]).unwrap_err();
+        assert!(
+            e.message.contains("--date-format \"%d/%m/%Y\""),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("--date-format \"%m/%d/%Y\""),
+            "{}",
+            e.message
+        );
+        let e = detect(&["13/01/2024", "01/13/2024"]).unwrap_err();
+        assert!(e.message.contains("both day first"), "{}", e.message);
     }
 }

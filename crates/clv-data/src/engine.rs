@@ -49,7 +49,7 @@ pub(crate) fn read_with_datafusion(
     // declared Utf8 (no inference turning YYYYMMDD or ids into numbers).
     let csv_schema = if format == InputFormat::Csv {
         let head = read_head(path)?;
-        let delim = read.delimiter_for(path);
+        let delim = read.delimiter_in(path, &head).0;
         let lay =
             csv::layout(&head, delim, columns).map_err(|e| layout_error(e, &file, &columns))?;
         Some((
@@ -421,7 +421,7 @@ fn convert_batch(
 
     // Amounts.
     let a_raw = batch.column(2);
-    let amounts: Vec<Option<f64>> = match a_raw.data_type() {
+    let amounts: Vec<Option<(f64, u8)>> = match a_raw.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let c = cast(a_raw, &DataType::Utf8)?;
             let a = c.as_string::<i32>();
@@ -430,7 +430,7 @@ fn convert_batch(
                     if a.is_null(i) {
                         None
                     } else {
-                        crate::rows::parse_amount(a.value(i).as_bytes())
+                        v.amount(a.value(i).as_bytes())
                     }
                 })
                 .collect()
@@ -443,7 +443,7 @@ fn convert_batch(
                     if a.is_null(i) {
                         None
                     } else {
-                        Some(a.value(i)).filter(|x| x.is_finite())
+                        Some((a.value(i), 0)).filter(|x| !x.0.is_nan())
                     }
                 })
                 .collect()

@@ -64,7 +64,7 @@ pub enum DataError {
         message: String,
     },
     /// A required column is not in the input.
-    #[error("{file}: no {role} column \"{column}\"; columns found: {}", found.join(", "))]
+    #[error("{file}: no {role} column \"{column}\"; columns found: {}{}", found.join(", "), crate::read::delimiter_suggestion(found))]
     MissingColumn {
         /// The file's name.
         file: String,

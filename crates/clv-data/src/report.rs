@@ -88,6 +88,23 @@ pub struct DataReport {
     pub invalid: Vec<InvalidCount>,
     /// The first few skipped rows, in input order.
     pub invalid_examples: Vec<InvalidExample>,
+    /// The CSV delimiter used (`None` for other formats).
+    pub delimiter: Option<char>,
+    /// Whether the delimiter was sniffed from the header (not given).
+    pub delimiter_detected: bool,
+    /// The date format used, in strftime syntax (`None`: the built-in ISO /
+    /// `YYYYMMDD` parser).
+    pub date_format: Option<String>,
+    /// Whether the date format was detected from the data (not given).
+    pub date_format_detected: bool,
+    /// Whether text amounts were read with a decimal comma (`1.234,50`).
+    pub decimal_comma: bool,
+    /// Whether the decimal comma was detected from the data (not given).
+    pub decimal_comma_detected: bool,
+    /// Amounts read after stripping a currency symbol or code (`$12.50`, `12,50 EUR`).
+    pub amounts_currency_stripped: u64,
+    /// Amounts read after removing thousands separators (`1,234.50`).
+    pub amounts_thousands_stripped: u64,
 }
 
 impl DataReport {
@@ -111,7 +128,32 @@ impl DataReport {
             late_customer_rows: 0,
             invalid: Vec::new(),
             invalid_examples: Vec::new(),
+            delimiter: None,
+            delimiter_detected: false,
+            date_format: None,
+            date_format_detected: false,
+            decimal_comma: false,
+            decimal_comma_detected: false,
+            amounts_currency_stripped: 0,
+            amounts_thousands_stripped: 0,
         }
+    }
+
+    /// Records what the CSV reader settled: the delimiter, the date format
+    /// and the decimal separator, and whether each was detected.
+    pub(crate) fn note_settled(
+        &mut self,
+        delimiter: u8,
+        sniffed: bool,
+        read: &crate::ReadOptions,
+        v: &crate::rows::Validator,
+    ) {
+        self.delimiter = Some(delimiter as char);
+        self.delimiter_detected = sniffed;
+        self.date_format = v.dates.format().map(str::to_string);
+        self.date_format_detected = v.dates.is_detected();
+        self.decimal_comma = v.decimal_comma;
+        self.decimal_comma_detected = v.decimal_comma && !read.decimal_comma;
     }
 
     /// Malformed rows skipped, all reasons together.
@@ -153,6 +195,42 @@ impl fmt::Display for DataReport {
             } else {
                 write!(f, "; calibration to {c}, holdout to {o}")?;
             }
+        }
+        let mut detected = Vec::new();
+        if self.delimiter_detected
+            && let Some(d) = self.delimiter
+        {
+            detected.push(format!("delimiter {:?}", d.escape_default().to_string()));
+        }
+        if self.date_format_detected
+            && let Some(f) = &self.date_format
+        {
+            detected.push(format!("dates {f:?}"));
+        }
+        if self.decimal_comma_detected {
+            detected.push("decimal comma in amounts".to_string());
+        }
+        if !detected.is_empty() {
+            write!(
+                f,
+                "\n  detected from the data: {} (give --delimiter, --date-format or \
+                 --decimal-comma to override)",
+                detected.join(", ")
+            )?;
+        }
+        if self.amounts_currency_stripped > 0 {
+            write!(
+                f,
+                "\n  read {} amounts after stripping a currency symbol or code",
+                self.amounts_currency_stripped
+            )?;
+        }
+        if self.amounts_thousands_stripped > 0 {
+            write!(
+                f,
+                "\n  read {} amounts after removing thousands separators",
+                self.amounts_thousands_stripped
+            )?;
         }
         if self.negative_rows > 0 {
             write!(

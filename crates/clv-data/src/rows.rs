@@ -23,16 +23,26 @@ pub enum InvalidReason {
     FutureDate,
     /// The record has too few fields.
     FieldCount,
+    /// The amount is a number too large to be a purchase (more than
+    /// [`MAX_AMOUNT`] in absolute value, such as `1e300`): sums of such
+    /// values overflow.
+    HugeAmount,
 }
+
+/// The largest amount accepted, in absolute value (10^15). Anything larger is
+/// [`InvalidReason::HugeAmount`]: no purchase is worth that much, and sums
+/// and squares of such values would overflow to infinity.
+pub const MAX_AMOUNT: f64 = 1e15;
 
 impl InvalidReason {
     /// All reasons, in report order.
-    pub const ALL: [InvalidReason; 5] = [
+    pub const ALL: [InvalidReason; 6] = [
         InvalidReason::EmptyCustomer,
         InvalidReason::BadDate,
         InvalidReason::BadAmount,
         InvalidReason::FutureDate,
         InvalidReason::FieldCount,
+        InvalidReason::HugeAmount,
     ];
 
     /// A short description for reports.
@@ -43,6 +53,7 @@ impl InvalidReason {
             InvalidReason::BadAmount => "unparseable amount",
             InvalidReason::FutureDate => "date in the future",
             InvalidReason::FieldCount => "too few fields",
+            InvalidReason::HugeAmount => "amount too large",
         }
     }
 
@@ -181,7 +192,11 @@ pub(crate) struct ReadStats {
     pub negative_rows: u64,
     pub negative_total: f64,
     pub zero_rows: u64,
-    pub invalid: [u64; 5],
+    pub invalid: [u64; 6],
+    /// Amounts read after stripping a currency symbol or code (`$`, `EUR`).
+    pub currency_stripped: u64,
+    /// Amounts read after removing thousands separators (`1,234.50`).
+    pub thousands_stripped: u64,
     /// The first few problems (by position within the part).
     pub problems: Vec<Problem>,
     /// Smallest and largest day among the kept (positive) rows.
@@ -206,6 +221,8 @@ impl ReadStats {
         self.negative_rows += o.negative_rows;
         self.negative_total += o.negative_total;
         self.zero_rows += o.zero_rows;
+        self.currency_stripped += o.currency_stripped;
+        self.thousands_stripped += o.thousands_stripped;
         for (a, b) in self.invalid.iter_mut().zip(o.invalid) {
             *a += b;
         }
@@ -269,6 +286,16 @@ pub(crate) struct Validator {
     pub skip_invalid: bool,
     /// Zero amounts are purchases (see [`crate::ZeroAmounts::Keep`]).
     pub keep_zero: bool,
+    /// `,` is the decimal separator of text amounts (`1.234,50`).
+    pub decimal_comma: bool,
+}
+
+impl Validator {
+    /// Parses a text amount in this validator's style (see [`parse_amount_styled`]).
+    #[inline]
+    pub fn amount(&self, s: &[u8]) -> Option<(f64, u8)> {
+        parse_amount_styled(s, self.decimal_comma)
+    }
 }
 
 /// The outcome of validating one row.
@@ -346,7 +373,7 @@ impl<'a> PartBuilder<'a> {
         in_base: bool,
         day: Option<i32>,
         date_text: &dyn Fn() -> String,
-        amount: Option<f64>,
+        amount: Option<(f64, u8)>,
         amount_text: &dyn Fn() -> String,
     ) -> Checked {
         self.part.stats.rows_read += 1;
@@ -373,7 +400,7 @@ impl<'a> PartBuilder<'a> {
                 },
             );
         };
-        let Some(amount) = amount else {
+        let Some((amount, stripped)) = amount else {
             return self.invalid(
                 v,
                 Problem {
@@ -384,6 +411,22 @@ impl<'a> PartBuilder<'a> {
                 },
             );
         };
+        if amount.abs() > MAX_AMOUNT {
+            return self.invalid(
+                v,
+                Problem {
+                    pos,
+                    reason: InvalidReason::HugeAmount,
+                    col: Col::Amount,
+                    text: amount_text(),
+                },
+            );
+        }
+        if stripped != 0 {
+            let s = &mut self.part.stats;
+            s.currency_stripped += u64::from(stripped & STRIPPED_CURRENCY != 0);
+            s.thousands_stripped += u64::from(stripped & STRIPPED_THOUSANDS != 0);
+        }
         if let Some(limit) = v.future_limit
             && day > limit
         {
@@ -450,6 +493,206 @@ pub(crate) fn parse_amount(s: &[u8]) -> Option<f64> {
     }
     let v: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
     v.is_finite().then_some(v)
+}
+
+/// An amount was read after stripping a currency symbol or code.
+pub(crate) const STRIPPED_CURRENCY: u8 = 1;
+/// An amount was read after removing thousands separators.
+pub(crate) const STRIPPED_THOUSANDS: u8 = 2;
+
+/// Parses a text amount as people write them: the plain forms of
+/// [`parse_amount`] first (the fast path, nothing else is looked at), then a
+/// currency symbol or code before or after the number (`$12.50`, `12.50 EUR`,
+/// `€ 3`, `-$4`), and thousands separators in valid groups of three
+/// (`1,234,567.50`; with `decimal_comma`: `1.234.567,50`, and `1 234,50` or
+/// `1'234.50` either way). With `decimal_comma` the comma is the decimal
+/// separator and the point groups thousands. Returns the value and which of
+/// [`STRIPPED_CURRENCY`] and [`STRIPPED_THOUSANDS`] applied. No allocation.
+#[inline]
+pub(crate) fn parse_amount_styled(s: &[u8], decimal_comma: bool) -> Option<(f64, u8)> {
+    let t = s.trim_ascii();
+    if !decimal_comma || memchr::memchr2(b'.', b',', t).is_none() {
+        if let Some(v) = fast_decimal(t) {
+            return Some((v, 0));
+        }
+        // Exponents (`1e3`); an infinite value is kept for the caller to
+        // reject as too large, NaN is not a number.
+        if let Some(v) = std::str::from_utf8(t)
+            .ok()
+            .and_then(|x| x.parse::<f64>().ok())
+            .filter(|v| !v.is_nan())
+        {
+            return Some((v, 0));
+        }
+    }
+    lenient_amount(t, decimal_comma)
+}
+
+/// Bytes of a currency symbol or code, or spaces around one: ASCII letters,
+/// `$`, and any non-ASCII byte (`€`, `£`, `¥`, `₹`, no-break spaces).
+#[inline]
+fn is_currency_byte(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'$' || c >= 0x80 || c == b' '
+}
+
+#[cold]
+fn lenient_amount(t: &[u8], decimal_comma: bool) -> Option<(f64, u8)> {
+    let mut flags = 0u8;
+    let mut neg = false;
+    let mut t = t;
+    // A sign before the currency: `-$5`.
+    if let Some((&c, rest)) = t.split_first()
+        && (c == b'-' || c == b'+')
+        && rest
+            .first()
+            .is_some_and(|&c| !c.is_ascii_digit() && c != b'.' && c != b',')
+    {
+        neg = c == b'-';
+        t = rest;
+    }
+    // Currency before and after the number.
+    let lead = t.iter().take_while(|&&c| is_currency_byte(c)).count();
+    let trail = t[lead..]
+        .iter()
+        .rev()
+        .take_while(|&&c| is_currency_byte(c))
+        .count();
+    let (pre, core, post) = (&t[..lead], &t[lead..t.len() - trail], &t[t.len() - trail..]);
+    for affix in [pre, post] {
+        let a = affix.trim_ascii();
+        if affix.is_empty() {
+            continue;
+        }
+        // A code of 1 to 3 letters (`EUR`, `US$`, `kr`) or symbols; not words.
+        let letters = a.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        if a.is_empty() || letters > 3 {
+            return None;
+        }
+        flags |= STRIPPED_CURRENCY;
+    }
+    // The sign may follow the currency: `$-5`.
+    let mut core = core;
+    if let Some((&c, rest)) = core.split_first()
+        && (c == b'-' || c == b'+')
+    {
+        if neg {
+            return None;
+        }
+        neg = c == b'-';
+        core = rest;
+    }
+    let (dec, group) = if decimal_comma {
+        (b',', b'.')
+    } else {
+        (b'.', b',')
+    };
+    // Digits and the decimal point into a small buffer; grouping checked.
+    let mut buf = [0u8; 64];
+    let mut n = 0usize;
+    let mut sep: Option<u8> = None; // the one thousands separator used
+    let mut group_len = 0usize; // digits since the last separator
+    let mut first_group = true;
+    let mut seen_dec = false;
+    let mut i = 0;
+    while i < core.len() {
+        let c = core[i];
+        // Non-ASCII spaces as group separators: U+00A0, U+202F, U+2009.
+        let (is_sep, width, kind) = match c {
+            b'0'..=b'9' => (false, 1, 0),
+            b' ' | b'\'' => (true, 1, c),
+            _ if c == group => (true, 1, c),
+            0xC2 if core.get(i + 1) == Some(&0xA0) => (true, 2, 0xA0),
+            0xE2 if core.get(i + 1) == Some(&0x80)
+                && matches!(core.get(i + 2), Some(0xAF) | Some(0x89)) =>
+            {
+                (true, 3, 0xA0)
+            }
+            _ if c == dec => {
+                if seen_dec {
+                    return None;
+                }
+                if sep.is_some() && (first_group || group_len != 3) {
+                    return None;
+                }
+                seen_dec = true;
+                if n >= buf.len() {
+                    return None;
+                }
+                buf[n] = b'.';
+                n += 1;
+                i += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        if is_sep {
+            if seen_dec || group_len == 0 || sep.is_some_and(|s| s != kind) {
+                return None;
+            }
+            if (first_group && group_len > 3) || (!first_group && group_len != 3) {
+                return None;
+            }
+            sep = Some(kind);
+            first_group = false;
+            group_len = 0;
+            i += width;
+            continue;
+        }
+        if n >= buf.len() {
+            return None;
+        }
+        buf[n] = c;
+        n += 1;
+        if !seen_dec {
+            group_len += 1;
+        }
+        i += 1;
+    }
+    if sep.is_some() {
+        if !seen_dec && group_len != 3 {
+            return None;
+        }
+        flags |= STRIPPED_THOUSANDS;
+    }
+    let digits = &buf[..n];
+    let v = match fast_decimal(digits) {
+        Some(v) => v,
+        None => std::str::from_utf8(digits).ok()?.parse::<f64>().ok()?,
+    };
+    Some((if neg { -v } else { v }, flags))
+}
+
+/// What one text amount says about the decimal separator of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecimalEvidence {
+    /// Only a decimal point reads it (`1,234.50`, `12.5`, `1,234,567`).
+    Point,
+    /// Only a decimal comma reads it (`1.234,50`, `12,5`, `1.234.567`).
+    Comma,
+    /// Both or neither (`1,234`, `1.234`, `12`).
+    Either,
+}
+
+/// Classifies an amount for decimal-separator detection: the separator that
+/// comes last and is not followed by exactly three digits, or appears
+/// together with the other one, settles it; a lone separator before exactly
+/// three digits (`1,234`, `1.234`) settles nothing.
+pub(crate) fn decimal_evidence(s: &[u8]) -> DecimalEvidence {
+    let dots = memchr::memchr_iter(b'.', s).count();
+    let commas = memchr::memchr_iter(b',', s).count();
+    let last = |c: u8| memchr::memrchr(c, s).expect("present");
+    let digits_after = |p: usize| s[p + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    match (dots, commas) {
+        (0, 0) => DecimalEvidence::Either,
+        (_, 0) if dots > 1 => DecimalEvidence::Comma,
+        (0, _) if commas > 1 => DecimalEvidence::Point,
+        (1, 0) if digits_after(last(b'.')) == 3 => DecimalEvidence::Either,
+        (1, 0) => DecimalEvidence::Point,
+        (0, 1) if digits_after(last(b',')) == 3 => DecimalEvidence::Either,
+        (0, 1) => DecimalEvidence::Comma,
+        _ if last(b',') > last(b'.') => DecimalEvidence::Comma,
+        _ => DecimalEvidence::Point,
+    }
 }
 
 #[inline]
@@ -520,6 +763,90 @@ mod tests {
         for bad in ["", "abc", "1,5", "NaN", "inf", "-", ".", "1.2.3", "$5"] {
             assert_eq!(parse_amount(bad.as_bytes()), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn currency_symbols_and_codes_are_stripped_and_flagged() {
+        let p = |s: &str| parse_amount_styled(s.as_bytes(), false);
+        assert_eq!(p("$12.50"), Some((12.5, STRIPPED_CURRENCY)));
+        assert_eq!(p("12.50 EUR"), Some((12.5, STRIPPED_CURRENCY)));
+        assert_eq!(p("€3"), Some((3.0, STRIPPED_CURRENCY)));
+        assert_eq!(p("-$4"), Some((-4.0, STRIPPED_CURRENCY)));
+        assert_eq!(p("$-4"), Some((-4.0, STRIPPED_CURRENCY)));
+        assert_eq!(p("12.50"), Some((12.5, 0)));
+        assert_eq!(p("1e3"), Some((1000.0, 0)));
+        for bad in ["ten", "twelve dollars", "$", "5$5", "NaN", "$1.2.3", "--5"] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn thousands_separators_need_groups_of_three() {
+        let p = |s: &str| parse_amount_styled(s.as_bytes(), false);
+        let both = STRIPPED_CURRENCY | STRIPPED_THOUSANDS;
+        assert_eq!(p("$1,234.50"), Some((1234.5, both)));
+        assert_eq!(p("1,234,567"), Some((1_234_567.0, STRIPPED_THOUSANDS)));
+        assert_eq!(p("1,234"), Some((1234.0, STRIPPED_THOUSANDS)));
+        assert_eq!(p("1'234.5"), Some((1234.5, STRIPPED_THOUSANDS)));
+        for bad in [
+            "12,5", "1,23,456", "1234,567", "1,2345", ",123", "1.234,50", "1,234,5",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimal_comma_swaps_the_separators() {
+        let p = |s: &str| parse_amount_styled(s.as_bytes(), true);
+        let both = STRIPPED_CURRENCY | STRIPPED_THOUSANDS;
+        assert_eq!(p("1.234,50 EUR"), Some((1234.5, both)));
+        assert_eq!(p("12,5"), Some((12.5, 0)));
+        assert_eq!(p("1.234"), Some((1234.0, STRIPPED_THOUSANDS)));
+        assert_eq!(p("1\u{a0}234,50"), Some((1234.5, STRIPPED_THOUSANDS)));
+        assert_eq!(p("7"), Some((7.0, 0)));
+        assert_eq!(p("12.5"), None);
+    }
+
+    #[test]
+    fn decimal_evidence_needs_an_unambiguous_value() {
+        use DecimalEvidence::*;
+        let e = |s: &str| decimal_evidence(s.as_bytes());
+        assert_eq!(e("1.234,50"), Comma);
+        assert_eq!(e("12,5"), Comma);
+        assert_eq!(e("1.234.567"), Comma);
+        assert_eq!(e("1,234.50"), Point);
+        assert_eq!(e("12.5"), Point);
+        assert_eq!(e("1,234,567"), Point);
+        assert_eq!(e("1,234"), Either);
+        assert_eq!(e("1.234"), Either);
+        assert_eq!(e("12"), Either);
+    }
+
+    #[test]
+    fn huge_amounts_are_rejected_with_their_own_reason() {
+        let v = Validator {
+            dates: DateParser::iso(),
+            future_limit: None,
+            skip_invalid: true,
+            keep_zero: true,
+            decimal_comma: false,
+        };
+        let mut b = PartBuilder::new(&[], 1);
+        for (i, text) in ["1e300", "1e308", "1e400", "5"].iter().enumerate() {
+            let _ = b.row(
+                &v,
+                i as u64,
+                b"c",
+                false,
+                Some(0),
+                &|| String::new(),
+                v.amount(text.as_bytes()),
+                &|| text.to_string(),
+            );
+        }
+        let part = b.finish();
+        assert_eq!(part.stats.invalid[InvalidReason::HugeAmount.index()], 3);
+        assert_eq!(part.shards[0].len(), 1);
     }
 
     #[test]

@@ -53,8 +53,8 @@ use std::sync::OnceLock;
 use crate::csv;
 use crate::error::{DataError, Location, Result};
 use crate::read::{
-    CsvReader, InputFormat, ReadOptions, date_hint, example, file_name, layout_error,
-    problem_error, read_csv_buffer, validator,
+    CsvReader, InputFormat, ReadOptions, SAMPLE_ROWS, date_hint_for, example, file_name,
+    layout_error, problem_error, read_csv_buffer, settle, validator,
 };
 use crate::report::DataReport;
 use crate::rows::{Checked, Part, PartBuilder, Problem, ReadStats, Validator, partitions};
@@ -135,7 +135,7 @@ impl<'a> ReadContext<'a> {
     }
 
     fn hint(&self) -> String {
-        date_hint(self.read.date_format.as_deref())
+        date_hint_for(&self.validator.dates)
     }
 }
 
@@ -173,7 +173,7 @@ impl RowWriter<'_> {
         day: std::result::Result<i32, &str>,
         amount: std::result::Result<f64, &str>,
     ) -> std::result::Result<(), RowError> {
-        let amount_value = amount.ok().filter(|a| a.is_finite());
+        let amount_value = amount.ok().filter(|a| !a.is_nan()).map(|a| (a, 0));
         let checked = self.builder.row(
             self.validator,
             pos,
@@ -218,7 +218,7 @@ impl Rows<'static> {
         locate: impl FnMut(u64) -> Result<Location>,
     ) -> Result<Self> {
         let parts = writers.into_iter().map(|w| w.builder.finish()).collect();
-        Rows::from_parts(ctx.read, name, reader, parts, locate)
+        Rows::from_parts(ctx.read, &ctx.validator.dates, name, reader, parts, locate)
     }
 }
 
@@ -226,6 +226,7 @@ impl<'s> Rows<'s> {
     /// Merges the parts' counts and lists the first skipped rows.
     pub(crate) fn from_parts(
         read: &ReadOptions,
+        dates: &crate::date::DateParser,
         name: String,
         reader: &'static str,
         parts: Vec<Part<'s>>,
@@ -237,7 +238,7 @@ impl<'s> Rows<'s> {
         }
         let mut report = DataReport::new(name, reader);
         let columns = read.columns();
-        let hint = date_hint(read.date_format.as_deref());
+        let hint = date_hint_for(dates);
         for p in stats.problems.iter().take(crate::rows::KEEP_PROBLEMS) {
             report
                 .invalid_examples
@@ -314,6 +315,12 @@ impl Source for FileSource {
     }
 
     fn read<'s>(&'s self, ctx: &ReadContext<'_>) -> Result<Rows<'s>> {
+        if self.path.is_dir() {
+            return Err(DataError::InvalidOptions(format!(
+                "{}: is a directory, not a file of transactions",
+                self.path.display()
+            )));
+        }
         match self.reader(ctx.read)? {
             FileReader::HandWrittenCsv => {
                 if let Some(rows) = stream_csv(&self.path, ctx)? {
@@ -351,11 +358,27 @@ fn stream_csv(path: &Path, ctx: &ReadContext<'_>) -> Result<Option<Rows<'static>
     if memchr::memchr(b'\n', &head).is_none() && (head.len() as u64) < len {
         return Ok(None); // a header over 1 MiB: let the whole-file path cope
     }
-    let delim = ctx.read.delimiter_for(path);
+    let (delim, sniffed) = ctx.read.delimiter_in(path, &head);
     let lay = csv::layout(&head, delim, columns).map_err(|e| layout_error(e, &file, &columns))?;
     if memchr::memchr(b'"', &head[lay.data_start.min(head.len())..]).is_some() {
         return Ok(None);
     }
+    // The sample that settles dates and decimals: the first rows, and the
+    // last ones (sorted files change most between the two ends).
+    let mut sample = csv::sample(&head, lay.data_start, head.len(), &lay, SAMPLE_ROWS);
+    if len > head.len() as u64 {
+        let from = len.saturating_sub(1 << 20).max(head.len() as u64);
+        let mut tail = vec![0u8; (len - from) as usize];
+        read_exact_at(&f, &mut tail, from).map_err(|e| DataError::io(path, e))?;
+        if memchr::memchr(b'"', &tail).is_some() {
+            return Ok(None);
+        }
+        if let Some(nl) = memchr::memchr(b'\n', &tail) {
+            sample.extend(csv::sample(&tail, nl + 1, tail.len(), &lay, SAMPLE_ROWS));
+        }
+    }
+    let v = &settle(&ctx.validator, ctx.read, &file, &sample)?;
+    let hint = date_hint_for(&v.dates);
     // Line numbers need the text before each problem: read on the error path only.
     let mut text: Option<Vec<u8>> = None;
     let mut line_at = |pos: u64| -> Result<Location> {
@@ -367,22 +390,24 @@ fn stream_csv(path: &Path, ctx: &ReadContext<'_>) -> Result<Option<Rows<'static>
             line: csv::line_of(text.as_deref().expect("read"), pos),
         })
     };
-    let parts = match csv::parse_streaming(&f, len, &lay, &ctx.validator, ctx.threads) {
+    let parts = match csv::parse_streaming(&f, len, &lay, v, ctx.threads) {
         Ok(parts) => parts,
         Err(csv::StreamError::Quotes) => return Ok(None),
         Err(csv::StreamError::Io(e)) => return Err(DataError::io(path, e)),
         Err(csv::StreamError::Problem(p)) => {
-            return Err(ctx.error(RowError(p.clone()), line_at(p.pos)?));
+            return Err(problem_error(&p, line_at(p.pos)?, &columns, &hint));
         }
     };
-    Rows::from_parts(
+    let mut rows = Rows::from_parts(
         ctx.read,
+        &v.dates,
         file.clone(),
         "hand-written CSV reader",
         parts,
         line_at,
-    )
-    .map(Some)
+    )?;
+    rows.report.note_settled(delim, sniffed, ctx.read, v);
+    Ok(Some(rows))
 }
 
 /// Reads up to `buf.len()` bytes at offset `off` (fewer at the end of the

@@ -263,11 +263,12 @@ pub fn summarize<S: AsRef<str>>(
         future_limit: None,
         skip_invalid: false,
         keep_zero: options.zero_amounts == ZeroAmounts::Keep,
+        decimal_comma: false,
     };
     let mut b = PartBuilder::new(&[], partitions(threads));
     for i in 0..ids.len() {
         let a = amounts[i];
-        let amount = a.is_finite().then_some(a);
+        let amount = (!a.is_nan()).then_some((a, 0));
         let checked = b.row(
             &validator,
             i as u64,
@@ -761,6 +762,8 @@ pub(crate) fn build(
     report.negative_rows = stats.negative_rows;
     report.negative_total = stats.negative_total;
     report.zero_rows = stats.zero_rows;
+    report.amounts_currency_stripped = stats.currency_stripped;
+    report.amounts_thousands_stripped = stats.thousands_stripped;
     report.zero_rows_kept = options.zero_amounts == ZeroAmounts::Keep;
     report.invalid = crate::rows::InvalidReason::ALL
         .iter()
