@@ -88,11 +88,11 @@ fn commands(text: &str) -> Vec<(usize, String)> {
         }
         if let Some(cmd) = line.strip_prefix("$ ") {
             out.push((i + 1, cmd.to_string()));
-        } else if let Some(more) = line.strip_prefix("> ") {
-            if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(more);
-            }
+        } else if let Some(more) = line.strip_prefix("> ")
+            && let Some(last) = out.last_mut()
+        {
+            last.1.push(' ');
+            last.1.push_str(more);
         }
     }
     out
@@ -218,7 +218,11 @@ fn masked(text: &str) -> String {
         if trimmed.starts_with("```") {
             if in_console || in_other {
                 (in_console, in_other) = (false, false);
-            } else if trimmed.trim_start_matches('`').trim().starts_with("console") {
+            } else if trimmed
+                .trim_start_matches('`')
+                .trim()
+                .starts_with("console")
+            {
                 in_console = true;
             } else {
                 in_other = true;
