@@ -418,7 +418,7 @@ pub struct EconomicsArgs {
     /// The period of --cost-to-serve.
     #[arg(long, value_enum, default_value_t = CostPeriod::Month)]
     pub cost_period: CostPeriod,
-    /// A model written by `clv fit` (BG/NBD [+ Gamma-Gamma]) for model LTV and projected payback.
+    /// A model written by `clv fit` (a purchase model [+ Gamma-Gamma]) for model LTV and projected payback.
     #[arg(long)]
     pub model_file: Option<PathBuf>,
     /// Horizon of the model projection and of the full formula's duration.
