@@ -11,8 +11,9 @@ use clv_app::{Error, Result};
 use clv_core::Horizon;
 use clv_core::models::ModelKind;
 
-/// Customer lifetime value from a transaction log: summaries, BG/NBD and
-/// Gamma-Gamma models, predictions and simulation.
+/// Customer lifetime value from a transaction log: customer summaries,
+/// purchase and spend models, predictions with error bars, holdout
+/// validation, unit economics and simulation.
 #[derive(Debug, Parser)]
 #[command(name = "clv", version, about, long_about = None)]
 pub struct Cli {
@@ -101,6 +102,41 @@ impl ValueEnum for ModelName {
     }
 }
 
+/// `clv predict --model`: parses every name (so that `sbg` and `auto` get
+/// the application layer's explanation) but lists only the purchase models.
+#[derive(Debug, Clone, Copy)]
+pub struct PurchaseModelParser;
+
+impl clap::builder::TypedValueParser for PurchaseModelParser {
+    type Value = ModelName;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<ModelName, clap::Error> {
+        let values: Vec<PossibleValue> = self.possible_values().into_iter().flatten().collect();
+        let name = clap::builder::PossibleValuesParser::new(values).parse_ref(cmd, arg, value)?;
+        Ok(*ModelName::value_variants()
+            .iter()
+            .find(|m| m.0.name() == name)
+            .expect("a possible value is a model"))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(ModelName::value_variants().iter().filter_map(
+            |m| {
+                let value = m.to_possible_value()?;
+                Some(match m.0 {
+                    app::ModelChoice::Purchase(_) => value,
+                    _ => value.hide(true),
+                })
+            },
+        )))
+    }
+}
+
 /// `--spend`: the spend models (`clv_app::settings::SpendModel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpendName(pub app::SpendModel);
@@ -125,8 +161,7 @@ impl ValueEnum for SpendName {
 /// Where the transactions are and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per purchase
-    /// (`fit` and `predict` can take --summary or --subscriptions instead).
+    /// Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per purchase.
     pub transactions: Option<PathBuf>,
     /// Column holding the customer id.
     #[arg(long, default_value = "customer_id")]
@@ -221,6 +256,10 @@ pub struct TableInputs {
 
 /// `clv fit`.
 #[derive(Debug, Args)]
+#[command(mut_arg("transactions", |a| a.help(
+    "Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per \
+     purchase (or --summary, or --subscriptions for --model sbg, instead)"
+)))]
 pub struct FitArgs {
     #[command(flatten)]
     /// Input.
@@ -236,8 +275,20 @@ pub struct FitArgs {
     pub output: Option<PathBuf>,
 }
 
-/// `clv predict`.
+/// `clv predict`. `--subscriptions` (of the shared [`TableInputs`]) is hidden:
+/// subscriptions are predicted by `clv fit --model sbg`, and the flag only
+/// says so; `--model` lists the purchase models only.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("transactions", |a| a.help(
+        "Transaction log: CSV (any delimiter), Parquet or newline-delimited JSON; one row per \
+         purchase (or --summary instead)"
+    )),
+    mut_arg("subscriptions", |a| a.hide(true)),
+    mut_arg("model", |a| a
+        .value_parser(PurchaseModelParser)
+        .help("Purchase model to fit first (instead of --model-file)")),
+)]
 pub struct PredictArgs {
     #[command(flatten)]
     /// Input.
@@ -353,8 +404,10 @@ pub enum CostPeriod {
     Year,
 }
 
-/// `clv economics`.
+/// `clv economics`. `--calibration-end` (of the shared [`DataArgs`]) is
+/// hidden: economics uses the whole history, and the flag only says so.
 #[derive(Debug, Args)]
+#[command(mut_arg("calibration_end", |a| a.hide(true)))]
 pub struct EconomicsArgs {
     #[command(flatten)]
     /// Input.
@@ -376,7 +429,7 @@ pub struct EconomicsArgs {
     /// The period of --cost-to-serve.
     #[arg(long, value_enum, default_value_t = CostPeriod::Month)]
     pub cost_period: CostPeriod,
-    /// A model written by `clv fit` (BG/NBD [+ Gamma-Gamma]) for model LTV and projected payback.
+    /// A model written by `clv fit` (a purchase model [+ Gamma-Gamma]) for model LTV and projected payback.
     #[arg(long)]
     pub model_file: Option<PathBuf>,
     /// Use a model that is not identified ("identified": false in the model

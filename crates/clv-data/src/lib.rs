@@ -109,7 +109,7 @@
 //! ```
 //!
 //! From a file to every customer's value with the statistics core (the
-//! bundled CDNOW sample; the README shows the same code):
+//! bundled CDNOW sample; `docs/library.md` shows the same code):
 //!
 //! ```
 //! use clv_core::bgnbd::BgNbdFitter;

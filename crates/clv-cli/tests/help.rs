@@ -1,0 +1,411 @@
+//! Every flag a command's `--help` lists is one that command accepts: each
+//! is used in a run of that command below, which must succeed. A flag added
+//! to a command without a run here, or a flag shown where it does not work
+//! (as `--calibration-end` once was in `clv economics --help`), fails.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+
+/// The long flags (`--name`) a command's `--help` lists, without `--help`
+/// and `--version`.
+fn listed_flags(cmd: &str) -> BTreeSet<String> {
+    let help = clv_ok(&[cmd, "--help"]);
+    help.lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let line = line
+                .strip_prefix("-q, ")
+                .or_else(|| line.strip_prefix("-o, "))
+                .or_else(|| line.strip_prefix("-h, "))
+                .unwrap_or(line);
+            let flag = line.strip_prefix("--")?;
+            let name: String = flag
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (!name.is_empty() && name != "help" && name != "version").then(|| format!("--{name}"))
+        })
+        .collect()
+}
+
+/// One successful run per group of flags, on the small fixtures. `@` in an
+/// argument is replaced by a scratch directory.
+fn runs() -> Vec<(&'static str, Vec<String>)> {
+    let sample = sample();
+    let econ = fixture("econ_transactions.csv");
+    let econ_cost = fixture("econ_transactions_cost.csv");
+    let customers = fixture("econ_customers.csv");
+    let spend = fixture("econ_spend.csv");
+    let donations = fixture("donations_summary.csv");
+    let subscriptions = fixture("subscriptions_fh2007.csv");
+    let v = |args: &[&str]| -> Vec<String> { args.iter().map(|s| s.to_string()).collect() };
+    let reading = |file: &str, date_format: &str| -> Vec<String> {
+        v(&[
+            file,
+            "--customer-col",
+            "customer_id",
+            "--date-col",
+            "date",
+            "--amount-col",
+            "amount",
+            "--date-format",
+            date_format,
+            "--zero-amounts",
+            "drop",
+            "--skip-invalid",
+            "--delimiter",
+            ",",
+            "--quiet",
+        ])
+    };
+    let with = |mut a: Vec<String>, b: &[&str]| {
+        a.extend(b.iter().map(|s| s.to_string()));
+        a
+    };
+    vec![
+        (
+            "summarize",
+            with(
+                reading(&sample, "%Y%m%d"),
+                &[
+                    "--time-unit",
+                    "day",
+                    "--convention",
+                    "period",
+                    "--calibration-end",
+                    "1997-09-30",
+                    "--observation-end",
+                    "1998-06-30",
+                    "--output",
+                    "@/summary.json",
+                    "--format",
+                    "json",
+                ],
+            ),
+        ),
+        (
+            "fit",
+            with(
+                reading(&sample, "%Y%m%d"),
+                &[
+                    "--time-unit",
+                    "week",
+                    "--convention",
+                    "exact",
+                    "--calibration-end",
+                    "1997-09-30",
+                    "--observation-end",
+                    "1998-06-30",
+                    "--model",
+                    "bg-nbd",
+                    "--spend",
+                    "gamma-gamma",
+                    "--output",
+                    "@/model.json",
+                ],
+            ),
+        ),
+        (
+            "fit",
+            v(&[
+                "--summary",
+                &donations,
+                "--model",
+                "bg-bb",
+                "--time-unit",
+                "year",
+                "--penalty",
+                "0.01",
+                "-q",
+            ]),
+        ),
+        (
+            "fit",
+            v(&["--subscriptions", &subscriptions, "--model", "sbg", "-q"]),
+        ),
+        (
+            "predict",
+            with(
+                reading(&sample, "%Y%m%d"),
+                &[
+                    "--time-unit",
+                    "week",
+                    "--convention",
+                    "exact",
+                    "--calibration-end",
+                    "1997-09-30",
+                    "--observation-end",
+                    "1998-06-30",
+                    "--model",
+                    "bg-nbd",
+                    "--spend",
+                    "gamma-gamma",
+                    // A penalty pulls Gamma-Gamma's q towards 1, where the
+                    // expected spend of a customer without repeat purchases
+                    // is infinite: 0 keeps this run about the flags.
+                    "--penalty",
+                    "0",
+                    "--horizon",
+                    "12 months",
+                    "--discount-rate",
+                    "0.05",
+                    "--margin",
+                    "0.3",
+                    "--intervals",
+                    "0.9",
+                    "--draws",
+                    "20",
+                    "--seed",
+                    "3",
+                    "--output",
+                    "@/predictions.csv",
+                    "--format",
+                    "csv",
+                ],
+            ),
+        ),
+        (
+            "predict",
+            v(&[
+                &sample,
+                "--model",
+                "bg-nbd",
+                "--horizon",
+                "1 year",
+                "--intervals",
+                "0.9",
+                "--bootstrap",
+                "3",
+                "-q",
+            ]),
+        ),
+        (
+            "predict",
+            v(&[
+                "--summary",
+                &donations,
+                "--model",
+                "bg-bb",
+                "--time-unit",
+                "year",
+                "--horizon",
+                "2 years",
+                "-q",
+            ]),
+        ),
+        // Reads the model file written by the first `fit` run above.
+        (
+            "predict",
+            v(&[
+                &sample,
+                "--model-file",
+                "@/model.json",
+                "--horizon",
+                "26 weeks",
+                "-q",
+            ]),
+        ),
+        (
+            "simulate",
+            v(&[
+                "--customers",
+                "200",
+                "--start",
+                "2024-01-01",
+                "--days",
+                "365",
+                "--params",
+                "r=0.243,alpha=4.414,a=0.793,b=2.426",
+                "--spend",
+                "p=6.25,q=3.74,v=15.44",
+                "--seed",
+                "7",
+                "--time-unit",
+                "week",
+                "--acquisition-days",
+                "90",
+                "--channels",
+                "search:0.6:40,referral:0.4:10",
+                "--customers-output",
+                "@/sim_customers.csv",
+                "--spend-output",
+                "@/sim_spend.csv",
+                "--output",
+                "@/sim.csv",
+                "-q",
+            ]),
+        ),
+        (
+            "economics",
+            with(
+                reading(&econ, "%Y-%m-%d"),
+                &[
+                    "--time-unit",
+                    "week",
+                    "--convention",
+                    "exact",
+                    "--observation-end",
+                    "2024-12-31",
+                    "--customers",
+                    &customers,
+                    "--spend",
+                    &spend,
+                    "--margin",
+                    "0.4",
+                    "--cost-to-serve",
+                    "1",
+                    "--cost-period",
+                    "month",
+                    "--horizon",
+                    "24 months",
+                    "--discount-rate",
+                    "0.1",
+                    "--format",
+                    "json",
+                    "--output",
+                    "@/economics.json",
+                    "--heatmap",
+                    "@/cohorts.svg",
+                    "--per-customer",
+                    "@/value.csv",
+                    "--segment",
+                    "plan",
+                ],
+            ),
+        ),
+        ("economics", v(&[&econ_cost, "--cost-col", "cost", "-q"])),
+        (
+            "economics",
+            v(&[&sample, "--model-file", "@/model.json", "-q"]),
+        ),
+        (
+            "validate",
+            with(
+                reading(&sample, "%Y%m%d"),
+                &[
+                    "--time-unit",
+                    "week",
+                    "--convention",
+                    "exact",
+                    "--calibration-end",
+                    "1997-09-30",
+                    "--observation-end",
+                    "1998-06-30",
+                    "--model",
+                    "bg-nbd",
+                    "--penalty",
+                    "0.01",
+                    "--format",
+                    "json",
+                    "--output",
+                    "@/validation.json",
+                    "--charts",
+                    "@/charts",
+                ],
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn every_flag_a_help_lists_is_accepted_by_that_command() {
+    let dir = scratch("help-flags");
+    let dir = dir.display().to_string();
+    let runs = runs();
+    for (cmd, args) in &runs {
+        let args: Vec<String> = args.iter().map(|a| a.replace('@', &dir)).collect();
+        let args: Vec<&str> = std::iter::once(*cmd)
+            .chain(args.iter().map(String::as_str))
+            .collect();
+        let out = clv(&args);
+        assert!(
+            out.status.success(),
+            "clv {args:?} failed ({:?}):\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for cmd in [
+        "summarize",
+        "fit",
+        "predict",
+        "simulate",
+        "economics",
+        "validate",
+    ] {
+        let used: BTreeSet<String> = runs
+            .iter()
+            .filter(|(c, _)| c == &cmd)
+            .flat_map(|(_, args)| args.iter())
+            .filter(|a| a.starts_with("--"))
+            .cloned()
+            .chain(
+                runs.iter()
+                    .filter(|(c, _)| c == &cmd)
+                    .flat_map(|(_, args)| {
+                        args.iter()
+                            .filter_map(|a| match a.as_str() {
+                                "-q" => Some("--quiet".to_string()),
+                                "-o" => Some("--output".to_string()),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>()
+                    }),
+            )
+            .collect();
+        let listed = listed_flags(cmd);
+        let untested: Vec<&String> = listed.difference(&used).collect();
+        assert!(
+            untested.is_empty(),
+            "clv {cmd} --help lists {untested:?}, which no run in tests/help.rs uses: \
+             add a run that shows the flag works (or take it out of the help)"
+        );
+        let unlisted: Vec<&String> = used.difference(&listed).collect();
+        assert!(
+            unlisted.is_empty(),
+            "the runs of clv {cmd} use {unlisted:?}, which its --help does not list"
+        );
+    }
+}
+
+/// The flags hidden from a help because they only explain where to go still
+/// do that, with exit code 2.
+#[test]
+fn hidden_flags_explain_where_they_belong() {
+    let econ = fixture("econ_transactions.csv");
+    fails_with(
+        &["economics", &econ, "--calibration-end", "2024-06-30"],
+        "--calibration-end does not apply",
+    );
+    let subscriptions = fixture("subscriptions_fh2007.csv");
+    fails_with(
+        &[
+            "predict",
+            "--subscriptions",
+            &subscriptions,
+            "--horizon",
+            "1 year",
+        ],
+        "clv fit --model sbg",
+    );
+    fails_with(
+        &[
+            "predict",
+            &sample(),
+            "--model",
+            "auto",
+            "--horizon",
+            "1 year",
+        ],
+        "only for clv fit",
+    );
+    let help = clv_ok(&["predict", "--help"]);
+    assert!(
+        !help.contains("--subscriptions") && !help.contains("- sbg") && !help.contains("- auto")
+    );
+    assert!(!clv_ok(&["economics", "--help"]).contains("--calibration-end"));
+    assert!(!clv_ok(&["summarize", "--help"]).contains("--summary"));
+}
