@@ -41,6 +41,8 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
     let spend = fixture("econ_spend.csv");
     let donations = fixture("donations_summary.csv");
     let subscriptions = fixture("subscriptions_fh2007.csv");
+    // The CDNOW sample with `;` between fields and `,` before the cents.
+    let comma = fixture("cdnow_decimal_comma.csv");
     let v = |args: &[&str]| -> Vec<String> { args.iter().map(|s| s.to_string()).collect() };
     let reading = |file: &str, date_format: &str| -> Vec<String> {
         v(&[
@@ -273,6 +275,16 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
                     "@/value.csv",
                     "--segment",
                     "plan",
+                    "--min-months",
+                    "3",
+                    "--resamples",
+                    "50",
+                    "--seed",
+                    "2",
+                    "--channel-chart",
+                    "@/channels.svg",
+                    "--payback-chart",
+                    "@/payback.svg",
                 ],
             ),
         ),
@@ -280,6 +292,47 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
         (
             "economics",
             v(&[&sample, "--model-file", "@/model.json", "-q"]),
+        ),
+        (
+            "economics",
+            v(&[
+                &comma,
+                "--decimal-comma",
+                "--model-file",
+                "@/model.json",
+                "--allow-unidentified",
+                "-q",
+            ]),
+        ),
+        ("summarize", v(&[&comma, "--decimal-comma", "-q"])),
+        (
+            "fit",
+            v(&[&comma, "--decimal-comma", "--model", "bg-nbd", "-q"]),
+        ),
+        (
+            "predict",
+            v(&[
+                &comma,
+                "--decimal-comma",
+                "--model",
+                "bg-nbd",
+                "--horizon",
+                "1 year",
+                "--allow-unidentified",
+                "-q",
+            ]),
+        ),
+        (
+            "validate",
+            v(&[
+                &comma,
+                "--decimal-comma",
+                "--calibration-end",
+                "1997-09-30",
+                "--model",
+                "bg-nbd",
+                "-q",
+            ]),
         ),
         (
             "validate",
