@@ -19,7 +19,7 @@ use crate::error::{Context, Result, usage};
 use crate::fitting::Fitted;
 use crate::load::Loaded;
 use crate::model_file::ModelFile;
-use crate::output::write_file;
+use crate::output::OutputSet;
 use crate::progress::Progress;
 use crate::settings::{DataSettings, EconomicsFormat, EconomicsSettings};
 
@@ -44,9 +44,24 @@ fn examples(v: &[String]) -> String {
 }
 
 /// `economics`: reads the inputs, joins them, computes the unit economics
-/// and returns the report in `settings.format`; the heatmap and the
-/// per-customer table are written to their paths when asked for.
+/// and returns the report in `settings.format`; the heatmap, the charts and
+/// the per-customer table are written to their paths when asked for, as one
+/// set (see [`economics_staged`] to add the report itself to the set).
 pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<String> {
+    let mut outputs = OutputSet::new();
+    let text = economics_staged(args, progress, &mut outputs)?;
+    outputs.commit()?;
+    Ok(text)
+}
+
+/// As [`economics`], but the files it writes (heatmap, charts, per-customer
+/// table) are only staged in `outputs`: the caller stages the report too
+/// and commits the set, so that a failure anywhere leaves no output at all.
+pub fn economics_staged(
+    args: &EconomicsSettings,
+    progress: &dyn Progress,
+    outputs: &mut OutputSet,
+) -> Result<String> {
     if args.data.calibration_end.is_some() {
         return Err(usage(
             "clv economics uses the whole history; --calibration-end does not apply \
@@ -289,17 +304,17 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
         EconomicsFormat::Table => report.table(),
     };
     if let Some(path) = &args.heatmap {
-        write_file(path, |w| Ok(w.write_all(heatmap_svg(&result).as_bytes())?))?;
+        outputs.stage(path, |w| Ok(w.write_all(heatmap_svg(&result).as_bytes())?))?;
         progress.say(format!("wrote the cohort heatmap to {}", path.display()));
     }
     if let Some(path) = &args.channel_chart {
         let svg = crate::charts::channel_chart(&result, settings.level);
-        write_file(path, |w| Ok(w.write_all(svg.as_bytes())?))?;
+        outputs.stage(path, |w| Ok(w.write_all(svg.as_bytes())?))?;
         progress.say(format!("wrote the channel chart to {}", path.display()));
     }
     if let Some(path) = &args.payback_chart {
         let svg = crate::charts::payback_chart(&result, settings.level, model.is_some());
-        write_file(path, |w| Ok(w.write_all(svg.as_bytes())?))?;
+        outputs.stage(path, |w| Ok(w.write_all(svg.as_bytes())?))?;
         progress.say(format!("wrote the payback chart to {}", path.display()));
     }
     if let Some(path) = &args.per_customer {
@@ -350,7 +365,8 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
             );
         }
         let rows = t.num_rows();
-        clv_data::write_table(&t, Some(path), clv_data::OutputFormat::from_path(path))?;
+        let format = clv_data::OutputFormat::from_path(path);
+        outputs.stage(path, |w| Ok(clv_data::write_table_to(&t, w, format)?))?;
         progress.say(format!("wrote {rows} customers to {}", path.display()));
     }
     Ok(text)

@@ -15,6 +15,63 @@ pub fn write_file(
     clv_data::write_file_atomically(path, write)
 }
 
+/// The files of one run, written as a set: each is written in full to a
+/// temporary file beside its path when staged ([`OutputSet::stage`]), and
+/// [`OutputSet::commit`] renames them all into place at the end. If the run
+/// fails before the commit, dropping the set removes every temporary file
+/// and no output of the run appears. (The renames themselves are one per
+/// file within its directory; the files only appear together if none of them
+/// fails, which after a successful staging would take the directory
+/// vanishing mid-commit.)
+#[derive(Debug, Default)]
+pub struct OutputSet {
+    staged: Vec<clv_data::StagedFile>,
+}
+
+impl OutputSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Writes `path`'s content now, to a temporary file; it appears at
+    /// `path` on [`OutputSet::commit`].
+    ///
+    /// # Errors
+    ///
+    /// `write`'s error, or an I/O error naming the file or its directory.
+    pub fn stage(
+        &mut self,
+        path: &Path,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> Result<()>,
+    ) -> Result<()> {
+        self.staged.push(clv_data::stage_file(path, write)?);
+        Ok(())
+    }
+
+    /// How many files are staged.
+    pub fn len(&self) -> usize {
+        self.staged.len()
+    }
+
+    /// Whether no file is staged.
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty()
+    }
+
+    /// Puts every staged file in place, in the order staged.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error naming the file whose rename failed.
+    pub fn commit(self) -> Result<()> {
+        for f in self.staged {
+            f.commit()?;
+        }
+        Ok(())
+    }
+}
+
 /// Checks, before any data is read, that every output path can be written
 /// and is not one of the inputs: its directory exists, it is not a
 /// directory, and it is not (by canonical path) any of `inputs`. The error
@@ -61,6 +118,38 @@ pub fn check_outputs<'a>(
 mod tests {
     use super::*;
     use crate::error::Error;
+
+    #[test]
+    fn an_output_set_shows_nothing_until_committed_and_nothing_after_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.json");
+        let b = dir.path().join("b.svg");
+        let mut set = OutputSet::new();
+        set.stage(&a, |w| Ok(w.write_all(b"{}")?)).unwrap();
+        assert!(
+            !a.exists(),
+            "a staged file is not in place before the commit"
+        );
+        // The second output fails (its directory is missing): the run stops
+        // and drops the set, and the first output never appears.
+        let bad = dir.path().join("missing").join("c.svg");
+        assert!(set.stage(&bad, |w| Ok(w.write_all(b"<svg/>")?)).is_err());
+        drop(set);
+        assert!(!a.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temporary file left"
+        );
+
+        let mut set = OutputSet::new();
+        set.stage(&a, |w| Ok(w.write_all(b"{}")?)).unwrap();
+        set.stage(&b, |w| Ok(w.write_all(b"<svg/>")?)).unwrap();
+        assert_eq!(set.len(), 2);
+        set.commit().unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), b"{}");
+        assert_eq!(std::fs::read(&b).unwrap(), b"<svg/>");
+    }
 
     #[test]
     fn failed_writes_leave_nothing_behind() {

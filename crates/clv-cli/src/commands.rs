@@ -133,6 +133,8 @@ pub fn economics(args: &EconomicsArgs, progress: &dyn Progress) -> Result<()> {
             args.output.as_deref(),
             args.heatmap.as_deref(),
             args.per_customer.as_deref(),
+            args.channel_chart.as_deref(),
+            args.payback_chart.as_deref(),
         ],
         &inputs,
     )?;
@@ -146,8 +148,21 @@ pub fn economics(args: &EconomicsArgs, progress: &dyn Progress) -> Result<()> {
         }),
         &["json", "csv"],
     );
-    let text = clv_app::economics::economics(&args.settings()?, progress)?;
-    write_text(args.output.as_deref(), &text)
+    // The report, heatmap, charts and per-customer table appear together or
+    // not at all.
+    let mut outputs = clv_app::output::OutputSet::new();
+    let text = clv_app::economics::economics_staged(&args.settings()?, progress, &mut outputs)?;
+    match args.output.as_deref() {
+        Some(path) => {
+            outputs.stage(path, |w| Ok(w.write_all(text.as_bytes())?))?;
+            outputs.commit()?;
+            Ok(())
+        }
+        None => {
+            outputs.commit()?;
+            write_text(None, &text)
+        }
+    }
 }
 
 /// `clv validate`.

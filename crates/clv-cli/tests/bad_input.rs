@@ -344,6 +344,55 @@ fn a_missing_output_directory_is_named_by_the_users_path_and_leaves_nothing() {
 }
 
 #[test]
+fn economics_outputs_appear_as_a_set_or_not_at_all() {
+    let dir = scratch("output-set");
+    let e = dir.join("e.json");
+    let heat = dir.join("h.svg");
+    let per = dir.join("per.csv");
+    let tx = std::path::PathBuf::from(fixture("econ_transactions.csv"));
+    // A chart whose directory is missing: the run stops before reading, and
+    // none of the other outputs appears.
+    let bad = dir.join("nodir").join("c.svg");
+    let out = clv(&[
+        "economics",
+        tx.to_str().unwrap(),
+        "-o",
+        e.to_str().unwrap(),
+        "--heatmap",
+        heat.to_str().unwrap(),
+        "--per-customer",
+        per.to_str().unwrap(),
+        "--payback-chart",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!e.exists() && !heat.exists() && !per.exists());
+    // All paths good: every output is there.
+    let chart = dir.join("c.svg");
+    clv_ok(&[
+        "economics",
+        tx.to_str().unwrap(),
+        "-o",
+        e.to_str().unwrap(),
+        "--heatmap",
+        heat.to_str().unwrap(),
+        "--per-customer",
+        per.to_str().unwrap(),
+        "--channel-chart",
+        chart.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(e.exists() && heat.exists() && per.exists() && chart.exists());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn economics_output_format_follows_the_extension() {
     let dir = scratch("econ-ext");
     let e = dir.join("e.json");

@@ -206,5 +206,8 @@ pub use source::{FileSource, ReadContext, RowError, RowWriter, Rows, Source};
 pub use summary::{
     Convention, Holdout, Summary, SummaryOptions, ZeroAmounts, period_index, summarize,
 };
-pub use table::{Column, OutputFormat, Table, write_file_atomically, write_table, write_table_to};
+pub use table::{
+    Column, OutputFormat, StagedFile, Table, stage_file, write_file_atomically, write_table,
+    write_table_to,
+};
 pub use tables::{SubscriptionTable, SummaryTable, read_subscription_file, read_summary_file};

@@ -258,6 +258,50 @@ pub fn write_file_atomically<E: From<DataError>>(
     path: &Path,
     write: impl FnOnce(&mut (dyn Write + Send)) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
+    stage_file(path, write)?.commit().map_err(E::from)
+}
+
+/// A file written in full to a temporary file beside its final path, not yet
+/// in place: [`StagedFile::commit`] renames it over the path; dropping it
+/// removes the temporary file and leaves the path untouched. Several staged
+/// files committed together make the outputs of one run appear as a set.
+#[derive(Debug)]
+pub struct StagedFile {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl StagedFile {
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Puts the file in place (one rename within its directory).
+    ///
+    /// # Errors
+    ///
+    /// A [`DataError::Io`] naming the path when the rename fails.
+    pub fn commit(self) -> std::result::Result<(), DataError> {
+        let StagedFile { tmp, path } = self;
+        tmp.persist(&path)
+            .map_err(|e| DataError::io(&path, e.error))?;
+        Ok(())
+    }
+}
+
+/// Writes `path`'s content to a temporary file in the same directory and
+/// returns it staged (see [`StagedFile`]); [`write_file_atomically`] is this
+/// followed by [`StagedFile::commit`]. An existing file's permissions are
+/// kept; a new file gets `0o666` less the umask.
+///
+/// # Errors
+///
+/// As [`write_file_atomically`], except that nothing is renamed yet.
+pub fn stage_file<E: From<DataError>>(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::result::Result<(), E>,
+) -> std::result::Result<StagedFile, E> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -286,9 +330,10 @@ pub fn write_file_atomically<E: From<DataError>>(
         write(&mut w)?;
         w.flush().map_err(|e| E::from(DataError::io(path, e)))?;
     }
-    tmp.persist(path)
-        .map_err(|e| E::from(DataError::io(path, e.error)))?;
-    Ok(())
+    Ok(StagedFile {
+        tmp,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Writes `table` to any writer (CSV, JSON or Parquet).
