@@ -314,6 +314,22 @@ impl Fitted {
         let x = &loaded.data.frequency;
         let m = &loaded.summary.monetary_value;
         match &self.spend {
+            // q <= 1: the fitted Gamma-Gamma has no finite mean spend for a
+            // customer without repeat purchases. That is a property of the
+            // fit on this data (often pushed there by --penalty), which the
+            // user can change, not an internal failure: say so, exit 2.
+            Some(s)
+                if s.params.q() <= 1.0
+                    && x.iter().any(|&xi| s.params.p() * xi + s.params.q() <= 1.0) =>
+            {
+                Err(crate::error::usage(format!(
+                    "the Gamma-Gamma fit has q = {:.4} <= 1, so its expected spend of a customer \
+                     without repeat purchases is infinite and no CLV can be given; refit without \
+                     (or with a smaller) --penalty, on more repeat buyers, or predict without \
+                     --spend gamma-gamma",
+                    s.params.q()
+                )))
+            }
             Some(s) => (0..x.len())
                 .map(|i| {
                     s.params

@@ -496,3 +496,32 @@ fn every_bad_input_exits_2() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn gamma_gamma_with_q_at_most_one_is_a_usage_error_not_a_bug() {
+    // A penalty pulls CDNOW's Gamma-Gamma q to 0.97: the expected spend of a
+    // customer without repeat purchases is then infinite. Exit 2 and say
+    // what to change, not exit 1 with "numerical failure".
+    let out = clv(&[
+        "predict",
+        &common::sample(),
+        "--calibration-end",
+        "1997-09-30",
+        "--model",
+        "bg-nbd",
+        "--spend",
+        "gamma-gamma",
+        "--penalty",
+        "0.01",
+        "--horizon",
+        "12 months",
+        "-q",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("q = 0.96") && stderr.contains("--penalty"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
