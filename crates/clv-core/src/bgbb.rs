@@ -394,6 +394,19 @@ impl BgBbParams {
     }
 }
 
+impl BgBbParams {
+    /// Probability of no transaction in the next `t` opportunities (rounded
+    /// down) for a customer alive at opportunity `n + 1`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidData`] for invalid input.
+    pub fn p_no_transaction_if_alive(&self, x: f64, n: f64, t: f64) -> Result<f64> {
+        let _ = (x, n, t);
+        unimplemented!()
+    }
+}
+
 /// `ln Γ(y + s) - ln Γ(y)` for `y > 0`, `y + s > 0`, either sign of `s`.
 fn ln_gamma_shift(y: f64, s: f64) -> f64 {
     if s >= 0.0 {
@@ -426,6 +439,12 @@ impl PurchaseModel for BgBbParams {
     /// [`crate::value::predict`] reports as an error naming the customer.
     fn expected_purchases_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
         self.conditional_expected_if_alive(frequency, age, t)
+            .unwrap_or(f64::NAN)
+    }
+
+    /// See [`BgBbParams::p_no_transaction_if_alive`] (NaN for invalid input).
+    fn p_no_purchase_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
+        self.p_no_transaction_if_alive(frequency, age, t)
             .unwrap_or(f64::NAN)
     }
 

@@ -58,6 +58,7 @@ pub mod interval;
 pub mod mbg_nbd;
 pub mod model;
 pub mod models;
+pub mod next_purchase;
 mod numeric;
 pub mod optim;
 pub mod pareto_nbd;

@@ -274,6 +274,33 @@ impl PurchaseModel for MbgNbdParams {
             .unwrap_or(f64::NAN)
     }
 
+    /// `P0(t) = ((alpha+T)/(alpha+T+t))^(r+x)`.
+    ///
+    /// Derivation: dropout happens only right after a purchase (the first one included), so a customer
+    /// alive at `T` stays alive at least until the next purchase and makes
+    /// no purchase in `(T, T+t]` exactly when his Poisson process has no
+    /// event there, with probability `e^(-lambda t)`. Given alive at `T`
+    /// with `x` purchases in `(0, T]`, `lambda ~ Gamma(r+x, alpha+T)` (the
+    /// gamma prior times the Poisson likelihood `lambda^x e^(-lambda T)`),
+    /// and `E[e^(-lambda t)]` is the gamma Laplace transform above. Its
+    /// slope at 0 is `-(r+x)/(alpha+T) = -E[lambda | alive]`. NaN for a
+    /// negative or NaN `t`, or a negative `x` or `T`.
+    fn p_no_purchase_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
+        if !(frequency >= 0.0 && age >= 0.0) {
+            return f64::NAN;
+        }
+        crate::next_purchase::gamma_poisson_p0(self.r + frequency, self.alpha + age, t)
+    }
+
+    /// Closed form: `u = (alpha+T) (2^(1/(r+x)) - 1)` (solve `P0(u) = 1/2`);
+    /// it always exists, since `P0(t) -> 0`.
+    fn median_wait_if_alive(&self, frequency: f64, age: f64, max_wait: f64) -> f64 {
+        if !(frequency >= 0.0 && age >= 0.0) {
+            return f64::NAN;
+        }
+        crate::next_purchase::gamma_poisson_median(self.r + frequency, self.alpha + age, max_wait)
+    }
+
     /// See [`MbgNbdParams::expected_purchases_new_customer`] (NaN as above).
     fn expected_purchases_new(&self, t: f64) -> f64 {
         self.expected_purchases_new_customer(t).unwrap_or(f64::NAN)

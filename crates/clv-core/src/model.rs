@@ -44,6 +44,36 @@ pub trait PurchaseModel: Sync {
     /// which lets callers share work between customers with the same `(x, T)`.
     fn expected_purchases_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64;
 
+    /// Probability of no purchase in `(T, T + t]` for a customer known to be
+    /// alive at `T`, given `x` repeat purchases in `(0, T]`.
+    ///
+    /// Like [`PurchaseModel::expected_purchases_if_alive`] it depends on the
+    /// data only through `x` and `T` (the posterior given "alive at `T`"), so
+    /// `P(no purchase in (T, T+t] | x, t_x, T) = 1 - P(alive) (1 - P0)`.
+    /// In `[0, 1]`, 1 at `t = 0`, non-increasing in `t`; its slope at
+    /// `t = 0` is minus the purchase rate of an alive customer, the slope of
+    /// `expected_purchases_if_alive` at 0. Each model's implementation gives
+    /// its formula (see [`crate::next_purchase`] for what it is used for).
+    /// NaN for a negative or NaN `t` or invalid `(x, T)`.
+    fn p_no_purchase_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64;
+
+    /// The median waiting time from `T` to the next purchase of a customer
+    /// known to be alive at `T`: the smallest `u >= 0` with
+    /// `1 - p_no_purchase_if_alive(x, T, u) >= 0.5`, or `+inf` when there is
+    /// none in `[0, max_wait]` (including when even an alive customer has
+    /// less than an even chance of ever buying again). NaN for invalid input.
+    ///
+    /// The default searches `[0, max_wait]` by bisection on
+    /// [`PurchaseModel::p_no_purchase_if_alive`] to a relative tolerance of
+    /// about `1e-12`; models override it with a closed form or a faster
+    /// search.
+    fn median_wait_if_alive(&self, frequency: f64, age: f64, max_wait: f64) -> f64 {
+        crate::next_purchase::bisect_median(
+            |u| self.p_no_purchase_if_alive(frequency, age, u),
+            max_wait,
+        )
+    }
+
     /// Expected purchases in `(T, T + t]` given the customer's history.
     fn expected_purchases(&self, customer: &Customer, t: f64) -> f64 {
         self.p_alive(customer)

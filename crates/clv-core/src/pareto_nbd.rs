@@ -604,6 +604,18 @@ impl ParetoNbdParams {
     }
 }
 
+impl ParetoNbdParams {
+    /// Probability of no purchase in `(T, T+t]` for a customer alive at `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidData`] for invalid input.
+    pub fn p_no_purchase_alive(&self, x: f64, age: f64, t: f64) -> Result<f64> {
+        let _ = (x, age, t);
+        unimplemented!()
+    }
+}
+
 /// Gauss-Kronrod 15-point nodes (positive half, the last is 0) and weights,
 /// and the weights of the embedded 7-point Gauss rule (QUADPACK `qk15`).
 const XGK: [f64; 8] = [
@@ -817,6 +829,12 @@ impl PurchaseModel for ParetoNbdParams {
     /// invalid input.
     fn expected_purchases_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
         self.conditional_expected_if_alive(frequency, age, t)
+            .unwrap_or(f64::NAN)
+    }
+
+    /// See [`ParetoNbdParams::p_no_purchase_alive`] (NaN for invalid input).
+    fn p_no_purchase_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
+        self.p_no_purchase_alive(frequency, age, t)
             .unwrap_or(f64::NAN)
     }
 

@@ -1233,6 +1233,9 @@ mod tests {
         fn expected_purchases_if_alive(&self, _: f64, _: f64, t: f64) -> f64 {
             self.rate * t
         }
+        fn p_no_purchase_if_alive(&self, _: f64, _: f64, t: f64) -> f64 {
+            (-self.rate * t).exp()
+        }
         fn expected_purchases_new(&self, t: f64) -> f64 {
             self.rate * t
         }
@@ -1518,6 +1521,9 @@ mod tests {
         }
         fn expected_purchases_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
             self.0.expected_purchases_if_alive(x, age, t)
+        }
+        fn p_no_purchase_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
+            self.0.p_no_purchase_if_alive(x, age, t)
         }
         fn expected_purchases_new(&self, t: f64) -> f64 {
             self.0.expected_purchases_new(t)

@@ -208,6 +208,9 @@ mod tests {
         fn expected_purchases_if_alive(&self, _: f64, _: f64, t: f64) -> f64 {
             self.rate * t
         }
+        fn p_no_purchase_if_alive(&self, _: f64, _: f64, t: f64) -> f64 {
+            (-self.rate * t).exp()
+        }
         fn expected_purchases_new(&self, t: f64) -> f64 {
             self.rate * t
         }

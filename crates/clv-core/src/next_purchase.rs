@@ -1,0 +1,264 @@
+//! The next purchase: the probability of at least one purchase within a
+//! window, and the median waiting time to the next purchase, for every
+//! purchase model.
+//!
+//! # Definitions
+//!
+//! For a customer with history `(x, t_x, T)` (times in the model's unit) and
+//! a window `t >= 0`:
+//!
+//! ```text
+//! P0(t | x, T)       = P(no purchase in (T, T+t] | alive at T, x, T)
+//! P(purchase within t) = P(alive | x, t_x, T) * (1 - P0(t | x, T))
+//! ```
+//!
+//! A customer who is no longer active makes no purchase, so the second line
+//! is exact under every model here; `P0` is
+//! [`PurchaseModel::p_no_purchase_if_alive`], given in closed form or as a
+//! one-dimensional integral by each model (BG/NBD: Fader, Hardie & Lee 2005,
+//! "Counting your customers the easy way", *Marketing Science* 24(2);
+//! Pareto/NBD: Schmittlein, Morrison & Colombo 1987, "Counting your
+//! customers", *Management Science* 33(1); MBG/NBD: Batislam, Denizel &
+//! Filiztekin 2007, *IJRM* 24(3); BG/BB: Fader, Hardie & Shang 2010,
+//! *Marketing Science* 29(6)). See [`p_purchase_within`].
+//!
+//! # The expected next purchase date
+//!
+//! A customer who may have churned has no finite expected waiting time to
+//! the next purchase (with probability `1 - P(alive)` there is none), so the
+//! date reported is conditional on the customer still being active:
+//!
+//! ```text
+//! median wait(x, T) = min { u >= 0 : 1 - P0(u | x, T) >= 1/2 }
+//! next purchase date = end of observation + median wait
+//! ```
+//!
+//! It is **the date by which a customer who is still active has an even
+//! chance of having bought again**; weigh it by `P(alive)` (the chance that
+//! the customer is still active at all) when reading it. It is a median, not
+//! a mean, because the mean waiting time of an active customer is infinite
+//! under the gamma mixtures of these models whenever the purchase rate's
+//! shape `r + x <= 1` (BG/NBD: `E[1/lambda]`), while the median is always
+//! finite when it exists. Under BG/NBD and MBG/NBD an active customer cannot
+//! drop out before the next purchase, so the median always exists:
+//! `u = (alpha+T) (2^(1/(r+x)) - 1)`. Under Pareto/NBD an active customer may
+//! die before buying again, and when even an active customer has less than
+//! an even chance of ever buying again (`1 - P0(inf) < 1/2`) there is no such
+//! date ([`median_wait_if_alive`] returns `None`). Under BG/BB the wait is a
+//! whole number of opportunities: `k` means the `k`-th opportunity after the
+//! last observed one.
+//!
+//! # Computation
+//!
+//! Both quantities depend on the history only through `(x, T)` besides
+//! `P(alive)`, so they are computed once per distinct `(x, T)` pair (in
+//! parallel) and shared; `P(alive)` is computed per row in parallel chunks
+//! with [`PurchaseModel::p_alive_many`]. A non-finite value is
+//! [`Error::Numerical`] naming the row.
+
+use rayon::prelude::*;
+
+use crate::data::{Customer, CustomerData};
+use crate::error::{Error, Result};
+use crate::model::PurchaseModel;
+use crate::numeric::FastMap;
+
+/// Rows per parallel chunk of `P(alive)` evaluations.
+const CHUNK: usize = 16_384;
+
+/// Distinct `(x, T)` pairs of `data` in order of first appearance, and each
+/// row's index into them.
+fn distinct_pairs(data: &CustomerData) -> (Vec<(f64, f64)>, Vec<u32>) {
+    let mut index: FastMap<(u64, u64), u32> = FastMap::default();
+    let mut pairs = Vec::new();
+    let slot = data
+        .frequency
+        .iter()
+        .zip(&data.age)
+        .map(|(&x, &t)| {
+            *index.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+                pairs.push((x, t));
+                (pairs.len() - 1) as u32
+            })
+        })
+        .collect();
+    (pairs, slot)
+}
+
+/// `P(alive)` of every row, in parallel chunks through
+/// [`PurchaseModel::p_alive_many`].
+fn p_alive_all(model: &dyn PurchaseModel, data: &CustomerData) -> Vec<f64> {
+    let mut out = vec![0.0; data.len()];
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let start = c * CHUNK;
+            let customers: Vec<Customer> = (start..start + chunk.len())
+                .map(|i| data.customer(i))
+                .collect();
+            model.p_alive_many(&customers, chunk);
+        });
+    out
+}
+
+/// The error for row `i` whose `what` is not finite.
+fn numerical(model: &dyn PurchaseModel, data: &CustomerData, i: usize, what: &str) -> Error {
+    let c = data.customer(i);
+    Error::Numerical(format!(
+        "{} {what} for row {i} (x={}, t_x={}, T={})",
+        model.name(),
+        c.frequency,
+        c.recency,
+        c.age
+    ))
+}
+
+/// `P(at least one purchase in (T, T+t])` for every row of `data`:
+/// `P(alive) * (1 - P0(t | x, T))` (module docs), in the order of the rows.
+///
+/// `P0` ([`PurchaseModel::p_no_purchase_if_alive`]) is computed once per
+/// distinct `(x, T)`. For BG/BB `t` counts whole future opportunities
+/// (rounded down).
+///
+/// # Errors
+///
+/// [`Error::InvalidData`] for a negative or NaN `t`; [`Error::Numerical`]
+/// naming the row when a probability is not finite.
+pub fn p_purchase_within(
+    model: &dyn PurchaseModel,
+    data: &CustomerData,
+    t: f64,
+) -> Result<Vec<f64>> {
+    if t.is_nan() || t < 0.0 {
+        return Err(Error::InvalidData(format!(
+            "the purchase window must be >= 0, got {t}"
+        )));
+    }
+    let (pairs, slot) = distinct_pairs(data);
+    let p0: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(x, age)| model.p_no_purchase_if_alive(x, age, t))
+        .collect();
+    let alive = p_alive_all(model, data);
+    let mut out = Vec::with_capacity(data.len());
+    for (i, (&a, &s)) in alive.iter().zip(&slot).enumerate() {
+        let q = p0[s as usize];
+        if !(q.is_finite() && (0.0..=1.0).contains(&q)) {
+            return Err(numerical(
+                model,
+                data,
+                i,
+                &format!("probability of no purchase in {t} if alive is {q}"),
+            ));
+        }
+        if !a.is_finite() {
+            return Err(numerical(model, data, i, &format!("P(alive) is {a}")));
+        }
+        out.push((a * (1.0 - q)).clamp(0.0, 1.0));
+    }
+    Ok(out)
+}
+
+/// The median waiting time (model units, from `T`) to the next purchase of
+/// each row's customer if still alive: the smallest `u` with
+/// `1 - P0(u | x, T) >= 1/2` (module docs), in the order of the rows.
+///
+/// `None` when even an alive customer has less than an even chance of ever
+/// buying again (Pareto/NBD: he may die first; BG/BB likewise), or when the
+/// median exceeds `max_wait`. Computed once per distinct `(x, T)` through
+/// [`PurchaseModel::median_wait_if_alive`] (closed form for BG/NBD and
+/// MBG/NBD).
+///
+/// # Errors
+///
+/// [`Error::InvalidData`] for a negative or non-finite `max_wait`;
+/// [`Error::Numerical`] naming the row when the search fails.
+pub fn median_wait_if_alive(
+    model: &dyn PurchaseModel,
+    data: &CustomerData,
+    max_wait: f64,
+) -> Result<Vec<Option<f64>>> {
+    if !(max_wait.is_finite() && max_wait >= 0.0) {
+        return Err(Error::InvalidData(format!(
+            "the longest wait must be finite and >= 0, got {max_wait}"
+        )));
+    }
+    let (pairs, slot) = distinct_pairs(data);
+    let waits: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(x, age)| model.median_wait_if_alive(x, age, max_wait))
+        .collect();
+    let mut out = Vec::with_capacity(data.len());
+    for (i, &s) in slot.iter().enumerate() {
+        let w = waits[s as usize];
+        if w.is_nan() || w < 0.0 {
+            return Err(numerical(
+                model,
+                data,
+                i,
+                &format!("median wait to the next purchase is {w}"),
+            ));
+        }
+        out.push(if w <= max_wait { Some(w) } else { None });
+    }
+    Ok(out)
+}
+
+/// The smallest `u` in `[0, max_wait]` with `p0(u) <= 1/2`, for a
+/// non-increasing `p0` with `p0(0) = 1`, by bisection to a relative
+/// tolerance of `1e-13`; `+inf` when `p0(max_wait) > 1/2`, NaN when `p0` is
+/// NaN at `max_wait` or `max_wait` is not a finite number `>= 0`.
+pub(crate) fn bisect_median(p0: impl Fn(f64) -> f64, max_wait: f64) -> f64 {
+    if !(max_wait.is_finite() && max_wait >= 0.0) {
+        return f64::NAN;
+    }
+    let end = p0(max_wait);
+    if end.is_nan() {
+        return f64::NAN;
+    }
+    if end > 0.5 {
+        return f64::INFINITY;
+    }
+    let (mut lo, mut hi) = (0.0f64, max_wait);
+    for _ in 0..2_000 {
+        let mid = 0.5 * (lo + hi);
+        if !(mid > lo && mid < hi) || hi - lo <= 1e-13 * hi {
+            break;
+        }
+        let v = p0(mid);
+        if v.is_nan() {
+            return f64::NAN;
+        }
+        if v <= 0.5 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// `((rate)/(rate + t))^shape`: the probability that a Poisson process whose
+/// rate is `Gamma(shape, rate)` has no event in a time `t` (the Laplace
+/// transform of the gamma distribution at `t`). NaN for invalid input.
+pub(crate) fn gamma_poisson_p0(shape: f64, rate: f64, t: f64) -> f64 {
+    let valid = shape > 0.0 && rate > 0.0 && shape.is_finite() && rate.is_finite();
+    if !valid || t.is_nan() || t < 0.0 {
+        return f64::NAN;
+    }
+    if t == f64::INFINITY {
+        return 0.0;
+    }
+    (-shape * (t / rate).ln_1p()).exp()
+}
+
+/// The median of the first event time of [`gamma_poisson_p0`]:
+/// `rate (2^(1/shape) - 1)`, `+inf` beyond `max_wait`, NaN for invalid input.
+pub(crate) fn gamma_poisson_median(shape: f64, rate: f64, max_wait: f64) -> f64 {
+    let valid = shape > 0.0 && rate > 0.0 && shape.is_finite() && rate.is_finite();
+    if !(valid && max_wait.is_finite() && max_wait >= 0.0) {
+        return f64::NAN;
+    }
+    let u = rate * (std::f64::consts::LN_2 / shape).exp_m1();
+    if u <= max_wait { u } else { f64::INFINITY }
+}
