@@ -36,6 +36,36 @@ pub enum Error {
     /// A computation produced a non-finite number where a finite one was required.
     #[error("numerical failure in {0}")]
     Numerical(String),
+    /// A setting of an analysis (a share, a probability, a cut point) is outside its domain.
+    #[error("invalid setting {name} = {value}: {reason}")]
+    InvalidSetting {
+        /// The setting's name (`win_back_below`, `incremental_share`, ...).
+        name: &'static str,
+        /// The offending value.
+        value: f64,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// A segment map (CSV text) is invalid; names the 1-based line and the column where known.
+    #[error("segment map{}: {reason}", location(*line, column.as_deref()))]
+    SegmentMap {
+        /// The 1-based line of the text (the header is line 1), when the problem is on one line.
+        line: Option<usize>,
+        /// The column, when the problem is in one column.
+        column: Option<String>,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+}
+
+/// Formats ", line L, column C" for [`Error::SegmentMap`].
+fn location(line: Option<usize>, column: Option<&str>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(", line {l}, column {c}"),
+        (Some(l), None) => format!(", line {l}"),
+        (None, Some(c)) => format!(", column {c}"),
+        (None, None) => String::new(),
+    }
 }
 
 /// Result with the core's [`Error`].

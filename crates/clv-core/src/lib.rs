@@ -46,11 +46,13 @@
 //! this crate assumes a month is 30 of anything.
 #![deny(missing_docs)]
 
+pub mod actions;
 pub mod bgbb;
 pub mod bgnbd;
 pub mod data;
 pub mod diagnostics;
 pub mod economics;
+pub mod engagement;
 pub mod error;
 pub mod fit;
 pub mod gamma_gamma;
@@ -62,7 +64,10 @@ pub mod next_purchase;
 mod numeric;
 pub mod optim;
 pub mod pareto_nbd;
+pub mod profile;
+pub mod referral;
 pub mod sbg;
+pub mod segment;
 pub mod sim;
 pub mod special;
 pub mod time;
