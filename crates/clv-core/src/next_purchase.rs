@@ -262,3 +262,56 @@ pub(crate) fn gamma_poisson_median(shape: f64, rate: f64, max_wait: f64) -> f64 
     let u = rate * (std::f64::consts::LN_2 / shape).exp_m1();
     if u <= max_wait { u } else { f64::INFINITY }
 }
+
+/// Checks every model's tests run on `P0` (shared by the model files' tests).
+#[cfg(test)]
+pub(crate) mod checks {
+    use crate::model::PurchaseModel;
+
+    /// `P0(0) = 1`, `P0` in `[0, 1]` and non-increasing over the increasing
+    /// `grid` of windows.
+    pub(crate) fn assert_survival_shape(model: &dyn PurchaseModel, x: f64, age: f64, grid: &[f64]) {
+        assert_eq!(model.p_no_purchase_if_alive(x, age, 0.0), 1.0);
+        let mut previous = 1.0;
+        for &t in grid {
+            let p = model.p_no_purchase_if_alive(x, age, t);
+            assert!((0.0..=1.0).contains(&p), "x={x} T={age} t={t}: {p}");
+            assert!(
+                p <= previous + 1e-15,
+                "x={x} T={age} t={t}: {p} > {previous}"
+            );
+            previous = p;
+        }
+    }
+
+    /// `(1 - P0(h))/h` and `E[Y(h) | alive]/h` both approach the purchase
+    /// rate of an alive customer, `rate`, for a small `h` (relative error
+    /// `tol`).
+    pub(crate) fn assert_initial_slope(
+        model: &dyn PurchaseModel,
+        x: f64,
+        age: f64,
+        h: f64,
+        rate: f64,
+        tol: f64,
+    ) {
+        let from_p0 = (1.0 - model.p_no_purchase_if_alive(x, age, h)) / h;
+        let from_expected = model.expected_purchases_if_alive(x, age, h) / h;
+        assert!((from_p0 / rate - 1.0).abs() < tol, "{from_p0} vs {rate}");
+        assert!(
+            (from_p0 / from_expected - 1.0).abs() < tol,
+            "{from_p0} vs {from_expected}"
+        );
+    }
+
+    /// The Monte Carlo estimate `hits / draws` of a probability agrees with
+    /// `p` within 4 standard errors.
+    pub(crate) fn assert_monte_carlo(p: f64, hits: usize, draws: usize) {
+        let estimate = hits as f64 / draws as f64;
+        let se = (p * (1.0 - p) / draws as f64).sqrt();
+        assert!(
+            (estimate - p).abs() <= 4.0 * se,
+            "Monte Carlo {estimate} vs {p} (standard error {se})"
+        );
+    }
+}
