@@ -825,7 +825,7 @@ const WG: [f64; 4] = [
 const MAX_SPLITS: usize = 400;
 
 /// Breakpoints `a, a+h, a+2h, a+4h, ...` up to `b`.
-fn geometric_breaks(a: f64, b: f64, h: f64) -> Vec<f64> {
+pub(crate) fn geometric_breaks(a: f64, b: f64, h: f64) -> Vec<f64> {
     let mut v = vec![a];
     let mut step = h;
     while a + step < b {
@@ -851,7 +851,7 @@ struct Panel<const N: usize> {
 /// `1e-13` (at most [`MAX_SPLITS`] splits). The result is `(M, v)` with the integrals equal to `exp(M) v`
 /// (the integrand is scaled by its largest sampled value, so nothing
 /// overflows or underflows).
-fn integrate_log<const N: usize>(
+pub(crate) fn integrate_log<const N: usize>(
     point: impl Fn(f64) -> (f64, [f64; N]),
     breaks: &[f64],
 ) -> (f64, [f64; N]) {
