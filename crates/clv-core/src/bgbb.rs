@@ -79,7 +79,7 @@ use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::{self, FitReport, Likelihood};
 use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
-use crate::numeric::{check_positive, log_sum_exp};
+use crate::numeric::{FastMap, check_positive, log_sum_exp};
 use crate::special::{digamma, hyp2f1, ln_beta, ln_gamma, ln_gamma_ratio};
 
 /// Horizons up to this many opportunities are summed term by term (see the
@@ -638,6 +638,17 @@ impl PurchaseModel for BgBbParams {
     fn p_alive(&self, customer: &Customer) -> f64 {
         self.probability_alive(customer.frequency, customer.recency, customer.age)
             .unwrap_or(f64::NAN)
+    }
+
+    /// As [`PurchaseModel::p_alive`] for each customer, computed once per
+    /// distinct `(x, t_x, n)` among them (discrete data repeat a lot; the
+    /// results are identical).
+    fn p_alive_many(&self, customers: &[Customer], out: &mut [f64]) {
+        let mut cache: FastMap<(u64, u64, u64), f64> = FastMap::default();
+        for (c, o) in customers.iter().zip(out.iter_mut()) {
+            let key = (c.frequency.to_bits(), c.recency.to_bits(), c.age.to_bits());
+            *o = *cache.entry(key).or_insert_with(|| self.p_alive(c));
+        }
     }
 
     /// `E_alive(x, n, t)` with `t` rounded down to whole opportunities
@@ -1292,6 +1303,27 @@ mod next_purchase_tests {
             None
         );
         assert!(slow.median_wait_alive(0.5, 3.0, 10.0).is_err());
+    }
+
+    #[test]
+    fn p_alive_many_equals_one_by_one() {
+        let p = params();
+        let customers: Vec<Customer> = [
+            (0.0, 0.0, 5.0),
+            (2.0, 4.0, 5.0),
+            (0.0, 0.0, 5.0),
+            (2.0, 4.0, 6.0),
+        ]
+        .iter()
+        .map(|&(x, tx, n)| Customer::new(x, tx, n).unwrap())
+        .collect();
+        let mut out = vec![0.0; 4];
+        p.p_alive_many(&customers, &mut out);
+        for (c, o) in customers.iter().zip(&out) {
+            assert_eq!(*o, p.p_alive(c));
+        }
+        assert_eq!(out[0], out[2]);
+        assert_ne!(out[1], out[3]);
     }
 
     #[test]
