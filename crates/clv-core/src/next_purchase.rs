@@ -118,7 +118,7 @@ fn numerical(model: &dyn PurchaseModel, data: &CustomerData, i: usize, what: &st
 ///
 /// `P0` ([`PurchaseModel::p_no_purchase_if_alive`]) is computed once per
 /// distinct `(x, T)`. For BG/BB `t` counts whole future opportunities
-/// (rounded down).
+/// (rounded down). `t = inf` gives the probability of ever buying again.
 ///
 /// # Errors
 ///
