@@ -129,34 +129,58 @@ pub fn p_purchase_within(
     data: &CustomerData,
     t: f64,
 ) -> Result<Vec<f64>> {
-    if t.is_nan() || t < 0.0 {
+    let mut all = p_purchase_within_windows(model, data, &[t])?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`p_purchase_within`] for several windows at once (one vector per
+/// window, in the order of `windows`), computing `P(alive)` once.
+///
+/// # Errors
+///
+/// As [`p_purchase_within`], for any window.
+pub fn p_purchase_within_windows(
+    model: &dyn PurchaseModel,
+    data: &CustomerData,
+    windows: &[f64],
+) -> Result<Vec<Vec<f64>>> {
+    if let Some(t) = windows.iter().find(|t| t.is_nan() || **t < 0.0) {
         return Err(Error::InvalidData(format!(
             "the purchase window must be >= 0, got {t}"
         )));
     }
     let (pairs, slot) = distinct_pairs(data);
-    let p0: Vec<f64> = pairs
-        .par_iter()
-        .map(|&(x, age)| model.p_no_purchase_if_alive(x, age, t))
-        .collect();
     let alive = p_alive_all(model, data);
-    let mut out = Vec::with_capacity(data.len());
-    for (i, (&a, &s)) in alive.iter().zip(&slot).enumerate() {
-        let q = p0[s as usize];
-        if !(q.is_finite() && (0.0..=1.0).contains(&q)) {
-            return Err(numerical(
-                model,
-                data,
-                i,
-                &format!("probability of no purchase in {t} if alive is {q}"),
-            ));
-        }
-        if !a.is_finite() {
-            return Err(numerical(model, data, i, &format!("P(alive) is {a}")));
-        }
-        out.push((a * (1.0 - q)).clamp(0.0, 1.0));
+    if let Some(i) = alive.iter().position(|a| !a.is_finite()) {
+        return Err(numerical(
+            model,
+            data,
+            i,
+            &format!("P(alive) is {}", alive[i]),
+        ));
     }
-    Ok(out)
+    let mut all = Vec::with_capacity(windows.len());
+    for &t in windows {
+        let p0: Vec<f64> = pairs
+            .par_iter()
+            .map(|&(x, age)| model.p_no_purchase_if_alive(x, age, t))
+            .collect();
+        let mut out = Vec::with_capacity(data.len());
+        for (i, (&a, &s)) in alive.iter().zip(&slot).enumerate() {
+            let q = p0[s as usize];
+            if !(q.is_finite() && (0.0..=1.0).contains(&q)) {
+                return Err(numerical(
+                    model,
+                    data,
+                    i,
+                    &format!("probability of no purchase in {t} if alive is {q}"),
+                ));
+            }
+            out.push((a * (1.0 - q)).clamp(0.0, 1.0));
+        }
+        all.push(out);
+    }
+    Ok(all)
 }
 
 /// The median waiting time (model units, from `T`) to the next purchase of
@@ -372,6 +396,16 @@ mod tests {
             Err(Error::InvalidData(_))
         ));
         assert!(p_purchase_within(&m, &data, f64::NAN).is_err());
+        // Several windows at once: 30 days as above, 10 days 1 - e^-1.
+        let both = p_purchase_within_windows(&m, &data, &[30.0, 10.0]).unwrap();
+        let q10 = 1.0 - (-1.0f64).exp();
+        assert_eq!(both, vec![p, vec![0.5 * q10, q10, q10]]);
+        assert!(p_purchase_within_windows(&m, &data, &[1.0, -1.0]).is_err());
+        assert!(
+            p_purchase_within_windows(&m, &data, &[])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
