@@ -79,7 +79,7 @@ use crate::data::{Customer, CustomerData};
 use crate::error::{Error, Result};
 use crate::fit::{self, FitReport, Likelihood};
 use crate::model::{Parameters, ParametricModel, PurchaseModel, check_param_count};
-use crate::numeric::{check_positive, log_sum_exp};
+use crate::numeric::{FastMap, check_positive, log_sum_exp};
 use crate::special::{digamma, hyp2f1, ln_beta, ln_gamma, ln_gamma_ratio};
 
 /// Horizons up to this many opportunities are summed term by term (see the
@@ -394,16 +394,222 @@ impl BgBbParams {
     }
 }
 
+/// Opportunities summed term by term in [`FirstTransaction`]; beyond, the
+/// terms are integrated (module docs of
+/// [`BgBbParams::p_no_transaction_if_alive`]).
+const FIRST_TRANSACTION_DIRECT: u64 = 100_000;
+
+/// `P(first transaction at the j-th next opportunity | alive at n+1)` for
+/// `j = 1, 2, ...`: `b_j = E[(1-θ)^(j-1)] E[(1-p)^(j-1) p]` with
+/// `θ ~ Beta(γ, δ+n+1)`, `p ~ Beta(α+x, β+n-x)`.
+#[derive(Debug, Clone, Copy)]
+struct FirstTransaction {
+    /// `γ`.
+    gamma: f64,
+    /// `δ + n + 1`.
+    d1: f64,
+    /// `α + x`.
+    a1: f64,
+    /// `β + n - x`.
+    b1: f64,
+    /// `ln B(γ, δ+n+1) + ln B(α+x, β+n-x)`.
+    ln_norm: f64,
+}
+
+impl FirstTransaction {
+    fn new(p: &BgBbParams, x: f64, n: f64) -> FirstTransaction {
+        let (d1, a1, b1) = (p.delta + n + 1.0, p.alpha + x, p.beta + n - x);
+        FirstTransaction {
+            gamma: p.gamma,
+            d1,
+            a1,
+            b1,
+            ln_norm: ln_beta(p.gamma, d1) + ln_beta(a1, b1),
+        }
+    }
+
+    /// `ln b(j)` for real `j >= 1`:
+    /// `ln B(γ, d1+j-1) + ln B(a1+1, b1+j-1) - ln_norm`, with each
+    /// `ln B(c, y) = ln Γ(c) - [ln Γ(y+c) - ln Γ(y)]` free of the
+    /// cancellation of large `ln Γ(y)`.
+    fn ln_term(&self, j: f64) -> f64 {
+        ln_gamma(self.gamma) - ln_gamma_ratio(self.d1 + j - 1.0, self.gamma)
+            + ln_gamma(self.a1 + 1.0)
+            - ln_gamma_ratio(self.b1 + j - 1.0, self.a1 + 1.0)
+            - self.ln_norm
+    }
+
+    /// `Σ_{j=1}^{k} b_j`, `k` at most [`FIRST_TRANSACTION_DIRECT`], by the
+    /// recurrence `b_1 = a1/(a1+b1)`,
+    /// `b_{j+1} = b_j (d1+j-1)/(γ+d1+j-1) (b1+j-1)/(a1+b1+j)`.
+    fn direct(&self, k: u64, mut stop: impl FnMut(u64, f64) -> bool) -> f64 {
+        let mut term = self.a1 / (self.a1 + self.b1);
+        let mut sum = 0.0;
+        for j in 1..=k {
+            sum += term;
+            if stop(j, sum) {
+                break;
+            }
+            let jf = j as f64;
+            term *= (self.d1 + jf - 1.0) / (self.gamma + self.d1 + jf - 1.0) * (self.b1 + jf - 1.0)
+                / (self.a1 + self.b1 + jf);
+        }
+        sum
+    }
+
+    /// `Σ_{j=m+1}^{k} b_j` for `k > m >= FIRST_TRANSACTION_DIRECT` (`k` may
+    /// be infinite) by the midpoint rule `∫_{m+1/2}^{k+1/2} b(u) du`, whose
+    /// relative error is about `σ(σ+1)/(24 m²)` with `σ = γ + α + x`
+    /// (below `1e-9` here): quadrature in `w = ln(u/(m+1/2))` up to
+    /// `u = 1e10 (m+1/2)`, and beyond that the power law
+    /// `b(u) ∝ u^-(σ+1)` (exact to `O(1/u)`) in closed form.
+    fn tail(&self, m: u64, k: f64) -> f64 {
+        let u0 = m as f64 + 0.5;
+        let end = k + 0.5;
+        let w_end = (end / u0).ln().min(10.0 * std::f64::consts::LN_10);
+        let sigma = self.gamma + self.a1;
+        let point = |w: f64| {
+            let u = u0 * w.exp();
+            (self.ln_term(u) + u.ln(), [1.0])
+        };
+        let h = w_end.min(0.5 / (1.0 + sigma));
+        let (scale, v) = crate::pareto_nbd::integrate_log(
+            point,
+            &crate::pareto_nbd::geometric_breaks(0.0, w_end, h),
+        );
+        let mut total = scale.exp() * v[0];
+        let u_cut = u0 * w_end.exp();
+        if end > u_cut * (1.0 + 1e-12) {
+            // ∫_U^K C u^-(σ+1) du = b(U) U / σ (1 - (U/K)^σ).
+            let shrink = if end.is_infinite() {
+                1.0
+            } else {
+                -(sigma * (u_cut / end).ln()).exp_m1()
+            };
+            total += (self.ln_term(u_cut) + u_cut.ln()).exp() / sigma * shrink;
+        }
+        total
+    }
+
+    /// `P(at least one transaction in the next k opportunities | alive at
+    /// n+1) = Σ_{j=1}^{k} b_j` (`k = u64::MAX` for all of them).
+    fn at_least_one(&self, k: u64) -> f64 {
+        if k <= FIRST_TRANSACTION_DIRECT {
+            return self.direct(k, |_, _| false);
+        }
+        let head = self.direct(FIRST_TRANSACTION_DIRECT, |_, _| false);
+        let k = if k == u64::MAX {
+            f64::INFINITY
+        } else {
+            k as f64
+        };
+        head + self.tail(FIRST_TRANSACTION_DIRECT, k)
+    }
+}
+
 impl BgBbParams {
-    /// Probability of no transaction in the next `t` opportunities (rounded
-    /// down) for a customer alive at opportunity `n + 1`.
+    /// `P0(k) = P(no transaction in the next k opportunities | alive at
+    /// opportunity n+1, x, n)`, `k` the horizon `t` rounded down (module
+    /// docs; `k = 0` gives 1).
+    ///
+    /// # Derivation
+    ///
+    /// In this module's convention (FHS 2010) a customer alive at
+    /// opportunity `n+1` has survived the dropout draw at its start, and
+    /// then survives each later opportunity's draw with probability
+    /// `1 - θ`; while alive he transacts at each opportunity with
+    /// probability `p`. The first transaction is at the `j`-th next
+    /// opportunity (`n+j`) iff he is alive there, `(1-θ)^(j-1)`, and makes
+    /// none at the `j-1` before and one there, `(1-p)^(j-1) p`; so
+    ///
+    /// ```text
+    /// 1 - P0(k) = Σ_{j=1}^{k} E[(1-θ)^(j-1)] E[(1-p)^(j-1) p]
+    ///           = Σ_{j=1}^{k} B(γ, δ+n+j)/B(γ, δ+n+1) B(α+x+1, β+n-x+j-1)/B(α+x, β+n-x)
+    /// ```
+    ///
+    /// with the posterior given "alive at `n+1`",
+    /// `p ~ Beta(α+x, β+n-x)` and `θ ~ Beta(γ, δ+n+1)` independent, the
+    /// same as [`BgBbParams::conditional_expected_if_alive`]'s (whose first
+    /// term, `E[p] = (α+x)/(α+β+n)`, is the `j = 1` term here: the first
+    /// step of `1 - P0` equals the first step of `E_alive`). Equivalently,
+    /// with `D` the number of the next `k` opportunities the customer is
+    /// alive at, `P0 = Σ_{j=1}^{k-1} E[θ(1-θ)^(j-1)] E[(1-p)^j] +
+    /// E[(1-θ)^(k-1)] E[(1-p)^k]`.
+    ///
+    /// # Numerics
+    ///
+    /// The terms follow the recurrence of their beta-function ratios for up
+    /// to 100,000 opportunities; beyond, the sum's tail (the terms decay
+    /// like `j^-(γ+α+x+1)`) is integrated with the terms written as `ln Γ`
+    /// ratios, so it stays accurate for any horizon. As `k -> inf`,
+    /// `P0 -> E[θ(1-p)/(p+θ-pθ)] > 0`.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidData`] for invalid input.
+    /// [`Error::InvalidData`] unless `0 <= x <= n` are whole numbers and
+    /// `t >= 0` (`t = inf` counts every future opportunity).
     pub fn p_no_transaction_if_alive(&self, x: f64, n: f64, t: f64) -> Result<f64> {
-        let _ = (x, n, t);
-        unimplemented!()
+        let ok = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
+        if !(ok(x) && ok(n) && x <= n) {
+            return Err(Error::InvalidData(format!(
+                "BG/BB needs whole numbers 0 <= x <= n, got x={x}, n={n}"
+            )));
+        }
+        let k = horizon(t)?;
+        if k == 0 {
+            return Ok(1.0);
+        }
+        let first = FirstTransaction::new(self, x, n);
+        Ok((1.0 - first.at_least_one(k)).clamp(0.0, 1.0))
+    }
+
+    /// The median wait, in whole opportunities, to the next transaction of a
+    /// customer alive at opportunity `n+1`: the smallest `k` with
+    /// `1 - P0(k) >= 1/2` ([`BgBbParams::p_no_transaction_if_alive`]; `k = 1`
+    /// is the next opportunity), or `None` when it exceeds `max_wait`
+    /// (rounded down), including when even an alive customer has less than
+    /// an even chance of ever transacting again.
+    ///
+    /// # Errors
+    ///
+    /// As [`BgBbParams::p_no_transaction_if_alive`] for `x`, `n`, and
+    /// [`Error::InvalidData`] for a negative or non-finite `max_wait`.
+    pub fn median_wait_alive(&self, x: f64, n: f64, max_wait: f64) -> Result<Option<u64>> {
+        if !max_wait.is_finite() {
+            return Err(Error::InvalidData(format!(
+                "the longest wait must be finite, got {max_wait}"
+            )));
+        }
+        // Validates x, n and max_wait.
+        self.p_no_transaction_if_alive(x, n, max_wait)?;
+        let k_max = horizon(max_wait)?;
+        let first = FirstTransaction::new(self, x, n);
+        let mut found = None;
+        let direct = k_max.min(FIRST_TRANSACTION_DIRECT);
+        let head = first.direct(direct, |j, sum| {
+            if sum >= 0.5 {
+                found = Some(j);
+            }
+            found.is_some()
+        });
+        if found.is_some() || k_max <= FIRST_TRANSACTION_DIRECT {
+            return Ok(found);
+        }
+        let total = |k: u64| head + first.tail(FIRST_TRANSACTION_DIRECT, k as f64);
+        if total(k_max) < 0.5 {
+            return Ok(None);
+        }
+        // Bisection on whole k: total(lo) < 1/2 <= total(hi).
+        let (mut lo, mut hi) = (FIRST_TRANSACTION_DIRECT, k_max);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if total(mid) >= 0.5 {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Ok(Some(hi))
     }
 }
 
@@ -434,6 +640,17 @@ impl PurchaseModel for BgBbParams {
             .unwrap_or(f64::NAN)
     }
 
+    /// As [`PurchaseModel::p_alive`] for each customer, computed once per
+    /// distinct `(x, t_x, n)` among them (discrete data repeat a lot; the
+    /// results are identical).
+    fn p_alive_many(&self, customers: &[Customer], out: &mut [f64]) {
+        let mut cache: FastMap<(u64, u64, u64), f64> = FastMap::default();
+        for (c, o) in customers.iter().zip(out.iter_mut()) {
+            let key = (c.frequency.to_bits(), c.recency.to_bits(), c.age.to_bits());
+            *o = *cache.entry(key).or_insert_with(|| self.p_alive(c));
+        }
+    }
+
     /// `E_alive(x, n, t)` with `t` rounded down to whole opportunities
     /// (module docs); NaN for invalid input, which
     /// [`crate::value::predict`] reports as an error naming the customer.
@@ -446,6 +663,16 @@ impl PurchaseModel for BgBbParams {
     fn p_no_purchase_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
         self.p_no_transaction_if_alive(frequency, age, t)
             .unwrap_or(f64::NAN)
+    }
+
+    /// See [`BgBbParams::median_wait_alive`]: a whole number of
+    /// opportunities, `+inf` for `None`, NaN for invalid input.
+    fn median_wait_if_alive(&self, frequency: f64, age: f64, max_wait: f64) -> f64 {
+        match self.median_wait_alive(frequency, age, max_wait) {
+            Ok(Some(k)) => k as f64,
+            Ok(None) => f64::INFINITY,
+            Err(_) => f64::NAN,
+        }
     }
 
     /// `E[X(t)]` with `t` rounded down (NaN for a negative `t`).
@@ -923,5 +1150,211 @@ mod tests {
         assert!(p.customer_log_likelihood(1.0, 0.0, 6.0).is_err());
         assert!(p.conditional_expected_if_alive(1.0, 6.0, -1.0).is_err());
         assert!(p.p_alive(&Customer::new(1.0, 0.5, 6.0).unwrap()).is_nan());
+    }
+}
+
+#[cfg(test)]
+mod next_purchase_tests {
+    use super::*;
+    use crate::next_purchase::checks;
+
+    fn params() -> BgBbParams {
+        BgBbParams::new(1.2, 0.75, 0.66, 2.78).unwrap()
+    }
+
+    /// `P0(k)` by exhaustive enumeration of the next `k` opportunities: the
+    /// dropout opportunity (the customer is alive at the first) and every
+    /// transaction pattern while alive, each path's probability a monomial
+    /// `θ^i (1-θ)^j p^l (1-p)^m` whose posterior expectation is a ratio of
+    /// beta functions. Returns `(P(no transaction), total probability)`.
+    fn enumerate(p: &BgBbParams, x: f64, n: f64, k: usize) -> (f64, f64) {
+        let (g, d1) = (p.gamma, p.delta + n + 1.0);
+        let (a1, b1) = (p.alpha + x, p.beta + n - x);
+        let moment = |i: f64, j: f64, l: f64, m: f64| {
+            (ln_beta(g + i, d1 + j) - ln_beta(g, d1) + ln_beta(a1 + l, b1 + m) - ln_beta(a1, b1))
+                .exp()
+        };
+        let (mut none, mut total) = (0.0, 0.0);
+        // `alive` = number of the k opportunities the customer is alive at:
+        // alive at 2..=alive (1-θ each), then dies at alive+1 (θ) unless alive = k.
+        for alive in 1..=k {
+            let (i, j) = if alive < k {
+                (1.0, (alive - 1) as f64)
+            } else {
+                (0.0, (k - 1) as f64)
+            };
+            for bits in 0u32..(1 << alive) {
+                let l = f64::from(bits.count_ones());
+                let m = alive as f64 - l;
+                let prob = moment(i, j, l, m);
+                total += prob;
+                if bits == 0 {
+                    none += prob;
+                }
+            }
+        }
+        (none, total)
+    }
+
+    #[test]
+    fn first_two_opportunities_by_hand() {
+        // alpha' = 1.2 + 2 = 3.2, beta' = 0.75 + 5 - 2 = 3.75, delta + n + 1 = 8.78.
+        // b1 = E[p] = 3.2/6.95; b2 = b1 * 8.78/(0.66+8.78) * 3.75/(6.95+1).
+        let b1 = 3.2 / 6.95;
+        let b2 = b1 * 8.78 / 9.44 * 3.75 / 7.95;
+        let p = params();
+        let one = p.p_no_transaction_if_alive(2.0, 5.0, 1.0).unwrap();
+        let two = p.p_no_transaction_if_alive(2.0, 5.0, 2.0).unwrap();
+        assert!((one - (1.0 - b1)).abs() < 1e-15, "{one}");
+        assert!((two - (1.0 - b1 - b2)).abs() < 1e-15, "{two}");
+        // Fractional horizons round down; 0 opportunities: certainly none.
+        assert_eq!(p.p_no_transaction_if_alive(2.0, 5.0, 2.7).unwrap(), two);
+        assert_eq!(p.p_no_transaction_if_alive(2.0, 5.0, 0.9).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn matches_exhaustive_enumeration() {
+        let p = params();
+        for &(x, n) in &[(0.0, 0.0), (2.0, 5.0), (6.0, 6.0), (1.0, 9.0)] {
+            for k in 1..=6 {
+                let (none, total) = enumerate(&p, x, n, k);
+                assert!((total - 1.0).abs() < 1e-12, "paths sum to {total}");
+                let got = p.p_no_transaction_if_alive(x, n, k as f64).unwrap();
+                assert!(
+                    (got - none).abs() < 1e-13,
+                    "x={x} n={n} k={k}: {got} vs {none}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shape_slope_and_limit() {
+        let p = params();
+        let grid: Vec<f64> = (1..=200)
+            .map(f64::from)
+            .chain([1e4, 1e5, 2e5, 1e7, 1e12])
+            .collect();
+        for &(x, n) in &[(0.0, 0.0), (2.0, 5.0), (6.0, 6.0), (0.0, 30.0)] {
+            checks::assert_survival_shape(&p, x, n, &grid);
+            // Discrete slope: the first opportunity's purchase probability
+            // E[p] = (alpha+x)/(alpha+beta+n) is also E_alive(1).
+            let first = 1.0 - p.p_no_purchase_if_alive(x, n, 1.0);
+            let rate = (1.2 + x) / (1.95 + n);
+            assert!((first - rate).abs() < 1e-15);
+            assert!((p.expected_purchases_if_alive(x, n, 1.0) - rate).abs() < 1e-15);
+            // Every future opportunity: E[θ(1-p)/(p+θ-pθ)] > 0.
+            let limit = p.p_no_purchase_if_alive(x, n, f64::INFINITY);
+            assert!(limit > 0.0 && limit < p.p_no_purchase_if_alive(x, n, 200.0));
+        }
+    }
+
+    #[test]
+    fn integrated_tail_matches_the_direct_sum() {
+        // Slowly decaying terms (σ = γ + α + x = 0.2) make the tail matter.
+        for p in [params(), BgBbParams::new(0.1, 2.0, 0.1, 1.0).unwrap()] {
+            for &(x, n) in &[(0.0, 0.0), (2.0, 5.0)] {
+                let first = FirstTransaction::new(&p, x, n);
+                for k in [150_000u64, 3_000_000] {
+                    let direct = first.direct(k, |_, _| false);
+                    let mixed = first.at_least_one(k);
+                    assert!(
+                        (mixed / direct - 1.0).abs() < 1e-9,
+                        "k={k}: {mixed} vs {direct}"
+                    );
+                }
+            }
+        }
+        // The limit of the fast-decaying case: the direct sum to 10^7 (its
+        // remaining tail is below 1e-20).
+        let first = FirstTransaction::new(&params(), 2.0, 5.0);
+        let direct = first.direct(10_000_000, |_, _| false);
+        let limit = first.at_least_one(u64::MAX);
+        assert!((limit / direct - 1.0).abs() < 1e-10, "{limit} vs {direct}");
+    }
+
+    #[test]
+    fn median_wait_in_whole_opportunities() {
+        let p = params();
+        for &(x, n) in &[(0.0, 0.0), (2.0, 5.0), (6.0, 6.0), (1.0, 9.0)] {
+            match p.median_wait_alive(x, n, 1e6).unwrap() {
+                Some(k) => {
+                    let k = k as f64;
+                    assert!(p.p_no_transaction_if_alive(x, n, k).unwrap() <= 0.5);
+                    assert!(p.p_no_transaction_if_alive(x, n, k - 1.0).unwrap() > 0.5);
+                    assert_eq!(p.median_wait_if_alive(x, n, 1e6), k);
+                }
+                None => assert!(p.p_no_transaction_if_alive(x, n, 1e6).unwrap() > 0.5),
+            }
+        }
+        // x = n = 6: E[p] = 7.2/7.95 > 1/2, so the next opportunity.
+        assert_eq!(p.median_wait_alive(6.0, 6.0, 10.0).unwrap(), Some(1));
+        // A customer who rarely transacts and likely drops out: never.
+        let q = BgBbParams::new(0.2, 5.0, 5.0, 1.0).unwrap();
+        assert_eq!(q.median_wait_alive(0.0, 10.0, 1e6).unwrap(), None);
+        assert_eq!(q.median_wait_if_alive(0.0, 10.0, 1e6), f64::INFINITY);
+        // Past max_wait (rounded down): none.
+        let slow = BgBbParams::new(0.3, 8.0, 0.2, 20.0).unwrap();
+        let k = slow.median_wait_alive(0.0, 3.0, 1e6).unwrap().unwrap();
+        assert!(k > 2);
+        assert_eq!(
+            slow.median_wait_alive(0.0, 3.0, (k - 1) as f64 + 0.9)
+                .unwrap(),
+            None
+        );
+        assert!(slow.median_wait_alive(0.5, 3.0, 10.0).is_err());
+    }
+
+    #[test]
+    fn p_alive_many_equals_one_by_one() {
+        let p = params();
+        let customers: Vec<Customer> = [
+            (0.0, 0.0, 5.0),
+            (2.0, 4.0, 5.0),
+            (0.0, 0.0, 5.0),
+            (2.0, 4.0, 6.0),
+        ]
+        .iter()
+        .map(|&(x, tx, n)| Customer::new(x, tx, n).unwrap())
+        .collect();
+        let mut out = vec![0.0; 4];
+        p.p_alive_many(&customers, &mut out);
+        for (c, o) in customers.iter().zip(&out) {
+            assert_eq!(*o, p.p_alive(c));
+        }
+        assert_eq!(out[0], out[2]);
+        assert_ne!(out[1], out[3]);
+    }
+
+    #[test]
+    fn monte_carlo_agrees() {
+        // p ~ Beta(alpha+x, beta+n-x), θ ~ Beta(γ, δ+n+1); alive at the first
+        // of the next k = 4 opportunities, dropping out at the start of each
+        // later one with probability θ, transacting with probability p.
+        let p = params();
+        let (x, n, k) = (2.0, 5.0, 4);
+        let buy = Beta::new(1.2 + x, 0.75 + n - x).unwrap();
+        let drop = Beta::new(0.66, 2.78 + n + 1.0).unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        let draws = 200_000;
+        let mut hits = 0;
+        for _ in 0..draws {
+            let (pp, theta): (f64, f64) = (buy.sample(&mut rng), drop.sample(&mut rng));
+            let mut bought = false;
+            for j in 0..k {
+                if j > 0 && rng.random::<f64>() < theta {
+                    break;
+                }
+                if rng.random::<f64>() < pp {
+                    bought = true;
+                    break;
+                }
+            }
+            if !bought {
+                hits += 1;
+            }
+        }
+        let want = p.p_no_transaction_if_alive(x, n, k as f64).unwrap();
+        checks::assert_monte_carlo(want, hits, draws);
     }
 }

@@ -1244,3 +1244,78 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod next_purchase_tests {
+    use rand::{SeedableRng, rngs::StdRng};
+    use rand_distr::{Distribution, Exp, Gamma};
+
+    use super::*;
+    use crate::next_purchase::checks;
+
+    fn params() -> BgNbdParams {
+        BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap()
+    }
+
+    #[test]
+    fn shape_slope_and_limit() {
+        let p = params();
+        let (r, alpha) = (p.r, p.alpha);
+        let grid: Vec<f64> = (1..=60).map(|k| 1.3f64.powi(k) * 0.01).collect();
+        for &(x, age) in &[(0.0, 0.0), (2.0, 38.86), (50.0, 10.0), (500.0, 1e5)] {
+            checks::assert_survival_shape(&p, x, age, &grid);
+            checks::assert_initial_slope(&p, x, age, 1e-6, (r + x) / (alpha + age), 1e-5);
+            // An alive customer cannot drop out before buying again: P0 -> 0.
+            assert!(p.p_no_purchase_if_alive(x, age, 1e300) < 1e-60); // (1e-299)^0.243 at worst
+            assert_eq!(p.p_no_purchase_if_alive(x, age, f64::INFINITY), 0.0);
+        }
+        assert!(p.p_no_purchase_if_alive(1.0, 2.0, -1.0).is_nan());
+        assert!(p.p_no_purchase_if_alive(-1.0, 2.0, 1.0).is_nan());
+        assert!(p.median_wait_if_alive(1.0, f64::NAN, 1.0).is_nan());
+    }
+
+    #[test]
+    fn median_wait_is_the_closed_form() {
+        let p = params();
+        let (r, alpha) = (p.r, p.alpha);
+        // (alpha+T) (2^(1/(r+x)) - 1), and P0 there is exactly 1/2.
+        let u = p.median_wait_if_alive(3.0, 20.0, 1e6);
+        let want = (alpha + 20.0) * (2f64.powf(1.0 / (r + 3.0)) - 1.0);
+        assert!((u / want - 1.0).abs() < 1e-14, "{u} vs {want}");
+        assert!((p.p_no_purchase_if_alive(3.0, 20.0, u) - 0.5).abs() < 1e-14);
+        assert_eq!(p.median_wait_if_alive(3.0, 20.0, 0.5 * want), f64::INFINITY);
+    }
+
+    #[test]
+    fn monte_carlo_agrees() {
+        // lambda ~ Gamma(r+x, alpha+T); no purchase in t iff the first
+        // purchase time Exp(lambda) exceeds t (no dropout before it).
+        let p = params();
+        let (x, age, t) = (2.0, 30.0, 12.0);
+        let lambda = Gamma::new(p.r + x, 1.0 / (p.alpha + age)).unwrap();
+        let mut rng = StdRng::seed_from_u64(11);
+        let draws = 200_000;
+        let hits = (0..draws)
+            .filter(|_| {
+                let l: f64 = lambda.sample(&mut rng);
+                Exp::new(l).unwrap().sample(&mut rng) > t
+            })
+            .count();
+        checks::assert_monte_carlo(p.p_no_purchase_if_alive(x, age, t), hits, draws);
+    }
+
+    #[test]
+    fn hand_computed_values() {
+        // r = 0.243, alpha = 4.414, x = 2, T = 38.86, t = 30:
+        // P0 = (43.274/73.274)^2.243; median = 43.274 (2^(1/2.243) - 1).
+        let p = params();
+        let p0 = p.p_no_purchase_if_alive(2.0, 38.86, 30.0);
+        let want = (43.274f64 / 73.274).powf(2.243);
+        assert!((p0 / want - 1.0).abs() < 1e-14, "{p0} vs {want}");
+        assert!((want - 0.306_88).abs() < 1e-5); // exp(2.243 ln(0.590578)) = exp(-1.181285)
+        let u = p.median_wait_if_alive(2.0, 38.86, 1e3);
+        let want = 43.274 * (2f64.powf(1.0 / 2.243) - 1.0);
+        assert!((u / want - 1.0).abs() < 1e-14, "{u} vs {want}");
+        assert!((want - 15.669).abs() < 1e-3); // 2^(1/2.243) = 2^0.445831 = 1.362099
+    }
+}

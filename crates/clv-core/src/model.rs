@@ -65,7 +65,7 @@ pub trait PurchaseModel: Sync {
     ///
     /// The default searches `[0, max_wait]` by bisection on
     /// [`PurchaseModel::p_no_purchase_if_alive`] to a relative tolerance of
-    /// about `1e-12`; models override it with a closed form or a faster
+    /// `1e-13`; models override it with a closed form or a faster
     /// search.
     fn median_wait_if_alive(&self, frequency: f64, age: f64, max_wait: f64) -> f64 {
         crate::next_purchase::bisect_median(

@@ -118,7 +118,7 @@ fn numerical(model: &dyn PurchaseModel, data: &CustomerData, i: usize, what: &st
 ///
 /// `P0` ([`PurchaseModel::p_no_purchase_if_alive`]) is computed once per
 /// distinct `(x, T)`. For BG/BB `t` counts whole future opportunities
-/// (rounded down).
+/// (rounded down). `t = inf` gives the probability of ever buying again.
 ///
 /// # Errors
 ///
@@ -129,34 +129,58 @@ pub fn p_purchase_within(
     data: &CustomerData,
     t: f64,
 ) -> Result<Vec<f64>> {
-    if t.is_nan() || t < 0.0 {
+    let mut all = p_purchase_within_windows(model, data, &[t])?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`p_purchase_within`] for several windows at once (one vector per
+/// window, in the order of `windows`), computing `P(alive)` once.
+///
+/// # Errors
+///
+/// As [`p_purchase_within`], for any window.
+pub fn p_purchase_within_windows(
+    model: &dyn PurchaseModel,
+    data: &CustomerData,
+    windows: &[f64],
+) -> Result<Vec<Vec<f64>>> {
+    if let Some(t) = windows.iter().find(|t| t.is_nan() || **t < 0.0) {
         return Err(Error::InvalidData(format!(
             "the purchase window must be >= 0, got {t}"
         )));
     }
     let (pairs, slot) = distinct_pairs(data);
-    let p0: Vec<f64> = pairs
-        .par_iter()
-        .map(|&(x, age)| model.p_no_purchase_if_alive(x, age, t))
-        .collect();
     let alive = p_alive_all(model, data);
-    let mut out = Vec::with_capacity(data.len());
-    for (i, (&a, &s)) in alive.iter().zip(&slot).enumerate() {
-        let q = p0[s as usize];
-        if !(q.is_finite() && (0.0..=1.0).contains(&q)) {
-            return Err(numerical(
-                model,
-                data,
-                i,
-                &format!("probability of no purchase in {t} if alive is {q}"),
-            ));
-        }
-        if !a.is_finite() {
-            return Err(numerical(model, data, i, &format!("P(alive) is {a}")));
-        }
-        out.push((a * (1.0 - q)).clamp(0.0, 1.0));
+    if let Some(i) = alive.iter().position(|a| !a.is_finite()) {
+        return Err(numerical(
+            model,
+            data,
+            i,
+            &format!("P(alive) is {}", alive[i]),
+        ));
     }
-    Ok(out)
+    let mut all = Vec::with_capacity(windows.len());
+    for &t in windows {
+        let p0: Vec<f64> = pairs
+            .par_iter()
+            .map(|&(x, age)| model.p_no_purchase_if_alive(x, age, t))
+            .collect();
+        let mut out = Vec::with_capacity(data.len());
+        for (i, (&a, &s)) in alive.iter().zip(&slot).enumerate() {
+            let q = p0[s as usize];
+            if !(q.is_finite() && (0.0..=1.0).contains(&q)) {
+                return Err(numerical(
+                    model,
+                    data,
+                    i,
+                    &format!("probability of no purchase in {t} if alive is {q}"),
+                ));
+            }
+            out.push((a * (1.0 - q)).clamp(0.0, 1.0));
+        }
+        all.push(out);
+    }
+    Ok(all)
 }
 
 /// The median waiting time (model units, from `T`) to the next purchase of
@@ -261,4 +285,238 @@ pub(crate) fn gamma_poisson_median(shape: f64, rate: f64, max_wait: f64) -> f64 
     }
     let u = rate * (std::f64::consts::LN_2 / shape).exp_m1();
     if u <= max_wait { u } else { f64::INFINITY }
+}
+
+/// Checks every model's tests run on `P0` (shared by the model files' tests).
+#[cfg(test)]
+pub(crate) mod checks {
+    use crate::model::PurchaseModel;
+
+    /// `P0(0) = 1`, `P0` in `[0, 1]` and non-increasing over the increasing
+    /// `grid` of windows.
+    pub(crate) fn assert_survival_shape(model: &dyn PurchaseModel, x: f64, age: f64, grid: &[f64]) {
+        assert_eq!(model.p_no_purchase_if_alive(x, age, 0.0), 1.0);
+        let mut previous = 1.0;
+        for &t in grid {
+            let p = model.p_no_purchase_if_alive(x, age, t);
+            assert!((0.0..=1.0).contains(&p), "x={x} T={age} t={t}: {p}");
+            assert!(
+                p <= previous + 1e-15,
+                "x={x} T={age} t={t}: {p} > {previous}"
+            );
+            previous = p;
+        }
+    }
+
+    /// `(1 - P0(h))/h` and `E[Y(h) | alive]/h` both approach the purchase
+    /// rate of an alive customer, `rate`, for a small `h` (relative error
+    /// `tol`).
+    pub(crate) fn assert_initial_slope(
+        model: &dyn PurchaseModel,
+        x: f64,
+        age: f64,
+        h: f64,
+        rate: f64,
+        tol: f64,
+    ) {
+        let from_p0 = (1.0 - model.p_no_purchase_if_alive(x, age, h)) / h;
+        let from_expected = model.expected_purchases_if_alive(x, age, h) / h;
+        assert!((from_p0 / rate - 1.0).abs() < tol, "{from_p0} vs {rate}");
+        assert!(
+            (from_p0 / from_expected - 1.0).abs() < tol,
+            "{from_p0} vs {from_expected}"
+        );
+    }
+
+    /// The Monte Carlo estimate `hits / draws` of a probability agrees with
+    /// `p` within 4 standard errors.
+    pub(crate) fn assert_monte_carlo(p: f64, hits: usize, draws: usize) {
+        let estimate = hits as f64 / draws as f64;
+        let se = (p * (1.0 - p) / draws as f64).sqrt();
+        assert!(
+            (estimate - p).abs() <= 4.0 * se,
+            "Monte Carlo {estimate} vs {p} (standard error {se})"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgnbd::BgNbdParams;
+    use crate::pareto_nbd::ParetoNbdParams;
+
+    /// Purchases at a constant rate while alive, alive with probability
+    /// 1 (x > 0) or 1/2; NaN for x = 7 (a failing model).
+    struct Steady {
+        rate: f64,
+    }
+
+    impl PurchaseModel for Steady {
+        fn name(&self) -> &'static str {
+            "steady"
+        }
+        fn log_likelihood(&self, _: &Customer) -> f64 {
+            0.0
+        }
+        fn p_alive(&self, c: &Customer) -> f64 {
+            if c.frequency > 0.0 { 1.0 } else { 0.5 }
+        }
+        fn expected_purchases_if_alive(&self, _: f64, _: f64, t: f64) -> f64 {
+            self.rate * t
+        }
+        fn p_no_purchase_if_alive(&self, x: f64, _: f64, t: f64) -> f64 {
+            if x == 7.0 {
+                f64::NAN
+            } else {
+                (-self.rate * t).exp()
+            }
+        }
+        fn expected_purchases_new(&self, t: f64) -> f64 {
+            self.rate * t
+        }
+    }
+
+    #[test]
+    fn probability_within_is_p_alive_times_one_minus_p0() {
+        // Rate 0.1 a day, 30 days: 1 - e^-3 = 0.950213; P(alive) 1/2 for x = 0.
+        let m = Steady { rate: 0.1 };
+        let data = CustomerData::new(
+            vec![0.0, 2.0, 2.0],
+            vec![0.0, 1.0, 3.0],
+            vec![5.0, 5.0, 5.0],
+        )
+        .unwrap();
+        let p = p_purchase_within(&m, &data, 30.0).unwrap();
+        let q = 1.0 - (-3.0f64).exp();
+        assert_eq!(p, vec![0.5 * q, q, q]);
+        assert_eq!(p_purchase_within(&m, &data, 0.0).unwrap(), vec![0.0; 3]);
+        assert!(matches!(
+            p_purchase_within(&m, &data, -1.0),
+            Err(Error::InvalidData(_))
+        ));
+        assert!(p_purchase_within(&m, &data, f64::NAN).is_err());
+        // Several windows at once: 30 days as above, 10 days 1 - e^-1.
+        let both = p_purchase_within_windows(&m, &data, &[30.0, 10.0]).unwrap();
+        let q10 = 1.0 - (-1.0f64).exp();
+        assert_eq!(both, vec![p, vec![0.5 * q10, q10, q10]]);
+        assert!(p_purchase_within_windows(&m, &data, &[1.0, -1.0]).is_err());
+        assert!(
+            p_purchase_within_windows(&m, &data, &[])
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn failures_name_the_row() {
+        let m = Steady { rate: 0.1 };
+        let data = CustomerData::new(vec![1.0, 7.0], vec![1.0, 2.0], vec![5.0, 5.0]).unwrap();
+        match p_purchase_within(&m, &data, 1.0) {
+            Err(Error::Numerical(msg)) => assert!(msg.contains("row 1"), "{msg}"),
+            other => panic!("{other:?}"),
+        }
+        match median_wait_if_alive(&m, &data, 100.0) {
+            Err(Error::Numerical(msg)) => assert!(msg.contains("row 1 (x=7"), "{msg}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn default_median_bisects_the_survival_function() {
+        // e^(-0.1 u) = 1/2 at u = 10 ln 2 = 6.931472.
+        let m = Steady { rate: 0.1 };
+        let data = CustomerData::new(vec![1.0, 2.0], vec![1.0, 2.0], vec![5.0, 5.0]).unwrap();
+        let w = median_wait_if_alive(&m, &data, 100.0).unwrap();
+        let want = 10.0 * std::f64::consts::LN_2;
+        for v in &w {
+            assert!((v.unwrap() / want - 1.0).abs() < 1e-12, "{v:?}");
+        }
+        assert_eq!(
+            median_wait_if_alive(&m, &data, 6.9).unwrap(),
+            vec![None, None]
+        );
+        assert_eq!(
+            median_wait_if_alive(&m, &data, 0.0).unwrap(),
+            vec![None, None]
+        );
+        assert!(median_wait_if_alive(&m, &data, -1.0).is_err());
+        assert!(median_wait_if_alive(&m, &data, f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn bg_nbd_rows_by_hand() {
+        // r = 0.243, alpha = 4.414, a = 0.793, b = 2.426; x = 2, t_x = 30.43,
+        // T = 38.86, 30 days:
+        // P(alive) = 1/(1 + 0.793/3.426 (43.274/34.844)^2.243),
+        // 1 - P0 = 1 - (43.274/73.274)^2.243.
+        let p = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let data = CustomerData::new(vec![2.0, 0.0], vec![30.43, 0.0], vec![38.86, 38.86]).unwrap();
+        let got = p_purchase_within(&p, &data, 30.0).unwrap();
+        let alive = 1.0 / (1.0 + 0.793 / 3.426 * (43.274f64 / 34.844).powf(2.243));
+        let want = alive * (1.0 - (43.274f64 / 73.274).powf(2.243));
+        assert!((got[0] / want - 1.0).abs() < 1e-13, "{} vs {want}", got[0]);
+        // x = 0 is alive for sure under BG/NBD: 1 - (43.274/73.274)^0.243.
+        let want = 1.0 - (43.274f64 / 73.274).powf(0.243);
+        assert!((got[1] / want - 1.0).abs() < 1e-13);
+        let waits = median_wait_if_alive(&p, &data, 1e4).unwrap();
+        let want = 43.274 * (2f64.powf(1.0 / 2.243) - 1.0);
+        assert!((waits[0].unwrap() / want - 1.0).abs() < 1e-14);
+        // r = 0.243: 43.274 (2^(1/0.243) - 1) = 43.274 * 16.3 = 705 days.
+        let want = 43.274 * (2f64.powf(1.0 / 0.243) - 1.0);
+        assert!((waits[1].unwrap() / want - 1.0).abs() < 1e-14);
+        assert_eq!(median_wait_if_alive(&p, &data, 365.0).unwrap()[1], None);
+    }
+
+    #[test]
+    fn pareto_rows_share_pairs_and_may_have_no_median() {
+        // alpha = beta: P0(inf) = s/(r+x+s); s = 5, r = 0.5: 5/5.5 for x = 0
+        // (no median), 5/15.5 for x = 10 (a median).
+        let p = ParetoNbdParams::new(0.5, 10.0, 5.0, 10.0).unwrap();
+        let data = CustomerData::new(
+            vec![0.0, 10.0, 10.0],
+            vec![0.0, 20.0, 30.0],
+            vec![30.0, 30.0, 30.0],
+        )
+        .unwrap();
+        let w = median_wait_if_alive(&p, &data, 1e6).unwrap();
+        assert_eq!(w[0], None);
+        assert!(w[1].is_some() && w[1] == w[2]);
+        let within = p_purchase_within(&p, &data, 30.0).unwrap();
+        for (i, v) in within.iter().enumerate() {
+            let c = data.customer(i);
+            let want = p.p_alive(&c) * (1.0 - p.p_no_purchase_if_alive(c.frequency, c.age, 30.0));
+            assert_eq!(*v, want);
+        }
+        // Recency matters through P(alive) only.
+        assert!(within[1] < within[2]);
+    }
+
+    #[test]
+    fn a_million_bg_nbd_customers() {
+        // Timing is not asserted (the machine is shared); a debug build runs
+        // this test in about 0.3 s. The rows share 6,205 (x, T) pairs and
+        // must agree with the one-by-one values.
+        let n = 1_000_000;
+        let (mut x, mut tx, mut age) = (vec![], vec![], vec![]);
+        for i in 0..n {
+            let t = 1.0 + (i % 365) as f64;
+            let f = (i % 17) as f64;
+            x.push(f);
+            tx.push(if f == 0.0 {
+                0.0
+            } else {
+                t * ((i % 5) as f64 / 4.0)
+            });
+            age.push(t);
+        }
+        let data = CustomerData::new(x, tx, age).unwrap();
+        let p = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let within = p_purchase_within(&p, &data, 30.0).unwrap();
+        for i in (0..n).step_by(9_973) {
+            let c = data.customer(i);
+            let want = p.p_alive(&c) * (1.0 - p.p_no_purchase_if_alive(c.frequency, c.age, 30.0));
+            assert_eq!(within[i], want);
+        }
+    }
 }

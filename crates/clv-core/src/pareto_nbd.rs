@@ -604,15 +604,189 @@ impl ParetoNbdParams {
     }
 }
 
+/// The integrand of the next-purchase probability of a customer alive at
+/// `T` (see [`ParetoNbdParams::p_no_purchase_alive`]), in the variable
+/// `z = ln(1 + u/(alpha+T))`:
+/// `f(z) = a e^(-a z) (1 + c (e^z - 1))^(-s)`, `a = r+x`, `c = (alpha+T)/(beta+T)`.
+#[derive(Debug, Clone, Copy)]
+struct NextPurchase {
+    /// `r + x`.
+    a: f64,
+    /// `s`.
+    s: f64,
+    /// `(alpha+T)/(beta+T)`.
+    c: f64,
+    /// `alpha + T`: `u = (alpha+T) (e^z - 1)`.
+    time_scale: f64,
+    /// Beyond this `z`, `f(z) = f(z_tail) e^(-(a+s)(z - z_tail))` to a
+    /// relative `1e-17`.
+    z_tail: f64,
+    /// The first panel's width: a fraction of the smallest scale of `ln f`.
+    h0: f64,
+}
+
+impl NextPurchase {
+    fn new(p: &ParetoNbdParams, x: f64, age: f64) -> NextPurchase {
+        let (a, s) = (p.r + x, p.s);
+        let c = (p.alpha + age) / (p.beta + age);
+        // (1 + c(e^z - 1)) = c e^z (1 + (1-c)/(c e^z)): the relative error of
+        // dropping the last factor is below s (1+c)/(c e^z) <= 1e-17 there.
+        let z_tail = 40.0 + s.ln_1p() + (1.0 / c).ln_1p();
+        // |d ln f / dz| <= a + s max(1, c).
+        let h0 = 0.5 / (1.0 + a + s * c.max(1.0));
+        NextPurchase {
+            a,
+            s,
+            c,
+            time_scale: p.alpha + age,
+            z_tail,
+            h0,
+        }
+    }
+
+    fn ln_f(&self, z: f64) -> f64 {
+        self.a.ln() - self.a * z - self.s * (self.c * z.exp_m1()).ln_1p()
+    }
+
+    /// `∫_lo^hi f(z) dz` for `0 <= lo <= hi <= inf`: adaptive Gauss-Kronrod
+    /// up to `z_tail`, the exponential tail in closed form beyond.
+    fn integral(&self, lo: f64, hi: f64) -> f64 {
+        if hi <= lo {
+            return 0.0;
+        }
+        let mid = hi.min(self.z_tail);
+        let mut total = 0.0;
+        if mid > lo {
+            let h = self.h0.min(mid - lo);
+            let (m, v) = integrate_log(|z| (self.ln_f(z), [1.0]), &geometric_breaks(lo, mid, h));
+            total += m.exp() * v[0];
+        }
+        if hi > self.z_tail {
+            let start = lo.max(self.z_tail);
+            let rate = self.a + self.s;
+            let span = -(-rate * (hi - start)).exp_m1();
+            total += self.ln_f(start).exp() / rate * span;
+        }
+        total
+    }
+}
+
 impl ParetoNbdParams {
-    /// Probability of no purchase in `(T, T+t]` for a customer alive at `T`.
+    /// `P0(t) = P(no purchase in (T, T+t] | alive at T, x, T)`.
+    ///
+    /// # Derivation
+    ///
+    /// Given alive at `T` with `x` purchases in `(0, T]`, the posterior is
+    /// `lambda ~ Gamma(r+x, alpha+T)` and `mu ~ Gamma(s, beta+T)`,
+    /// independent (the likelihood of an alive customer is
+    /// `lambda^x e^(-lambda T) e^(-mu T)`). The first purchase after `T` comes
+    /// at an `Exp(lambda)` time `E`, death at an `Exp(mu)` time `D`; there is
+    /// a purchase in `(T, T+t]` iff `E <= t` and `E < D`:
+    ///
+    /// ```text
+    /// 1 - P0(t) = ∫_0^t E[lambda e^(-lambda u)] E[e^(-mu u)] du
+    ///           = ∫_0^t (r+x)/(alpha+T) ((alpha+T)/(alpha+T+u))^(r+x+1)
+    ///                   ((beta+T)/(beta+T+u))^s du.
+    /// ```
+    ///
+    /// With `z = ln(1 + u/(alpha+T))`, `a = r+x`, `c = (alpha+T)/(beta+T)`
+    /// the integrand becomes `f(z) = a e^(-a z) (1 + c (e^z - 1))^(-s)` on
+    /// `[0, ln(1 + t/(alpha+T))]`: smooth, decreasing, bounded by `a e^(-a z)`
+    /// (whose integral is BG/NBD's `1 - P0`). It is integrated by adaptive
+    /// Gauss-Kronrod (7/15) on geometrically growing panels starting at a
+    /// fraction of the smallest scale of `ln f` (relative tolerance
+    /// `1e-13`), and beyond `z = 40 + ln(1+s) + ln(1 + 1/c)`, where
+    /// `f(z) ∝ e^(-(a+s) z)` to 17 digits, in closed form; so it stays
+    /// finite and accurate for large `x`, `T` and `t` (also `t = inf`).
+    ///
+    /// As `t -> inf`, `P0 -> E[mu/(lambda+mu)] > 0` (the customer dies
+    /// before buying again): `s/(r+x+s)` when `alpha = beta`. The slope at
+    /// `t = 0` is `-(r+x)/(alpha+T) = -E[lambda | alive]`.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidData`] for invalid input.
+    /// [`Error::InvalidData`] for a negative or non-finite `x` or `T`, or a
+    /// negative or NaN `t` (`t = inf` is allowed).
     pub fn p_no_purchase_alive(&self, x: f64, age: f64, t: f64) -> Result<f64> {
-        let _ = (x, age, t);
-        unimplemented!()
+        if !(x >= 0.0 && age >= 0.0 && t >= 0.0 && x.is_finite() && age.is_finite()) {
+            return Err(Error::InvalidData(format!(
+                "P(no purchase) needs x, T, t >= 0, x and T finite, got x={x}, T={age}, t={t}"
+            )));
+        }
+        if t == 0.0 {
+            return Ok(1.0);
+        }
+        let np = NextPurchase::new(self, x, age);
+        let z = (t / np.time_scale).ln_1p();
+        Ok((1.0 - np.integral(0.0, z)).clamp(0.0, 1.0))
+    }
+
+    /// The median wait to the next purchase of a customer alive at `T`
+    /// (model units from `T`): the smallest `u` with `1 - P0(u) >= 1/2`
+    /// ([`ParetoNbdParams::p_no_purchase_alive`]), or `None` when it exceeds
+    /// `max_wait` (including when `1 - P0(inf) < 1/2`).
+    ///
+    /// Solved in `z = ln(1 + u/(alpha+T))`, where `1 - P0` is increasing and
+    /// concave (its derivative `f` decreases): Newton steps from the left
+    /// never pass the root and secant steps from the right never fall short
+    /// of it, so the bracket shrinks from both sides, each step adding one
+    /// short integral (relative tolerance `1e-13` in `z`). The root is at
+    /// least BG/NBD's `ln 2/(r+x)`, where the search starts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidData`] for invalid `x`, `T` (as above) or a negative
+    /// or non-finite `max_wait`.
+    pub fn median_wait_alive(&self, x: f64, age: f64, max_wait: f64) -> Result<Option<f64>> {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !(ok(x) && ok(age) && ok(max_wait)) {
+            return Err(Error::InvalidData(format!(
+                "the median wait needs finite x, T, max_wait >= 0, got x={x}, T={age}, max_wait={max_wait}"
+            )));
+        }
+        let np = NextPurchase::new(self, x, age);
+        let z_max = (max_wait / np.time_scale).ln_1p();
+        let i_max = np.integral(0.0, z_max);
+        if i_max < 0.5 {
+            return Ok(None);
+        }
+        let (mut hi, mut i_hi) = (z_max, i_max);
+        let mut lo = (std::f64::consts::LN_2 / np.a).min(hi);
+        let mut i_lo = np.integral(0.0, lo);
+        if i_lo >= 0.5 {
+            // Only rounding puts BG/NBD's median at or past the root.
+            return Ok(Some((np.time_scale * lo.exp_m1()).min(max_wait)));
+        }
+        for _ in 0..200 {
+            if hi - lo <= 1e-13 * hi {
+                break;
+            }
+            // Newton from the left: a new lower end (concavity).
+            let step = (0.5 - i_lo) / np.ln_f(lo).exp();
+            let mut z = lo + step;
+            if !(z > lo && z < hi) {
+                z = 0.5 * (lo + hi);
+            }
+            let i_z = i_lo + np.integral(lo, z);
+            if i_z < 0.5 {
+                (lo, i_lo) = (z, i_z);
+            } else {
+                (hi, i_hi) = (z, i_z);
+                continue;
+            }
+            // Secant towards the upper end: a new upper end (concavity).
+            let mut z = lo + (0.5 - i_lo) * (hi - lo) / (i_hi - i_lo);
+            if !(z > lo && z < hi) {
+                z = 0.5 * (lo + hi);
+            }
+            let i_z = i_lo + np.integral(lo, z);
+            if i_z < 0.5 {
+                (lo, i_lo) = (z, i_z);
+            } else {
+                (hi, i_hi) = (z, i_z);
+            }
+        }
+        Ok(Some((np.time_scale * hi.exp_m1()).min(max_wait)))
     }
 }
 
@@ -651,7 +825,7 @@ const WG: [f64; 4] = [
 const MAX_SPLITS: usize = 400;
 
 /// Breakpoints `a, a+h, a+2h, a+4h, ...` up to `b`.
-fn geometric_breaks(a: f64, b: f64, h: f64) -> Vec<f64> {
+pub(crate) fn geometric_breaks(a: f64, b: f64, h: f64) -> Vec<f64> {
     let mut v = vec![a];
     let mut step = h;
     while a + step < b {
@@ -677,7 +851,7 @@ struct Panel<const N: usize> {
 /// `1e-13` (at most [`MAX_SPLITS`] splits). The result is `(M, v)` with the integrals equal to `exp(M) v`
 /// (the integrand is scaled by its largest sampled value, so nothing
 /// overflows or underflows).
-fn integrate_log<const N: usize>(
+pub(crate) fn integrate_log<const N: usize>(
     point: impl Fn(f64) -> (f64, [f64; N]),
     breaks: &[f64],
 ) -> (f64, [f64; N]) {
@@ -836,6 +1010,16 @@ impl PurchaseModel for ParetoNbdParams {
     fn p_no_purchase_if_alive(&self, frequency: f64, age: f64, t: f64) -> f64 {
         self.p_no_purchase_alive(frequency, age, t)
             .unwrap_or(f64::NAN)
+    }
+
+    /// See [`ParetoNbdParams::median_wait_alive`] (`+inf` for `None`, NaN
+    /// for invalid input).
+    fn median_wait_if_alive(&self, frequency: f64, age: f64, max_wait: f64) -> f64 {
+        match self.median_wait_alive(frequency, age, max_wait) {
+            Ok(Some(u)) => u,
+            Ok(None) => f64::INFINITY,
+            Err(_) => f64::NAN,
+        }
     }
 
     fn expected_purchases_new(&self, t: f64) -> f64 {
@@ -1608,5 +1792,150 @@ mod tests {
         for (a, b) in fast.report.standard_errors.iter().zip(se) {
             assert!((a - b).abs() < 1e-4 * b, "se {a} vs {b}");
         }
+    }
+}
+
+#[cfg(test)]
+mod next_purchase_tests {
+    use super::*;
+    use crate::next_purchase::checks;
+
+    /// `1 - P0(t)` by composite Simpson on the original integral over
+    /// `u in [0, t]` with `n` intervals (brute force).
+    fn brute_force(p: &ParetoNbdParams, x: f64, age: f64, t: f64, n: usize) -> f64 {
+        let (a, big_a, big_b) = (p.r + x, p.alpha + age, p.beta + age);
+        let g = |u: f64| {
+            a / big_a * (big_a / (big_a + u)).powf(a + 1.0) * (big_b / (big_b + u)).powf(p.s)
+        };
+        let h = t / n as f64;
+        let mut sum = g(0.0) + g(t);
+        for k in 1..n {
+            sum += g(k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 };
+        }
+        sum * h / 3.0
+    }
+
+    #[test]
+    fn equal_rate_parameters_give_the_closed_form() {
+        // alpha = beta: c = 1, f(z) = a e^(-(a+s) z), so
+        // 1 - P0(t) = a/(a+s) (1 - (A/(A+t))^(a+s)), A = alpha + T.
+        // r = 0.5, s = 0.8, alpha = beta = 10, x = 2, T = 5, t = 15:
+        // a = 2.5, A = 15, A/(A+t) = 1/2, 1 - P0 = 2.5/3.3 (1 - 2^-3.3).
+        let p = ParetoNbdParams::new(0.5, 10.0, 0.8, 10.0).unwrap();
+        let expected = 1.0 - 2.5 / 3.3 * (1.0 - 0.5f64.powf(3.3));
+        let got = p.p_no_purchase_alive(2.0, 5.0, 15.0).unwrap();
+        assert!((got / expected - 1.0).abs() < 1e-12, "{got} vs {expected}");
+        // t -> inf: P0 -> E[mu/(lambda+mu)] = s/(r+x+s) = 0.8/3.3.
+        let limit = p.p_no_purchase_alive(2.0, 5.0, f64::INFINITY).unwrap();
+        assert!((limit - 0.8 / 3.3).abs() < 1e-13, "{limit}");
+        let far = p.p_no_purchase_alive(2.0, 5.0, 1e6).unwrap();
+        assert!((far - 0.8 / 3.3).abs() < 1e-9, "{far}");
+    }
+
+    #[test]
+    fn integral_matches_brute_force_quadrature() {
+        for &(r, alpha, s, beta) in &[
+            (0.55, 10.58, 0.61, 11.67),
+            (0.8, 2.0, 1.5, 40.0),
+            (0.3, 40.0, 0.2, 0.5),
+            (2.0, 5.0, 12.0, 1.0),
+        ] {
+            let p = ParetoNbdParams::new(r, alpha, s, beta).unwrap();
+            for &(x, age, t) in &[(0.0, 0.0, 10.0), (3.0, 30.0, 4.0), (12.0, 38.0, 52.0)] {
+                let got = 1.0 - p.p_no_purchase_alive(x, age, t).unwrap();
+                let want = brute_force(&p, x, age, t, 200_000);
+                assert!(
+                    (got / want - 1.0).abs() < 1e-10,
+                    "{r} {alpha} {s} {beta} x={x} T={age} t={t}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn survival_shape_limit_and_slope() {
+        let p = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).unwrap();
+        let grid: Vec<f64> = (1..=60).map(|k| 1.3f64.powi(k) * 0.01).collect();
+        for &(x, age) in &[(0.0, 0.0), (1.0, 10.0), (7.0, 38.0), (200.0, 500.0)] {
+            checks::assert_survival_shape(&p, x, age, &grid);
+            let rate = (0.55 + x) / (10.58 + age);
+            checks::assert_initial_slope(&p, x, age, 1e-6, rate, 1e-5);
+            // The limit is E[mu/(lambda+mu)] > 0, above the value at t = 1e6.
+            let limit = p.p_no_purchase_if_alive(x, age, f64::INFINITY);
+            assert!(limit > 0.0 && limit <= p.p_no_purchase_if_alive(x, age, 1e6) + 1e-15);
+        }
+    }
+
+    #[test]
+    fn extreme_inputs_stay_finite() {
+        for &(r, alpha, s, beta) in &[
+            (0.55, 10.58, 0.61, 11.67),
+            (50.0, 1e-3, 1e-3, 1e4),
+            (1e-3, 1e4, 50.0, 1e-3),
+        ] {
+            let p = ParetoNbdParams::new(r, alpha, s, beta).unwrap();
+            for &(x, age) in &[(0.0, 0.0), (5000.0, 1e5), (0.0, 1e6), (1e4, 1e4)] {
+                for &t in &[1e-9, 1.0, 1e3, 1e6, f64::INFINITY] {
+                    let q = p.p_no_purchase_alive(x, age, t).unwrap();
+                    assert!((0.0..=1.0).contains(&q), "x={x} T={age} t={t}: {q}");
+                }
+                let w = p.median_wait_if_alive(x, age, 1e6);
+                assert!(!w.is_nan() && w >= 0.0, "x={x} T={age}: {w}");
+            }
+        }
+        assert!(p_err(-1.0, 1.0, 1.0) && p_err(1.0, f64::NAN, 1.0) && p_err(1.0, 1.0, -1.0));
+    }
+
+    fn p_err(x: f64, age: f64, t: f64) -> bool {
+        let p = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).unwrap();
+        p.p_no_purchase_alive(x, age, t).is_err() && p.p_no_purchase_if_alive(x, age, t).is_nan()
+    }
+
+    #[test]
+    fn median_wait_solves_p0_one_half() {
+        let p = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).unwrap();
+        for &(x, age) in &[(1.0, 10.0), (7.0, 38.0), (200.0, 500.0)] {
+            let u = p.median_wait_alive(x, age, 1e6).unwrap().unwrap();
+            let q = p.p_no_purchase_alive(x, age, u).unwrap();
+            assert!((q - 0.5).abs() < 1e-11, "x={x}: P0({u}) = {q}");
+            // At least BG/NBD's median (u where the Poisson part alone is 1/2).
+            assert!(
+                u >= (10.58 + age) * (std::f64::consts::LN_2 / (0.55 + x)).exp_m1() * (1.0 - 1e-12)
+            );
+            // Beyond max_wait: none.
+            assert_eq!(p.median_wait_alive(x, age, 0.5 * u).unwrap(), None);
+        }
+        // alpha = beta: P0(inf) = s/(r+x+s) = 5/7.5 > 1/2 at x = 2: no median.
+        let q = ParetoNbdParams::new(0.5, 10.0, 5.0, 10.0).unwrap();
+        assert_eq!(q.median_wait_alive(2.0, 5.0, 1e6).unwrap(), None);
+        // alpha = beta, s = 0.8, x = 2, T = 5: 2.5/3.3 (1 - v^3.3) = 1/2 with
+        // v = 15/(15+u): v = (1 - 3.3/5)^(1/3.3) = 0.34^(1/3.3).
+        let q = ParetoNbdParams::new(0.5, 10.0, 0.8, 10.0).unwrap();
+        let v = 0.34f64.powf(1.0 / 3.3);
+        let want = 15.0 / v - 15.0;
+        let got = q.median_wait_alive(2.0, 5.0, 1e6).unwrap().unwrap();
+        assert!((got / want - 1.0).abs() < 1e-11, "{got} vs {want}");
+    }
+
+    #[test]
+    fn monte_carlo_agrees() {
+        // Draw lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T); no purchase
+        // in t iff the first purchase E ~ Exp(lambda) comes after min(death, t).
+        let p = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).unwrap();
+        let (x, age, t) = (2.0, 20.0, 15.0);
+        let lambda = Gamma::new(0.55 + x, 1.0 / (10.58 + age)).unwrap();
+        let mu = Gamma::new(0.61, 1.0 / (11.67 + age)).unwrap();
+        let mut rng = StdRng::seed_from_u64(42);
+        let draws = 200_000;
+        let mut hits = 0;
+        for _ in 0..draws {
+            let (l, m): (f64, f64) = (lambda.sample(&mut rng), mu.sample(&mut rng));
+            let first = Exp::new(l).unwrap().sample(&mut rng);
+            let death = Exp::new(m).unwrap().sample(&mut rng);
+            if first > death.min(t) {
+                hits += 1;
+            }
+        }
+        checks::assert_monte_carlo(p.p_no_purchase_alive(x, age, t).unwrap(), hits, draws);
     }
 }
