@@ -25,7 +25,14 @@
 //! error naming both lines (sum them, or tell them apart with a `campaign`
 //! column), never a silently doubled CAC.
 //!
-//! Both files may be CSV (any delimiter, quoted fields), Parquet or JSON
+//! # Events file ([`read_events`])
+//!
+//! Engagement events (reviews, mentions, shares, events attended, forum
+//! posts, support tickets, ...): `customer_id`, `timestamp`, `kind` and an
+//! optional `weight`, one row per event; see [`read_events`] for the
+//! timestamp forms and the errors.
+//!
+//! All three files may be CSV (any delimiter, quoted fields), Parquet or JSON
 //! (by extension). Bad values are errors naming file, line (or row) and
 //! column, as for transactions.
 
@@ -640,6 +647,210 @@ pub fn read_spend(path: &Path, cols: &SpendColumns) -> Result<Vec<SpendRow>> {
         });
     }
     Ok(out)
+}
+
+/// Column names of the engagement-events file ([`read_events`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventColumns {
+    /// Customer id (required). Default `customer_id`.
+    pub customer: String,
+    /// When the event happened (required). Default `timestamp`.
+    pub timestamp: String,
+    /// What kind of event (required). Default `kind`.
+    pub kind: String,
+    /// Weight of the event (optional column). Default `weight`.
+    pub weight: String,
+    /// Format of the timestamps (chrono strftime, a date or a date-time);
+    /// default ISO dates and timestamps or `YYYYMMDD`.
+    pub date_format: Option<String>,
+    /// CSV delimiter (default `,`, tab for `.tsv`).
+    pub delimiter: Option<u8>,
+}
+
+impl Default for EventColumns {
+    fn default() -> Self {
+        EventColumns {
+            customer: "customer_id".into(),
+            timestamp: "timestamp".into(),
+            kind: "kind".into(),
+            weight: "weight".into(),
+            date_format: None,
+            delimiter: None,
+        }
+    }
+}
+
+/// The engagement-events file, validated: one entry per event, in file order.
+#[derive(Debug, Clone)]
+pub struct Events {
+    /// The file's name.
+    pub file: String,
+    /// Customer id of each event (not checked against any customer list).
+    pub ids: TextColumn,
+    /// Day of each event (days since 1970-01-01).
+    pub day: Vec<i32>,
+    /// Kind of each event, an index into `kind_names`.
+    pub kind: Vec<u16>,
+    /// Kind names in order of first appearance.
+    pub kind_names: Vec<String>,
+    /// Weight of each event (`>= 0`, finite); 1 without a weight column or
+    /// for an empty weight cell.
+    pub weight: Vec<f64>,
+    locations: Vec<u64>,
+    by_line: bool,
+}
+
+impl Events {
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.day.len()
+    }
+
+    /// True without events.
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty()
+    }
+
+    /// Where event `i` is in the file (for messages): its line in a text
+    /// file, its row in a Parquet file.
+    pub fn location(&self, i: usize) -> Location {
+        if self.by_line {
+            Location::Line {
+                file: self.file.clone(),
+                line: self.locations[i],
+            }
+        } else {
+            Location::Row {
+                file: self.file.clone(),
+                row: i as u64 + 1,
+            }
+        }
+    }
+}
+
+/// Most distinct event kinds a file may have (kinds are stored as `u16`).
+pub const MAX_EVENT_KINDS: usize = u16::MAX as usize + 1;
+
+/// Reads and validates an engagement-events file: columns `customer_id`,
+/// `timestamp`, `kind` and optionally `weight` (names in [`EventColumns`];
+/// other columns are ignored), as CSV (any delimiter, quoted fields),
+/// Parquet or JSON.
+///
+/// **Timestamps** may be `YYYY-MM-DD`, `YYYYMMDD`,
+/// `YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+hh:mm|-hhmm|+hh]`, `YYYY-MM-DD HH:MM:SS`,
+/// or follow [`EventColumns::date_format`] (a date or a date-time format);
+/// Parquet date and timestamp columns are read as their text. Only the
+/// calendar date **as written** is kept: `2024-03-01T23:30:00-05:00` is
+/// 2024-03-01 (the date in the timestamp's own offset, not converted to
+/// UTC), the same rule as for the dates of transactions, so an event and a
+/// purchase written with the same clock fall on the same day.
+///
+/// **Errors** (each naming file, line or row, and column): a missing
+/// required column (listing the columns found), an empty customer id, a
+/// timestamp in none of the forms above, an empty kind, more than
+/// [`MAX_EVENT_KINDS`] kinds, a weight that is not a number, negative or
+/// not finite. An empty weight cell is weight 1. An events file without
+/// events is an error. Whether the customers are known is not checked here.
+pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
+    let mut t = read_table(path, cols.delimiter)?;
+    let id_c = t.require(&cols.customer, "customer")?;
+    let ts_c = t.require(&cols.timestamp, "timestamp")?;
+    let kind_c = t.require(&cols.kind, "kind")?;
+    let w_c = t.find(&cols.weight);
+    let dates = DateParser::new(cols.date_format.as_deref()).map_err(DataError::InvalidOptions)?;
+    let mut day = Vec::with_capacity(t.rows);
+    let mut kind = Vec::with_capacity(t.rows);
+    let mut weight = Vec::with_capacity(t.rows);
+    let mut kind_names: Vec<String> = Vec::new();
+    let mut kind_index: std::collections::HashMap<String, u16> = Default::default();
+    for r in 0..t.rows {
+        if t.columns[id_c].get(r).is_empty() {
+            return Err(t.bad(r, id_c, "empty customer id".into()));
+        }
+        let s = t.columns[ts_c].get(r);
+        day.push(dates.parse(s.as_bytes()).ok_or_else(|| {
+            t.bad(
+                r,
+                ts_c,
+                format!(
+                    "cannot parse {s:?} as a timestamp{}",
+                    match &cols.date_format {
+                        Some(f) => format!(" with format {f:?}"),
+                        None => " (expected YYYY-MM-DD, YYYYMMDD, an ISO date-time such as \
+                                 2024-03-01T10:00:00Z, or YYYY-MM-DD HH:MM:SS; else give a \
+                                 date format)"
+                            .into(),
+                    }
+                ),
+            )
+        })?);
+        let name = t.columns[kind_c].get(r);
+        if name.is_empty() {
+            return Err(t.bad(r, kind_c, "empty event kind".into()));
+        }
+        // Few kinds: a scan beats hashing the name.
+        let found = if kind_names.len() <= 16 {
+            kind_names.iter().position(|k| k == name).map(|k| k as u16)
+        } else {
+            kind_index.get(name).copied()
+        };
+        let k = match found {
+            Some(k) => k,
+            None => {
+                if kind_names.len() == MAX_EVENT_KINDS {
+                    return Err(t.bad(
+                        r,
+                        kind_c,
+                        format!("more than {MAX_EVENT_KINDS} distinct event kinds"),
+                    ));
+                }
+                let k = kind_names.len() as u16;
+                kind_names.push(name.to_string());
+                kind_index.insert(name.to_string(), k);
+                k
+            }
+        };
+        kind.push(k);
+        weight.push(match w_c {
+            Some(c) => {
+                let s = t.columns[c].get(r);
+                if s.is_empty() {
+                    1.0
+                } else {
+                    match s.parse::<f64>() {
+                        Ok(v) if v.is_finite() && v >= 0.0 => v,
+                        Ok(v) if v.is_finite() => {
+                            return Err(t.bad(r, c, format!("weight {s} is negative")));
+                        }
+                        Ok(_) => {
+                            return Err(t.bad(r, c, format!("weight {s:?} is not finite")));
+                        }
+                        Err(_) => {
+                            return Err(t.bad(r, c, format!("cannot parse {s:?} as a number")));
+                        }
+                    }
+                }
+            }
+            None => 1.0,
+        });
+    }
+    if t.rows == 0 {
+        return Err(DataError::Empty {
+            file: t.file,
+            message: "no events".into(),
+        });
+    }
+    let ids = std::mem::take(&mut t.columns[id_c]);
+    Ok(Events {
+        file: t.file,
+        ids,
+        day,
+        kind,
+        kind_names,
+        weight,
+        by_line: t.lines.is_some(),
+        locations: t.lines.unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]

@@ -45,9 +45,10 @@
 //!   optional holdout columns; rows sorted by customer id (numerically when
 //!   every id is an integer). [`summarize`] is the pure in-memory entry point.
 //! * **Small tables** ([`read_summary_file`], [`read_subscription_file`],
-//!   [`read_customers`], [`read_spend`]): per-customer summaries,
-//!   subscriptions, customer attributes and marketing spend, as CSV through
-//!   the `csv` crate (customers and spend also as Parquet or JSON), with
+//!   [`read_customers`], [`read_spend`], [`read_events`]): per-customer
+//!   summaries, subscriptions, customer attributes, marketing spend and
+//!   engagement events, as CSV through the `csv` crate (customers, spend and
+//!   events also as Parquet or JSON), with
 //!   errors naming file, line and column.
 //! * **Writing** ([`Table`], [`write_table`]): named string and `f64` columns
 //!   as CSV, JSON (an array of objects) or Parquet, to standard output or
@@ -190,7 +191,8 @@ mod table;
 pub mod tables;
 
 pub use attributes::{
-    CustomerAttributes, CustomerColumns, SpendColumns, SpendRow, read_customers, read_spend,
+    CustomerAttributes, CustomerColumns, EventColumns, Events, SpendColumns, SpendRow,
+    read_customers, read_events, read_spend,
 };
 pub use chrono::NaiveDate;
 /// The DataFusion (and through it Arrow and Parquet) version this crate uses.
