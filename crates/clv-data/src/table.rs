@@ -28,6 +28,9 @@ pub enum Column {
     Str(StringArray),
     /// Numbers.
     F64(Vec<f64>),
+    /// Numbers that may be missing (`None`): an empty CSV field, `null`
+    /// in JSON and Parquet.
+    OptF64(Vec<Option<f64>>),
 }
 
 impl Column {
@@ -36,6 +39,7 @@ impl Column {
         match self {
             Column::Str(a) => datafusion::arrow::array::Array::len(a),
             Column::F64(v) => v.len(),
+            Column::OptF64(v) => v.len(),
         }
     }
 
@@ -82,6 +86,13 @@ impl Table {
     pub fn with_f64(mut self, name: impl Into<String>, values: Vec<f64>) -> Self {
         self.names.push(name.into());
         self.columns.push(Column::F64(values));
+        self
+    }
+
+    /// Appends a numeric column whose values may be missing (`None`).
+    pub fn with_opt_f64(mut self, name: impl Into<String>, values: Vec<Option<f64>>) -> Self {
+        self.names.push(name.into());
+        self.columns.push(Column::OptF64(values));
         self
     }
 
@@ -139,9 +150,9 @@ impl Table {
             .map(|(n, c)| {
                 let dt = match c {
                     Column::Str(_) => DataType::Utf8,
-                    Column::F64(_) => DataType::Float64,
+                    Column::F64(_) | Column::OptF64(_) => DataType::Float64,
                 };
-                Field::new(n, dt, matches!(c, Column::Str(_)))
+                Field::new(n, dt, !matches!(c, Column::F64(_)))
             })
             .collect();
         let arrays: Vec<ArrayRef> = self
@@ -151,6 +162,7 @@ impl Table {
                 match c {
                     Column::Str(a) => Arc::new(a.clone()),
                     Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
+                    Column::OptF64(v) => Arc::new(Float64Array::from(v.clone())),
                 }
             })
             .collect();
@@ -447,6 +459,11 @@ fn format_rows(table: &Table, keys: &[Vec<u8>], a: usize, b: usize, json: bool, 
                     }
                 }
                 Column::F64(v) => number(out, v[r], json, &mut rb),
+                Column::OptF64(v) => match v[r] {
+                    Some(x) => number(out, x, json, &mut rb),
+                    None if json => out.extend_from_slice(b"null"),
+                    None => {}
+                },
             }
         }
         if json {
@@ -583,6 +600,24 @@ fn write_text<W: Write + ?Sized>(table: &Table, w: &mut W, json: bool) -> std::i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_numbers_are_empty_in_csv_and_null_in_json_and_parquet() {
+        let t = Table::new()
+            .with_str("id", vec!["a".into(), "b".into()])
+            .with_opt_f64("crv", vec![Some(2.5), None]);
+        let mut out = Vec::new();
+        write_table_to(&t, &mut out, OutputFormat::Csv).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "id,crv\na,2.5\nb,\n");
+        let mut out = Vec::new();
+        write_table_to(&t, &mut out, OutputFormat::Json).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v[0]["crv"], 2.5);
+        assert!(v[1]["crv"].is_null());
+        let batch = t.to_record_batch().unwrap();
+        use datafusion::arrow::array::Array;
+        assert_eq!(batch.column(1).null_count(), 1);
+    }
 
     #[test]
     fn csv_and_json_text() {
