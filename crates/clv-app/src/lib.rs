@@ -12,6 +12,9 @@
 //! | validate on a holdout | [`validate::validate`] | [`settings::ValidateSettings`] |
 //! | unit economics | [`economics::economics`] | [`settings::EconomicsSettings`] |
 //! | simulate a shop | [`simulate::simulate`] | [`settings::SimulateSettings`] |
+//! | segments (RFM, tiers, churn risk, next purchase, CRV, engagement) | [`influence::score`], [`influence::segment_table`] | [`settings::InfluenceSettings`] |
+//! | action lists | [`actions::actions`], [`actions::write_lists`] | [`settings::InfluenceSettings`], [`settings::ActionsSettings`] |
+//! | referral sources, engagement, ideal customer profile | [`reports::referrals`], [`reports::engagement`], [`reports::profile`] on [`influence::score`] | [`settings::InfluenceSettings`] |
 //!
 //! Each takes plain settings and a [`Progress`] receiver and returns values
 //! (tables, model files, reports); files the settings name (charts, the
@@ -41,17 +44,20 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod actions;
 mod auto;
 pub mod charts;
 pub mod economics;
 pub mod error;
 pub mod fit;
 pub mod fitting;
+pub mod influence;
 pub mod load;
 pub mod model_file;
 pub mod output;
 pub mod predict;
 pub mod progress;
+pub mod reports;
 mod sbg;
 pub mod settings;
 pub mod simulate;

@@ -504,3 +504,134 @@ pub struct ValidateSettings {
     /// Directory for the SVG charts.
     pub charts: Option<PathBuf>,
 }
+
+/// Report formats of `referrals`, `engagement` and `profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    /// Readable tables.
+    #[default]
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// What `segment`, `actions`, `referrals`, `engagement` and `profile`
+/// share: the transactions, the model (a model file or models fitted
+/// here), the value settings and the influence inputs (customers file with
+/// `referred_by`, spend file, events file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InfluenceSettings {
+    /// The transactions and how to read them (the whole history: no
+    /// calibration end).
+    pub data: DataSettings,
+    /// Models to fit first (when there is no model file).
+    pub model: ModelSettings,
+    /// A model written by `fit`.
+    pub model_file: Option<PathBuf>,
+    /// Use a model that is not identified (see
+    /// [`crate::model_file::require_identified`]).
+    pub allow_unidentified: bool,
+    /// Horizon of the CLV.
+    pub horizon: Horizon,
+    /// Annual discount rate of the CLV.
+    pub discount_rate: f64,
+    /// Margin factor applied to revenue (CLV and CRV are margin values).
+    pub margin: f64,
+    /// Customers file (`customer_id`, `channel`, `acquisition_cost`,
+    /// `referred_by`, any attribute columns).
+    pub customers: Option<PathBuf>,
+    /// Marketing spend file (`date`, `channel`, `amount`): the blended CAC
+    /// of paid channels is the acquisition cost a referral saves.
+    pub spend: Option<PathBuf>,
+    /// Engagement events (`customer_id`, `timestamp`, `kind`[, `weight`]).
+    pub events: Option<PathBuf>,
+    /// A segment map (CSV `segment,r_min,r_max,f_min,f_max,m_min,m_max`)
+    /// replacing the default RFM map.
+    pub segment_map: Option<PathBuf>,
+    /// Windows (days) of the next-purchase probabilities; the first is the
+    /// `p_purchase_30d` column's (30 by default), each adds a
+    /// `p_purchase_{N}d` column.
+    pub windows_days: Vec<u32>,
+    /// P(alive) below this: high churn risk.
+    pub churn_high_below: f64,
+    /// P(alive) at or above this: low churn risk.
+    pub churn_low_from: f64,
+    /// Share of referred customers who would not have come otherwise.
+    pub referral_incremental_share: f64,
+    /// The acquisition cost a referral saves; `None`: the blended CAC of
+    /// paid channels from the spend file, else the mean known
+    /// acquisition cost of customers who were not referred.
+    pub referral_cac_saved: Option<f64>,
+    /// Half-life (days) of the recency weighting of engagement events.
+    pub half_life_days: f64,
+    /// CLV at or above this is "high" in the CLV x CRV quadrants; `None`:
+    /// the median CLV.
+    pub quadrant_clv_cut: Option<f64>,
+    /// CRV at or above this (and above 0) is "high"; `None`: the median CRV
+    /// of customers with a positive CRV.
+    pub quadrant_crv_cut: Option<f64>,
+}
+
+impl InfluenceSettings {
+    /// Settings with the CLI's defaults.
+    pub fn new(data: DataSettings) -> Self {
+        InfluenceSettings {
+            data,
+            model: ModelSettings::default(),
+            model_file: None,
+            allow_unidentified: false,
+            horizon: "12 months".parse().expect("a valid horizon"),
+            discount_rate: 0.1,
+            margin: 1.0,
+            customers: None,
+            spend: None,
+            events: None,
+            segment_map: None,
+            windows_days: vec![30],
+            churn_high_below: 0.3,
+            churn_low_from: 0.7,
+            referral_incremental_share: 0.5,
+            referral_cac_saved: None,
+            half_life_days: 90.0,
+            quadrant_clv_cut: None,
+            quadrant_crv_cut: None,
+        }
+    }
+}
+
+/// `actions`: thresholds and caps of the action lists (see
+/// [`clv_core::actions`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionsSettings {
+    /// Win back: P(alive) below this.
+    pub win_back_below: f64,
+    /// Win back: past revenue at least this; `None` for the median.
+    pub win_back_min_value: Option<f64>,
+    /// Remind: the window (days) of the next-purchase probability.
+    pub remind_days: u32,
+    /// Remind: next-purchase probability in the window at least this.
+    pub remind_min_probability: f64,
+    /// Reward: the top share of customers by total value.
+    pub reward_top_share: f64,
+    /// Ask for referrals: the top share of customers by CLV.
+    pub ask_referral_top_share: f64,
+    /// Ask for referrals: at most this many referrals so far.
+    pub ask_referral_max_referrals: u32,
+    /// At most this many customers per list.
+    pub max_per_list: Option<usize>,
+}
+
+impl Default for ActionsSettings {
+    fn default() -> Self {
+        ActionsSettings {
+            win_back_below: 0.3,
+            win_back_min_value: None,
+            remind_days: 14,
+            remind_min_probability: 0.5,
+            reward_top_share: 0.05,
+            ask_referral_top_share: 0.2,
+            ask_referral_max_referrals: 0,
+            max_per_list: None,
+        }
+    }
+}

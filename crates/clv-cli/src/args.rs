@@ -40,6 +40,21 @@ pub enum Command {
     Economics(EconomicsArgs),
     /// Fit on a calibration window, predict the holdout and compare models.
     Validate(ValidateArgs),
+    /// One row per customer: RFM scores and segment, CLV tier, churn risk,
+    /// next purchase, referral value (CRV), total value, engagement.
+    Segment(SegmentArgs),
+    /// Lists to act on (win back, remind, reward, ask for referrals,
+    /// activate advocates), one CSV each, ranked by the value of acting.
+    Actions(ActionsArgs),
+    /// Referral sources: referred customers and their value by referrer and
+    /// channel, top referrers by CRV, the CLV x CRV quadrants.
+    Referrals(ReferralsArgs),
+    /// Community engagement per kind, and engaged vs not engaged customers
+    /// compared (with intervals; an association, not a cause).
+    Engagement(EngagementArgs),
+    /// Ideal customer profile: attribute values over-represented among the
+    /// top decile by total value, with lift and Wilson intervals.
+    Profile(ProfileArgs),
 }
 
 /// How purchase times become (x, t_x, T).
@@ -752,4 +767,286 @@ impl ValidateArgs {
             },
         }
     }
+}
+
+/// What `segment`, `actions`, `referrals`, `engagement` and `profile` share:
+/// the transactions, the model and the influence inputs.
+#[derive(Debug, Args)]
+pub struct InfluenceArgs {
+    #[command(flatten)]
+    /// Input.
+    pub data: DataArgs,
+    #[command(flatten)]
+    /// Model to fit first (instead of --model-file).
+    pub model: ModelArgs,
+    /// A model written by `clv fit` (any purchase model [+ Gamma-Gamma]).
+    #[arg(long, conflicts_with_all = ["model", "spend"])]
+    pub model_file: Option<PathBuf>,
+    /// Use a model that is not identified ("identified": false in the model
+    /// file: too few customers or repeat buyers, no or huge standard errors,
+    /// a parameter run off to 0 or infinity) instead of refusing it; its
+    /// warnings are printed
+    #[arg(long)]
+    pub allow_unidentified: bool,
+    /// Horizon of the CLV, e.g. "12 months", "52 weeks", "365 days".
+    #[arg(long, value_parser = parse_horizon, default_value = "12 months")]
+    pub horizon: clv_core::Horizon,
+    /// Annual discount rate of the CLV (0.1 = 10% a year).
+    #[arg(long, default_value_t = 0.1)]
+    pub discount_rate: f64,
+    /// Gross margin as a fraction of revenue (0.3 = 30%): CLV and CRV are margin values.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Customers file: customer_id (or the --customer-col name), channel,
+    /// acquisition_cost, referred_by (the referrer's id) and any attribute
+    /// columns (CSV, Parquet or JSON).
+    #[arg(long)]
+    pub customers: Option<PathBuf>,
+    /// Marketing spend file (date, channel, amount): its blended CAC of paid
+    /// channels is the acquisition cost a referral saves.
+    #[arg(long = "spend-file")]
+    pub spend_file: Option<PathBuf>,
+    /// Engagement events: customer_id, timestamp, kind [, weight] (CSV,
+    /// Parquet or JSON); kinds such as review, mention, share, event.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Half-life in days of the recency weighting of engagement events (an
+    /// event that old counts half).
+    #[arg(long = "half-life", default_value_t = 90.0)]
+    pub half_life: f64,
+    /// Share of referred customers who would not have come without the
+    /// referral (f in CRV = f x CLV + (1 - f) x (CAC saved - reward)).
+    #[arg(long, default_value_t = 0.5)]
+    pub referral_incremental_share: f64,
+    /// The acquisition cost a referral saves [default: the blended CAC of
+    /// paid channels from --spend-file, else the mean known acquisition cost of
+    /// customers who were not referred].
+    #[arg(long)]
+    pub referral_cac_saved: Option<f64>,
+    /// CLV at or above this is "high" in the CLV x CRV quadrants [default: the median CLV].
+    #[arg(long)]
+    pub clv_cut: Option<f64>,
+    /// CRV at or above this (and above 0) is "high" [default: the median CRV of referrers].
+    #[arg(long)]
+    pub crv_cut: Option<f64>,
+    /// P(alive) below this is high churn risk.
+    #[arg(long, default_value_t = 0.3)]
+    pub churn_high_below: f64,
+    /// P(alive) at or above this is low churn risk (between the two: medium).
+    #[arg(long, default_value_t = 0.7)]
+    pub churn_low_from: f64,
+}
+
+impl InfluenceArgs {
+    /// The influence settings for these flags.
+    pub fn settings(&self) -> Result<app::InfluenceSettings> {
+        let mut s = app::InfluenceSettings::new(self.data.settings()?);
+        s.model = self.model.settings();
+        s.model_file = self.model_file.clone();
+        s.allow_unidentified = self.allow_unidentified;
+        s.horizon = self.horizon;
+        s.discount_rate = self.discount_rate;
+        s.margin = self.margin;
+        s.customers = self.customers.clone();
+        s.spend = self.spend_file.clone();
+        s.events = self.events.clone();
+        s.half_life_days = self.half_life;
+        s.referral_incremental_share = self.referral_incremental_share;
+        s.referral_cac_saved = self.referral_cac_saved;
+        s.quadrant_clv_cut = self.clv_cut;
+        s.quadrant_crv_cut = self.crv_cut;
+        s.churn_high_below = self.churn_high_below;
+        s.churn_low_from = self.churn_low_from;
+        Ok(s)
+    }
+
+    /// Every input file these flags name.
+    pub fn inputs(&self) -> Vec<Option<&std::path::Path>> {
+        vec![
+            self.data.transactions.as_deref(),
+            self.model_file.as_deref(),
+            self.customers.as_deref(),
+            self.spend_file.as_deref(),
+            self.events.as_deref(),
+        ]
+    }
+}
+
+/// `clv segment`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("model", |a| a
+        .value_parser(PurchaseModelParser)
+        .help("Purchase model to fit first (instead of --model-file)")),
+)]
+pub struct SegmentArgs {
+    #[command(flatten)]
+    /// Inputs and model.
+    pub input: InfluenceArgs,
+    /// RFM segment map replacing the default: CSV with header
+    /// segment,r_min,r_max,f_min,f_max,m_min,m_max (scores 1-5; the first
+    /// matching row wins; every score combination must be covered).
+    #[arg(long)]
+    pub segment_map: Option<PathBuf>,
+    /// Also give P(at least one purchase within N days) as p_purchase_{N}d
+    /// (repeatable; p_purchase_30d is always there).
+    #[arg(long = "window")]
+    pub windows: Vec<u32>,
+    #[command(flatten)]
+    /// Output.
+    pub out: OutputArgs,
+}
+
+/// `clv actions`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("model", |a| a
+        .value_parser(PurchaseModelParser)
+        .help("Purchase model to fit first (instead of --model-file)")),
+)]
+pub struct ActionsArgs {
+    #[command(flatten)]
+    /// Inputs and model.
+    pub input: InfluenceArgs,
+    /// Directory for the lists: win_back.csv, remind.csv, reward.csv,
+    /// ask_referral.csv, activate_advocates.csv (it must exist).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// Win back: customers whose P(alive) is below this.
+    #[arg(long, default_value_t = 0.3)]
+    pub win_back_below: f64,
+    /// Win back: and whose past revenue is at least this [default: the median past revenue].
+    #[arg(long)]
+    pub win_back_min_value: Option<f64>,
+    /// Remind: the window in days of the next-purchase probability.
+    #[arg(long, default_value_t = 14)]
+    pub remind_days: u32,
+    /// Remind: customers whose probability of buying within --remind-days is at least this.
+    #[arg(long, default_value_t = 0.5)]
+    pub remind_min_probability: f64,
+    /// Reward: the top share of customers by total value (CLV + CRV).
+    #[arg(long, default_value_t = 0.05)]
+    pub reward_top_share: f64,
+    /// Ask for referrals: the top share of customers by CLV ...
+    #[arg(long, default_value_t = 0.2)]
+    pub ask_referral_top_share: f64,
+    /// ... who have referred at most this many customers so far.
+    #[arg(long, default_value_t = 0)]
+    pub ask_referral_max_referrals: u32,
+    /// At most this many customers per list (the highest expected value of acting first).
+    #[arg(long)]
+    pub max_per_list: Option<usize>,
+}
+
+impl ActionsArgs {
+    /// The actions settings for these flags.
+    pub fn settings(&self) -> app::ActionsSettings {
+        app::ActionsSettings {
+            win_back_below: self.win_back_below,
+            win_back_min_value: self.win_back_min_value,
+            remind_days: self.remind_days,
+            remind_min_probability: self.remind_min_probability,
+            reward_top_share: self.reward_top_share,
+            ask_referral_top_share: self.ask_referral_top_share,
+            ask_referral_max_referrals: self.ask_referral_max_referrals,
+            max_per_list: self.max_per_list,
+        }
+    }
+}
+
+/// Report formats of `referrals`, `engagement` and `profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Readable tables.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Where a report goes.
+#[derive(Debug, Args)]
+pub struct ReportOutput {
+    /// Report format [default: json for a .json --output, else table].
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Output file (written atomically); stdout when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+impl ReportOutput {
+    /// The format asked for, or implied by the output's extension.
+    pub fn settings(&self) -> app::ReportFormat {
+        match self.format {
+            Some(ReportFormat::Json) => app::ReportFormat::Json,
+            Some(ReportFormat::Table) => app::ReportFormat::Table,
+            None if extension(self.output.as_deref()).as_deref() == Some("json") => {
+                app::ReportFormat::Json
+            }
+            None => app::ReportFormat::Table,
+        }
+    }
+}
+
+/// `clv referrals`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("model", |a| a
+        .value_parser(PurchaseModelParser)
+        .help("Purchase model to fit first (instead of --model-file)")),
+)]
+pub struct ReferralsArgs {
+    #[command(flatten)]
+    /// Inputs and model.
+    pub input: InfluenceArgs,
+    /// How many top referrers to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    #[command(flatten)]
+    /// Output.
+    pub out: ReportOutput,
+}
+
+/// `clv engagement`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("model", |a| a
+        .value_parser(PurchaseModelParser)
+        .help("Purchase model to fit first (instead of --model-file)")),
+)]
+pub struct EngagementArgs {
+    #[command(flatten)]
+    /// Inputs and model.
+    pub input: InfluenceArgs,
+    /// A customer is engaged with at least one event and an engagement
+    /// score at least this.
+    #[arg(long, default_value_t = 0.0)]
+    pub engaged_min_score: f64,
+    #[command(flatten)]
+    /// Output.
+    pub out: ReportOutput,
+}
+
+/// `clv profile`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("model", |a| a
+        .value_parser(PurchaseModelParser)
+        .help("Purchase model to fit first (instead of --model-file)")),
+)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    /// Inputs and model.
+    pub input: InfluenceArgs,
+    /// Leave out attribute values with fewer customers than this.
+    #[arg(long, default_value_t = 30)]
+    pub min_support: usize,
+    #[command(flatten)]
+    /// Output.
+    pub out: ReportOutput,
 }

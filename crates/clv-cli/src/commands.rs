@@ -10,7 +10,8 @@ use clv_app::fit::FitOutput;
 use clv_app::settings::ValidateFormat;
 
 use crate::args::{
-    EconomicsArgs, FitArgs, OutputArgs, PredictArgs, SimulateArgs, SummarizeArgs, ValidateArgs,
+    ActionsArgs, EconomicsArgs, EngagementArgs, FitArgs, OutputArgs, PredictArgs, ProfileArgs,
+    ReferralsArgs, SegmentArgs, SimulateArgs, SummarizeArgs, ValidateArgs,
 };
 use crate::output::write_to;
 
@@ -179,4 +180,99 @@ pub fn validate(args: &ValidateArgs, progress: &dyn Progress) -> Result<()> {
         }
     };
     write_text(args.output.as_deref(), &text)
+}
+
+/// `clv segment`.
+pub fn segment(args: &SegmentArgs, progress: &dyn Progress) -> Result<()> {
+    let mut inputs = args.input.inputs();
+    inputs.push(args.segment_map.as_deref());
+    check_outputs(&[args.out.output.as_deref()], &inputs)?;
+    let mut settings = args.input.settings()?;
+    settings.segment_map = args.segment_map.clone();
+    settings.windows_days = args.windows.clone();
+    let scored = clv_app::influence::score(&settings, progress)?;
+    progress.say(clv_app::influence::segment_summary(&scored));
+    write_table(
+        clv_app::influence::segment_table(&scored),
+        &args.out,
+        progress,
+    )
+}
+
+/// `clv actions`.
+pub fn actions(args: &ActionsArgs, progress: &dyn Progress) -> Result<()> {
+    let names = clv_core::actions::ActionList::ALL.map(|l| args.out_dir.join(l.file_name()));
+    let outputs: Vec<Option<&Path>> = names.iter().map(|p| Some(p.as_path())).collect();
+    if !args.out_dir.is_dir() {
+        return Err(clv_app::error::usage(format!(
+            "--out-dir {}: not a directory (create it first)",
+            args.out_dir.display()
+        ))
+        .into());
+    }
+    check_outputs(&outputs, &args.input.inputs())?;
+    let lists = clv_app::actions::actions(&args.input.settings()?, &args.settings(), progress)?;
+    let counts = clv_app::actions::write_lists(&args.out_dir, &lists)?;
+    for (file, rows) in counts {
+        progress.say(format!("{file}: {rows} customers",));
+    }
+    Ok(())
+}
+
+/// Writes a report to `--output` or stdout.
+fn report(
+    out: &crate::args::ReportOutput,
+    progress: &dyn Progress,
+    make: impl FnOnce(clv_app::settings::ReportFormat) -> clv_app::Result<String>,
+) -> Result<()> {
+    warn_format_conflict(
+        progress,
+        out.output.as_deref(),
+        out.format.map(|f| match f {
+            crate::args::ReportFormat::Table => "table",
+            crate::args::ReportFormat::Json => "json",
+        }),
+        &["json"],
+    );
+    let text = make(out.settings())?;
+    write_text(out.output.as_deref(), &text)
+}
+
+/// `clv referrals`.
+pub fn referrals(args: &ReferralsArgs, progress: &dyn Progress) -> Result<()> {
+    check_outputs(&[args.out.output.as_deref()], &args.input.inputs())?;
+    if args.input.customers.is_none() {
+        return Err(clv_app::error::usage(
+            "clv referrals needs --customers FILE with a referred_by column",
+        )
+        .into());
+    }
+    let scored = clv_app::influence::score(&args.input.settings()?, progress)?;
+    report(&args.out, progress, |f| {
+        clv_app::reports::referrals(&scored, f, args.top)
+    })
+}
+
+/// `clv engagement`.
+pub fn engagement(args: &EngagementArgs, progress: &dyn Progress) -> Result<()> {
+    check_outputs(&[args.out.output.as_deref()], &args.input.inputs())?;
+    if args.input.events.is_none() {
+        return Err(clv_app::error::usage("clv engagement needs --events FILE").into());
+    }
+    let scored = clv_app::influence::score(&args.input.settings()?, progress)?;
+    report(&args.out, progress, |f| {
+        clv_app::reports::engagement(&scored, f, args.engaged_min_score)
+    })
+}
+
+/// `clv profile`.
+pub fn profile(args: &ProfileArgs, progress: &dyn Progress) -> Result<()> {
+    check_outputs(&[args.out.output.as_deref()], &args.input.inputs())?;
+    if args.input.customers.is_none() {
+        return Err(clv_app::error::usage("clv profile needs --customers FILE").into());
+    }
+    let scored = clv_app::influence::score(&args.input.settings()?, progress)?;
+    report(&args.out, progress, |f| {
+        clv_app::reports::profile(&scored, f, args.min_support)
+    })
 }

@@ -23,6 +23,11 @@ fn main() {
         args::Command::Simulate(a) => commands::simulate(a, &progress),
         args::Command::Economics(a) => commands::economics(a, &progress),
         args::Command::Validate(a) => commands::validate(a, &progress),
+        args::Command::Segment(a) => commands::segment(a, &progress),
+        args::Command::Actions(a) => commands::actions(a, &progress),
+        args::Command::Referrals(a) => commands::referrals(a, &progress),
+        args::Command::Engagement(a) => commands::engagement(a, &progress),
+        args::Command::Profile(a) => commands::profile(a, &progress),
     };
     if let Err(e) = result {
         if error::is_broken_pipe(&e) {

@@ -43,6 +43,9 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
     let subscriptions = fixture("subscriptions_fh2007.csv");
     // The CDNOW sample with `;` between fields and `,` before the cents.
     let comma = fixture("cdnow_decimal_comma.csv");
+    let cdnow_customers = fixture("cdnow_customers.csv");
+    let events = fixture("cdnow_events.csv");
+    let segment_map = fixture("segment_map.csv");
     let v = |args: &[&str]| -> Vec<String> { args.iter().map(|s| s.to_string()).collect() };
     let reading = |file: &str, date_format: &str| -> Vec<String> {
         v(&[
@@ -67,6 +70,64 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
         a.extend(b.iter().map(|s| s.to_string()));
         a
     };
+    // Every flag the influence commands share, with a model fitted here;
+    // and the same with a model file (written by the fit run above).
+    let influence = |model: &[&str]| -> Vec<String> {
+        let mut a = with(
+            reading(&sample, "%Y%m%d"),
+            &[
+                "--time-unit",
+                "week",
+                "--convention",
+                "exact",
+                "--observation-end",
+                "1998-06-30",
+                "--spend",
+                "gamma-gamma",
+                "--penalty",
+                "0.001",
+                "--horizon",
+                "6 months",
+                "--discount-rate",
+                "0.05",
+                "--margin",
+                "0.3",
+                "--customers",
+                &cdnow_customers,
+                "--spend-file",
+                &spend,
+                "--events",
+                &events,
+                "--half-life",
+                "60",
+                "--referral-incremental-share",
+                "0.4",
+                "--clv-cut",
+                "5",
+                "--crv-cut",
+                "1",
+                "--churn-high-below",
+                "0.2",
+                "--churn-low-from",
+                "0.8",
+            ],
+        );
+        a.extend(model.iter().map(|s| s.to_string()));
+        a
+    };
+    let from_file = v(&[
+        &comma,
+        "--model-file",
+        "@/model.json",
+        "--allow-unidentified",
+        "--customers",
+        &cdnow_customers,
+        "--events",
+        &events,
+        "--referral-cac-saved",
+        "20",
+        "-q",
+    ]);
     vec![
         (
             "summarize",
@@ -323,6 +384,106 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
             ]),
         ),
         (
+            "segment",
+            with(
+                influence(&["--model", "bg-nbd"]),
+                &[
+                    "--segment-map",
+                    &segment_map,
+                    "--window",
+                    "7",
+                    "--window",
+                    "90",
+                    "--output",
+                    "@/segments.json",
+                    "--format",
+                    "json",
+                ],
+            ),
+        ),
+        (
+            "segment",
+            with(
+                from_file.clone(),
+                &["--decimal-comma", "-o", "@/segments.csv"],
+            ),
+        ),
+        (
+            "actions",
+            with(
+                influence(&["--model", "pareto-nbd"]),
+                &[
+                    "--out-dir",
+                    "@",
+                    "--win-back-below",
+                    "0.4",
+                    "--win-back-min-value",
+                    "20",
+                    "--remind-days",
+                    "21",
+                    "--remind-min-probability",
+                    "0.3",
+                    "--reward-top-share",
+                    "0.1",
+                    "--ask-referral-top-share",
+                    "0.3",
+                    "--ask-referral-max-referrals",
+                    "1",
+                    "--max-per-list",
+                    "100",
+                ],
+            ),
+        ),
+        (
+            "actions",
+            with(from_file.clone(), &["--decimal-comma", "--out-dir", "@"]),
+        ),
+        (
+            "referrals",
+            with(
+                influence(&["--model", "bg-nbd"]),
+                &[
+                    "--top",
+                    "3",
+                    "--format",
+                    "json",
+                    "--output",
+                    "@/referrals.json",
+                ],
+            ),
+        ),
+        ("referrals", with(from_file.clone(), &["--decimal-comma"])),
+        (
+            "engagement",
+            with(
+                influence(&["--model", "mbg-nbd"]),
+                &[
+                    "--engaged-min-score",
+                    "0.1",
+                    "--format",
+                    "table",
+                    "--output",
+                    "@/engagement.txt",
+                ],
+            ),
+        ),
+        ("engagement", with(from_file.clone(), &["--decimal-comma"])),
+        (
+            "profile",
+            with(
+                influence(&["--model", "bg-nbd"]),
+                &[
+                    "--min-support",
+                    "50",
+                    "--format",
+                    "json",
+                    "--output",
+                    "@/profile.json",
+                ],
+            ),
+        ),
+        ("profile", with(from_file.clone(), &["--decimal-comma"])),
+        (
             "validate",
             v(&[
                 &comma,
@@ -388,6 +549,11 @@ fn every_flag_a_help_lists_is_accepted_by_that_command() {
         "simulate",
         "economics",
         "validate",
+        "segment",
+        "actions",
+        "referrals",
+        "engagement",
+        "profile",
     ] {
         let used: BTreeSet<String> = runs
             .iter()
