@@ -290,7 +290,12 @@ pub fn engagement(s: &Scored, format: ReportFormat, min_score: f64) -> Result<St
             let _ = writeln!(
                 o,
                 "Engagement: {total_events} events; {k_engaged} of {n} customers engaged \
-                 (score >= {min_score} with at least one event; half-life {} days)",
+                 (at least one event up to the end of the data{}; half-life {} days)",
+                if min_score > 0.0 {
+                    format!(" and a score of at least {min_score}")
+                } else {
+                    String::new()
+                },
                 e.half_life_days
             );
             let _ = writeln!(o, "\n{:<16} {:>9} {:>9}", "kind", "events", "reach");

@@ -581,3 +581,34 @@ fn segment_reads_a_model_file() {
     ]);
     assert!(std::fs::metadata(&out).unwrap().len() > 1000);
 }
+
+#[test]
+fn cac_saved_is_the_blended_cac_of_the_spend_files_channels() {
+    let dir = scratch("blended-cac");
+    let customers = customers_file(&dir, 400);
+    let spend = dir.join("spend.csv");
+    std::fs::write(
+        &spend,
+        "date,channel,amount\n1997-01-01,search,1000\n1997-02-01,search,500\n",
+    )
+    .unwrap();
+    // search customers of customers_file(400): even k, not referral-channel.
+    let search = (1..=400usize)
+        .filter(|&k| k % 2 == 0 && k != 4 && k != 12 && !(k > 10 && k % 7 == 0))
+        .count() as f64;
+    let cac = 1500.0 / search;
+    let (csv, _) = segment(&[
+        "--customers",
+        customers.to_str().unwrap(),
+        "--spend-file",
+        spend.to_str().unwrap(),
+    ]);
+    let by_id: HashMap<&str, &HashMap<String, String>> = csv
+        .rows
+        .iter()
+        .map(|r| (r["customer_id"].as_str(), r))
+        .collect();
+    // Customer 16 referred only customer 21: CRV = 0.5 clv_21 + 0.5 (cac - 5).
+    let want = 0.5 * num(by_id["21"], "clv") + 0.5 * (cac - 5.0);
+    assert!((num(by_id["16"], "crv") - want).abs() < 1e-9, "{want}");
+}
