@@ -382,7 +382,12 @@ pub struct SimulateArgs {
     /// acquired on earlier days: uniform (all alike) or preferential (in
     /// proportion to their purchase rate, so referral counts are
     /// heavy-tailed) [default: uniform]; needs --customers-output.
-    #[arg(long, value_enum, hide_possible_values = true, requires = "customers_output")]
+    #[arg(
+        long,
+        value_enum,
+        hide_possible_values = true,
+        requires = "customers_output"
+    )]
     pub referrals: Option<ReferralsArg>,
     /// Write engagement events (customer_id, timestamp, kind, weight); needs
     /// --channels. 40% of customers never engage; the others' events arrive
