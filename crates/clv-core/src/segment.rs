@@ -194,7 +194,8 @@ impl SegmentMap {
     }
 
     /// Parses a CSV text with header `segment,r_min,r_max,f_min,f_max,m_min,m_max`
-    /// (rows in priority order; blank lines are skipped; a name may be quoted).
+    /// (rows in priority order; blank lines are skipped; a name may be
+    /// quoted but cannot contain a comma).
     ///
     /// # Errors
     /// [`Error::SegmentMap`] naming the 1-based line and the column: a wrong
@@ -313,6 +314,20 @@ impl SegmentMap {
             ));
         }
         Ok(map)
+    }
+
+    /// The map as CSV text in the format [`SegmentMap::parse`] reads (header
+    /// and one row per rule, in priority order), for users to copy and edit.
+    pub fn to_csv(&self) -> String {
+        let mut out = SEGMENT_MAP_HEADER.join(",");
+        out.push('\n');
+        for rule in &self.rules {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                rule.name, rule.r.0, rule.r.1, rule.f.0, rule.f.1, rule.m.0, rule.m.1
+            ));
+        }
+        out
     }
 
     /// The first `(r, f, m)` cell (in lexicographic order) that no rule covers.
@@ -597,6 +612,38 @@ mod tests {
         assert_eq!(map.rules.len(), 2);
         assert_eq!(map.segment(5, 5, 5), "best");
         assert_eq!(map.segment(5, 5, 4), "rest");
+    }
+
+    #[test]
+    fn the_default_map_round_trips_through_csv() {
+        let csv = SegmentMap::default_map().to_csv();
+        assert!(
+            csv.starts_with("segment,r_min,r_max,f_min,f_max,m_min,m_max\nchampions,4,5,4,5,4,5\n")
+        );
+        assert_eq!(SegmentMap::parse(&csv).unwrap(), SegmentMap::default_map());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scores_follow_the_order_of_values(values in proptest::collection::vec(0u8..12, 1..60), up in proptest::bool::ANY) {
+            let v: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+            let s = quintile_scores(&v, up).unwrap();
+            for i in 0..v.len() {
+                proptest::prop_assert!((1..=5).contains(&s[i]));
+                for j in 0..v.len() {
+                    let better = if up { v[i] > v[j] } else { v[i] < v[j] };
+                    if v[i] == v[j] {
+                        proptest::prop_assert_eq!(s[i], s[j]);
+                    } else if better {
+                        proptest::prop_assert!(s[i] >= s[j]);
+                    }
+                }
+            }
+            // The worst value scores 1.
+            let worst = if up { v.iter().cloned().fold(f64::INFINITY, f64::min) } else { v.iter().cloned().fold(f64::NEG_INFINITY, f64::max) };
+            let k = v.iter().position(|&x| x == worst).unwrap();
+            proptest::prop_assert_eq!(s[k], 1);
+        }
     }
 
     fn map_error(text: &str) -> (Option<usize>, Option<String>, String) {
