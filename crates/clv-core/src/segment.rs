@@ -108,20 +108,36 @@ pub fn quintile_scores(values: &[f64], higher_is_better: bool) -> Result<Vec<u8>
         )));
     }
     let n = values.len();
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Ok(values
-        .iter()
-        .map(|&v| {
-            let worse = if higher_is_better {
-                sorted.partition_point(|&s| s < v)
-            } else {
-                n - sorted.partition_point(|&s| s <= v)
-            };
-            // worse <= n - 1, so the quotient is at most 4.
-            1 + (5 * worse / n) as u8
-        })
-        .collect())
+    let mut scores = vec![0u8; n];
+    for_tie_groups(values, |members, below, above| {
+        let worse = if higher_is_better { below } else { above };
+        // worse <= n - 1, so the quotient is at most 4.
+        let score = 1 + (5 * worse / n) as u8;
+        for &i in members {
+            scores[i] = score;
+        }
+    });
+    Ok(scores)
+}
+
+/// Calls `f(members, below, above)` for each group of equal non-NaN values:
+/// the indices of the group, the number of non-NaN values strictly below
+/// it and strictly above it. One parallel sort, then a linear walk.
+fn for_tie_groups(values: &[f64], mut f: impl FnMut(&[usize], usize, usize)) {
+    use rayon::prelude::*;
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
+    order.par_sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let m = order.len();
+    let mut start = 0;
+    while start < m {
+        let v = values[order[start]];
+        let mut end = start + 1;
+        while end < m && values[order[end]] == v {
+            end += 1;
+        }
+        f(&order[start..end], start, m - end);
+        start = end;
+    }
 }
 
 /// One rule of a segment map: a name and inclusive score ranges.
@@ -376,13 +392,13 @@ impl ValueTier {
 /// Number of values strictly greater than each value (NaN values are never
 /// counted as greater, and themselves get `None`).
 pub(crate) fn greater_counts(values: &[f64]) -> Vec<Option<usize>> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let m = sorted.len();
-    values
-        .iter()
-        .map(|&v| (!v.is_nan()).then(|| m - sorted.partition_point(|&s| s <= v)))
-        .collect()
+    let mut out = vec![None; values.len()];
+    for_tie_groups(values, |members, _, above| {
+        for &i in members {
+            out[i] = Some(above);
+        }
+    });
+    out
 }
 
 /// Tiers by rank of CLV: `share_i = g_i / n` with `g_i` the number of
