@@ -368,6 +368,27 @@ pub struct SimulateSettings {
     pub customers_output: Option<PathBuf>,
     /// Where to write the monthly marketing spend (with channels).
     pub spend_output: Option<PathBuf>,
+    /// How referral customers' referrers are drawn (with channels and a
+    /// customers file); [`ReferralGraph::Uniform`] keeps the earlier files.
+    pub referrals: ReferralGraph,
+    /// Where to write the engagement events (with channels); see
+    /// [`crate::simulate`] for the generating rule.
+    pub events_output: Option<PathBuf>,
+    /// Plant customer attributes: `region` (no effect) and `plan` (`plus`
+    /// doubles the purchase rate); needs channels and a customers file.
+    pub attributes: bool,
+}
+
+/// How `clv simulate` draws the referrer of a customer of the `referral`
+/// channel, always among the customers acquired on an earlier day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReferralGraph {
+    /// Every earlier customer equally likely (the original rule).
+    #[default]
+    Uniform,
+    /// Probability proportional to the earlier customer's purchase rate:
+    /// customers who buy more refer more, so referral counts are heavy-tailed.
+    Preferential,
 }
 
 /// Output formats of `economics`.

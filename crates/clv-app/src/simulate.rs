@@ -1,15 +1,73 @@
 //! `clv simulate`: a synthetic transaction log from BG/NBD + Gamma-Gamma.
+//!
+//! Purchases follow [`clv_core::sim`] (BG/NBD purchases and dropout,
+//! Gamma-Gamma spend). With channels (`--channels`) the customers are split
+//! between acquisition channels, and a customers file and monthly spend can
+//! be written beside the transactions. Three more outputs plant what the
+//! influence commands (`clv referrals`, `clv engagement`, `clv profile`)
+//! should find; each needs channels, and without them every output is what
+//! it was before they existed.
+//!
+//! # Referral graph ([`ReferralGraph`], `--referrals`)
+//!
+//! A customer of the channel named `referral` gets a referrer among the
+//! customers whose first purchase is on an earlier day (none for the
+//! customers of the first day). `uniform` (the default) draws every
+//! earlier customer with equal probability. `preferential` draws earlier
+//! customer `j` with probability `lambda_j / sum of lambda over the earlier
+//! customers`, where `lambda` is the customer's purchase rate: customers who
+//! buy more refer more, and since `lambda` is Gamma-distributed with a
+//! small shape (`r` = 0.243 at CDNOW's parameters) the number of customers a
+//! referrer brings is heavy-tailed (a few refer many, most none). A referrer
+//! is always acquired before the customers they referred.
+//!
+//! # Planted attributes (`--attributes`)
+//!
+//! The customers file gains `region` (`north`, `south`, `east`, `west`,
+//! equally likely, without any effect on behaviour) and `plan`: `plus` for
+//! each customer independently with probability [`PLUS_SHARE`] (20%), else
+//! `basic`. A plus customer's purchase rate is drawn with `alpha /`
+//! [`PLUS_RATE`], so it is twice that of a basic customer of the same
+//! channel in distribution (`E[lambda] = r / alpha`); spend per purchase is
+//! unchanged (x1.0). Plus customers therefore buy about twice as often and
+//! are over-represented among the most valuable: the attribute `clv profile`
+//! should find. The plus customers of a channel come from a random stream
+//! of their own.
+//!
+//! # Engagement events (`--events-output`)
+//!
+//! `customer_id,timestamp,kind,weight`, one row per event, customers in id
+//! order and each customer's events in time order. For each customer:
+//! - with probability [`NEVER_ENGAGE`] (40%) the customer never engages;
+//! - otherwise events arrive as a Poisson process with rate (per day)
+//!   `k * lambda^0.7 * G`, where `lambda` is the customer's purchase rate per
+//!   day, `k` = [`EVENT_SCALE`] = 1, the exponent [`EVENT_EXPONENT`] = 0.7 and
+//!   `G ~ Gamma(shape 2, scale 1/2)` noise with mean 1 (the mean of two unit
+//!   exponentials): customers who buy more engage more, the planted
+//!   association `clv engagement` should find;
+//! - events happen only while the customer is active: from their first
+//!   purchase until their dropout (the repeat purchase after which they
+//!   dropped out) or the end of the period;
+//! - each event's kind and weight are drawn from [`EVENT_KINDS`]: review
+//!   (20%, weight 2), mention (25%, 1), share (20%, 1), event attended (5%,
+//!   3), forum_post (20%, 1), support_ticket (10%, 0.5);
+//! - timestamps are ISO date-times in UTC, `2024-03-01T13:45:12Z`.
+//!
+//! All three draw from random streams of their own (splitmix64 hashes of
+//! the seed, a salt and the customer), so the same seed gives the same
+//! files and `--referrals` and `--events-output` leave the transactions
+//! unchanged.
 
 use std::io::Write;
 
 use chrono::{Duration, NaiveDate};
 use clv_core::bgnbd::BgNbdParams;
 use clv_core::gamma_gamma::GammaGammaParams;
-use clv_core::sim::{BLOCK, Simulation};
+use clv_core::sim::{BLOCK, SimulatedCustomer, Simulation};
 
 use crate::error::{Context, Result, usage};
 use crate::progress::Progress;
-use crate::settings::SimulateSettings;
+use crate::settings::{ReferralGraph, SimulateSettings};
 
 /// What a simulation wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +160,17 @@ pub fn simulate(
                 .to_string()
         })
         .collect();
+    if args.channels.is_none() {
+        for (set, flag) in [
+            (args.events_output.is_some(), "--events-output"),
+            (args.attributes, "--attributes"),
+            (args.referrals != ReferralGraph::Uniform, "--referrals"),
+        ] {
+            if set {
+                return Err(usage(format!("{flag} needs --channels")));
+            }
+        }
+    }
     if let Some(spec) = &args.channels {
         let channels = parse_channels(spec)?;
         return run_channels(args, &sim, &channels, &dates, out, progress);
@@ -226,11 +295,117 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A deterministic random stream (splitmix64) for the draws of the
+/// influence flags (plans, regions, referrers, events). It is kept apart
+/// from the purchase streams, so these flags never change the purchases
+/// a seed gives (except `plan`, which changes purchase rates on purpose).
+struct Mixer(u64);
+
+impl Mixer {
+    fn new(seed: u64, salt: u64, i: u64) -> Self {
+        Mixer(mix(seed ^ salt ^ mix(i)))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let r = mix(self.0);
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        r
+    }
+
+    /// Uniform on `[0, 1)`.
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Exponential with mean 1 (`-ln(1 - U)`, finite since `1 - U > 0`).
+    fn exponential(&mut self) -> f64 {
+        -(1.0 - self.uniform()).ln()
+    }
+}
+
+/// Salts of the influence draws.
+const SALT_PLAN: u64 = 0x706c_616e;
+const SALT_REGION: u64 = 0x7265_6769_6f6e;
+const SALT_REFERRER: u64 = 0x0072_6566_6572;
+const SALT_EVENTS: u64 = 0x6576_656e_7473;
+const SALT_PLUS_STREAM: u64 = 0x706c_7573;
+
+/// Share of customers on the `plus` plan with `--attributes`.
+pub const PLUS_SHARE: f64 = 0.2;
+/// Purchase-rate multiplier of the `plus` plan.
+pub const PLUS_RATE: f64 = 2.0;
+/// Regions of `--attributes`, equally likely, without effect on behaviour.
+pub const REGIONS: [&str; 4] = ["north", "south", "east", "west"];
+/// Share of customers who never engage (no events at all).
+pub const NEVER_ENGAGE: f64 = 0.4;
+/// Scale `k` of the event rate `k * lambda^0.7 * G` (`lambda` in purchases
+/// per day, the rate in events per day).
+pub const EVENT_SCALE: f64 = 1.0;
+/// Exponent of the purchase rate in the event rate.
+pub const EVENT_EXPONENT: f64 = 0.7;
+/// Event kinds with their probabilities and weights.
+pub const EVENT_KINDS: [(&str, f64, f64); 6] = [
+    ("review", 0.20, 2.0),
+    ("mention", 0.25, 1.0),
+    ("share", 0.20, 1.0),
+    ("event", 0.05, 3.0),
+    ("forum_post", 0.20, 1.0),
+    ("support_ticket", 0.10, 0.5),
+];
+
+/// The customers of one simulation, drawn chunk by chunk in id order.
+struct Stream {
+    sim: Simulation,
+    from: usize,
+    buf: std::vec::IntoIter<SimulatedCustomer>,
+}
+
+impl Stream {
+    const CHUNK: usize = 64 * BLOCK;
+
+    fn new(sim: Simulation) -> Self {
+        Stream {
+            sim,
+            from: 0,
+            buf: Vec::new().into_iter(),
+        }
+    }
+
+    fn next(&mut self) -> Result<SimulatedCustomer> {
+        loop {
+            if let Some(c) = self.buf.next() {
+                return Ok(c);
+            }
+            if self.from >= self.sim.customers {
+                return None.context("simulation: a customer stream ran out");
+            }
+            self.buf = self
+                .sim
+                .run_range(self.from, Self::CHUNK)
+                .context("simulation failed")?
+                .into_iter();
+            self.from += Self::CHUNK;
+        }
+    }
+}
+
+/// What the influence outputs need of each customer.
+#[derive(Debug, Clone, Copy)]
+struct Traits {
+    /// Purchase rate per day.
+    lambda_day: f64,
+    /// Birth (first purchase) in days from the start.
+    start: f64,
+    /// End of the active life in days from the start.
+    until: f64,
+}
+
 /// The channel path of `clv simulate`: customers are split between the
 /// channels (ids in channel order), each channel simulated with its own
 /// purchase-rate and spend multipliers and its own random stream; the
 /// customers file and the monthly spend (the channel's CAC times its new
-/// customers of the month) are written beside the transactions.
+/// customers of the month) are written beside the transactions, and the
+/// engagement events when asked (see the module docs).
 fn run_channels(
     args: &SimulateSettings,
     base: &Simulation,
@@ -241,6 +416,12 @@ fn run_channels(
 ) -> Result<Simulated> {
     let unit_days = args.time_unit.days();
     let n = args.customers;
+    if args.attributes && args.customers_output.is_none() {
+        return Err(usage("--attributes needs --customers-output"));
+    }
+    if args.referrals != ReferralGraph::Uniform && args.customers_output.is_none() {
+        return Err(usage("--referrals needs --customers-output"));
+    }
     // Customers per channel: rounded shares, the remainder to the last.
     let mut counts: Vec<usize> = channels
         .iter()
@@ -249,6 +430,16 @@ fn run_channels(
     let assigned: usize = counts[..counts.len() - 1].iter().sum();
     let last = counts.len() - 1;
     counts[last] = n.saturating_sub(assigned.min(n));
+    // Plans (with --attributes): plus with probability PLUS_SHARE, by id.
+    let plus: Vec<bool> = if args.attributes {
+        (0..n)
+            .map(|i| Mixer::new(args.seed, SALT_PLAN, i as u64).uniform() < PLUS_SHARE)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let keep_traits = args.events_output.is_some() || args.referrals != ReferralGraph::Uniform;
+    let mut traits: Vec<Traits> = Vec::with_capacity(if keep_traits { n } else { 0 });
     let mut births: Vec<(u32, u8)> = Vec::with_capacity(n); // (birth day, channel)
     let mut rows = 0usize;
     progress.stage(
@@ -265,31 +456,61 @@ fn run_channels(
                 let mut id0 = 0usize;
                 for (k, (c, &count)) in channels.iter().zip(&counts).enumerate() {
                     let p = base.purchases;
-                    let sim = Simulation {
-                        purchases: BgNbdParams::new(p.r(), p.alpha() / c.rate, p.a(), p.b())
+                    let channel_sim = |rate: f64, customers: usize, seed: u64| {
+                        Ok::<_, crate::Error>(Simulation {
+                            purchases: BgNbdParams::new(
+                                p.r(),
+                                p.alpha() / (c.rate * rate),
+                                p.a(),
+                                p.b(),
+                            )
                             .map_err(|e| usage(format!("--channels {}: {e}", c.name)))?,
-                        spend: base
-                            .spend
-                            .map(|s| GammaGammaParams::new(s.p(), s.q(), s.v() * c.spend))
-                            .transpose()
-                            .map_err(|e| usage(format!("--channels {}: {e}", c.name)))?,
-                        customers: count,
-                        seed: mix(base.seed ^ (k as u64 + 1)),
-                        ..*base
+                            spend: base
+                                .spend
+                                .map(|s| GammaGammaParams::new(s.p(), s.q(), s.v() * c.spend))
+                                .transpose()
+                                .map_err(|e| usage(format!("--channels {}: {e}", c.name)))?,
+                            customers,
+                            seed,
+                            ..*base
+                        })
                     };
-                    let chunk = 64 * BLOCK;
-                    for from in (0..count).step_by(chunk) {
-                        let customers = sim.run_range(from, chunk).context("simulation failed")?;
-                        for (j, cu) in customers.iter().enumerate() {
-                            let id = id0 + from + j + 1;
-                            let mut first = None;
-                            for (day, i) in cu.purchase_days(unit_days, dates.len() - 1) {
-                                first.get_or_insert(day);
-                                purchase_line(&mut line, id, &dates[day], cu.amounts[i]);
-                                w.write_all(line.as_bytes())?;
-                                rows += 1;
-                            }
-                            births.push((first.unwrap_or(0) as u32, k as u8));
+                    let seed = mix(base.seed ^ (k as u64 + 1));
+                    let plus_here = if plus.is_empty() {
+                        0
+                    } else {
+                        plus[id0..id0 + count].iter().filter(|&&x| x).count()
+                    };
+                    // Basic customers keep the channel's stream; plus
+                    // customers come from a second stream at PLUS_RATE.
+                    let mut basic = Stream::new(channel_sim(1.0, count - plus_here, seed)?);
+                    let mut plus_stream = Stream::new(channel_sim(
+                        PLUS_RATE,
+                        plus_here,
+                        mix(seed ^ SALT_PLUS_STREAM),
+                    )?);
+                    for j in 0..count {
+                        let i = id0 + j;
+                        let cu = if !plus.is_empty() && plus[i] {
+                            plus_stream.next()?
+                        } else {
+                            basic.next()?
+                        };
+                        let id = i + 1;
+                        let mut first = None;
+                        for (day, pi) in cu.purchase_days(unit_days, dates.len() - 1) {
+                            first.get_or_insert(day);
+                            purchase_line(&mut line, id, &dates[day], cu.amounts[pi]);
+                            w.write_all(line.as_bytes())?;
+                            rows += 1;
+                        }
+                        births.push((first.unwrap_or(0) as u32, k as u8));
+                        if keep_traits {
+                            traits.push(Traits {
+                                lambda_day: cu.lambda / unit_days,
+                                start: cu.birth * unit_days,
+                                until: cu.active_until * unit_days,
+                            });
                         }
                     }
                     id0 += count;
@@ -300,12 +521,30 @@ fn run_channels(
     )?;
     let referral = channels.iter().position(|c| c.name == "referral");
     if let Some(path) = &args.customers_output {
-        // Referrers: a customer acquired before, drawn deterministically.
+        // Referrers: a customer acquired on an earlier day, drawn
+        // deterministically (uniformly, or in proportion to purchase rates).
         let mut by_birth: Vec<u32> = (0..n as u32).collect();
         by_birth.sort_by_key(|&i| (births[i as usize].0, i));
         let starts: Vec<u32> = by_birth.iter().map(|&i| births[i as usize].0).collect();
+        // Running sums of the purchase rates in birth order.
+        let cumulative: Vec<f64> = if args.referrals == ReferralGraph::Preferential {
+            by_birth
+                .iter()
+                .scan(0.0, |sum, &i| {
+                    *sum += traits[i as usize].lambda_day;
+                    Some(*sum)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         crate::output::write_file(path, |w| {
-            w.write_all(b"customer_id,acquired_at,channel,acquisition_cost,referred_by\n")?;
+            w.write_all(b"customer_id,acquired_at,channel,acquisition_cost,referred_by")?;
+            w.write_all(if args.attributes {
+                b",region,plan\n"
+            } else {
+                b"\n"
+            })?;
             let mut line = String::with_capacity(64);
             for (i, &(day, k)) in births.iter().enumerate() {
                 let c = &channels[k as usize];
@@ -313,23 +552,39 @@ fn run_channels(
                 use std::fmt::Write as _;
                 let (cost, by) = if Some(k as usize) == referral {
                     let earlier = starts.partition_point(|&d| d < day);
-                    let by = if earlier > 0 {
-                        let j = (mix(args.seed ^ mix(i as u64)) % earlier as u64) as usize;
-                        (by_birth[j] + 1).to_string()
-                    } else {
+                    let by = if earlier == 0 {
                         String::new()
+                    } else {
+                        let j = match args.referrals {
+                            ReferralGraph::Preferential if cumulative[earlier - 1] > 0.0 => {
+                                let u = Mixer::new(args.seed, SALT_REFERRER, i as u64).uniform()
+                                    * cumulative[earlier - 1];
+                                cumulative[..earlier]
+                                    .partition_point(|&s| s <= u)
+                                    .min(earlier - 1)
+                            }
+                            _ => (mix(args.seed ^ mix(i as u64)) % earlier as u64) as usize,
+                        };
+                        (by_birth[j] + 1).to_string()
                     };
                     (format!("{:.2}", c.cac), by)
                 } else {
                     (String::new(), String::new())
                 };
-                let _ = writeln!(
+                let _ = write!(
                     line,
                     "{},{},{},{cost},{by}",
                     i + 1,
                     dates[day as usize],
                     c.name
                 );
+                if args.attributes {
+                    let region = REGIONS[(Mixer::new(args.seed, SALT_REGION, i as u64).next_u64()
+                        % REGIONS.len() as u64) as usize];
+                    let plan = if plus[i] { "plus" } else { "basic" };
+                    let _ = write!(line, ",{region},{plan}");
+                }
+                line.push('\n');
                 w.write_all(line.as_bytes())?;
             }
             Ok(())
@@ -357,10 +612,77 @@ fn run_channels(
         })?;
         progress.say(format!("wrote {written} spend rows to {}", path.display()));
     }
+    if let Some(path) = &args.events_output {
+        let mut written = 0usize;
+        crate::output::write_file(path, |w| {
+            written = write_events(w, &traits, dates, args.seed)?;
+            Ok(())
+        })?;
+        progress.say(format!("wrote {written} events to {}", path.display()));
+    }
     Ok(Simulated {
         purchases: rows,
         customers: n,
     })
+}
+
+/// Writes the engagement events of every customer (see the module docs)
+/// and returns how many were written.
+fn write_events(
+    w: &mut (dyn Write + Send),
+    traits: &[Traits],
+    dates: &[String],
+    seed: u64,
+) -> Result<usize> {
+    use std::fmt::Write as _;
+    w.write_all(b"customer_id,timestamp,kind,weight\n")?;
+    let period = dates.len() as f64;
+    let total: f64 = EVENT_KINDS.iter().map(|k| k.1).sum();
+    let mut line = String::with_capacity(64);
+    let mut written = 0;
+    for (i, t) in traits.iter().enumerate() {
+        let mut rng = Mixer::new(seed, SALT_EVENTS, i as u64);
+        if rng.uniform() < NEVER_ENGAGE {
+            continue;
+        }
+        // Gamma(2, 1/2) noise with mean 1: the mean of two exponentials.
+        let noise = (rng.exponential() + rng.exponential()) / 2.0;
+        let rate = EVENT_SCALE * t.lambda_day.powf(EVENT_EXPONENT) * noise;
+        if !(rate > 0.0 && rate.is_finite()) {
+            continue;
+        }
+        let end = t.until.min(period);
+        let mut at = t.start;
+        loop {
+            at += rng.exponential() / rate;
+            if at >= end {
+                break;
+            }
+            let day = at.floor();
+            let seconds = (((at - day) * 86_400.0) as u32).min(86_399);
+            let mut u = rng.uniform() * total;
+            let (kind, _, weight) = EVENT_KINDS
+                .iter()
+                .find(|k| {
+                    u -= k.1;
+                    u < 0.0
+                })
+                .unwrap_or(&EVENT_KINDS[EVENT_KINDS.len() - 1]);
+            line.clear();
+            let _ = writeln!(
+                line,
+                "{},{}T{:02}:{:02}:{:02}Z,{kind},{weight}",
+                i + 1,
+                dates[day as usize],
+                seconds / 3600,
+                seconds / 60 % 60,
+                seconds % 60
+            );
+            w.write_all(line.as_bytes())?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ fn simulate_then_fit_recovers_bg_nbd_parameters_within_5_percent_on_three_seeds(
             channels: None,
             customers_output: None,
             spend_output: None,
+            referrals: Default::default(),
+            events_output: None,
+            attributes: false,
         };
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         clv_app::simulate::simulate(&settings, &mut out, &Silent).unwrap();

@@ -393,6 +393,39 @@ pub struct SimulateArgs {
     /// Write the monthly marketing spend (date, channel, amount); needs --channels.
     #[arg(long, requires = "channels")]
     pub spend_output: Option<PathBuf>,
+    /// How the "referral" channel's referrers are drawn among the customers
+    /// acquired on earlier days: uniform (all alike) or preferential (in
+    /// proportion to their purchase rate, so referral counts are
+    /// heavy-tailed) [default: uniform]; needs --customers-output.
+    #[arg(
+        long,
+        value_enum,
+        hide_possible_values = true,
+        requires = "customers_output"
+    )]
+    pub referrals: Option<ReferralsArg>,
+    /// Write engagement events (customer_id, timestamp, kind, weight); needs
+    /// --channels. 40% of customers never engage; the others' events arrive
+    /// at the daily rate lambda^0.7 * G (lambda: purchases per day, G ~
+    /// Gamma(2, 1/2) noise with mean 1), from the first purchase until
+    /// dropout or the end; kinds review, mention, share, event, forum_post,
+    /// support_ticket.
+    #[arg(long, requires = "channels")]
+    pub events_output: Option<PathBuf>,
+    /// Add region (north/south/east/west, no effect) and plan (plus for 20%
+    /// of customers, who buy twice as often; else basic) to the customers
+    /// file; needs --customers-output.
+    #[arg(long, requires = "customers_output")]
+    pub attributes: bool,
+}
+
+/// Values of `clv simulate --referrals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferralsArg {
+    /// Every customer acquired earlier is equally likely.
+    Uniform,
+    /// In proportion to the earlier customer's purchase rate.
+    Preferential,
 }
 
 /// Output formats of `clv economics`.
@@ -687,6 +720,12 @@ impl SimulateArgs {
             channels: self.channels.clone(),
             customers_output: self.customers_output.clone(),
             spend_output: self.spend_output.clone(),
+            referrals: match self.referrals {
+                None | Some(ReferralsArg::Uniform) => app::ReferralGraph::Uniform,
+                Some(ReferralsArg::Preferential) => app::ReferralGraph::Preferential,
+            },
+            events_output: self.events_output.clone(),
+            attributes: self.attributes,
         }
     }
 }

@@ -17,6 +17,14 @@
 //! ([`EngagementScores::after_end`]), so a file that runs past the
 //! observation end is visible, not silently mixed in.
 //!
+//! # Activity by kind
+//!
+//! [`kind_activity`]: per kind of event, the number of events, their total
+//! weight, the reach (distinct customers with at least one event of the
+//! kind) and the number of events per calendar month (absolute months as in
+//! [`crate::economics::month_index`], from days since 1970-01-01 by
+//! [`month_of_day`]).
+//!
 //! # Comparing two groups
 //!
 //! [`compare_means`]: per group the mean with the interval
@@ -135,6 +143,104 @@ pub fn engagement_summary(
         counts,
         after_end,
     })
+}
+
+/// The absolute month ([`crate::economics::month_index`]) of a day counted
+/// from 1970-01-01 (day 0), in the proleptic Gregorian calendar (the
+/// days-to-civil algorithm of H. Hinnant, "chrono-compatible low-level date
+/// algorithms").
+pub fn month_of_day(day: i32) -> i32 {
+    let z = i64::from(day) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365], from March 1
+    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
+    let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // |day| < 2^31 keeps the year within about +-5.9 million: the month fits an i32.
+    (year * 12 + month - 1) as i32
+}
+
+/// Activity of one kind of event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KindActivity {
+    /// The kind's index.
+    pub kind: usize,
+    /// Events of this kind.
+    pub events: usize,
+    /// Their total weight.
+    pub weight: f64,
+    /// Distinct customers with at least one event of this kind.
+    pub reach: usize,
+    /// `(absolute month, events)` for each month with an event, months increasing.
+    pub by_month: Vec<(i32, usize)>,
+}
+
+/// Events, total weight, reach and events per month for each of `n_kinds`
+/// kinds. `events`: `(customer index, day since 1970-01-01, kind index)`
+/// with `weights` beside them (the caller leaves out events it ignores, such
+/// as those after the observation end).
+///
+/// # Errors
+/// [`Error::InvalidData`] for different lengths, a customer index not below
+/// `n`, a kind index not below `n_kinds`, or a weight that is not finite.
+pub fn kind_activity(
+    n: usize,
+    n_kinds: usize,
+    events: &[(usize, i32, usize)],
+    weights: &[f64],
+) -> Result<Vec<KindActivity>> {
+    if events.len() != weights.len() {
+        return Err(Error::InvalidData(format!(
+            "kind activity needs one weight per event: {} weights for {} events",
+            weights.len(),
+            events.len()
+        )));
+    }
+    let mut out: Vec<KindActivity> = (0..n_kinds)
+        .map(|kind| KindActivity {
+            kind,
+            events: 0,
+            weight: 0.0,
+            reach: 0,
+            by_month: Vec::new(),
+        })
+        .collect();
+    // One bit per (kind, customer): n_kinds * n / 8 bytes.
+    let words = n.div_ceil(64);
+    let mut seen = vec![0u64; words * n_kinds];
+    let mut months: Vec<std::collections::BTreeMap<i32, usize>> = vec![Default::default(); n_kinds];
+    for (k, (&(customer, day, kind), &w)) in events.iter().zip(weights).enumerate() {
+        if customer >= n {
+            return Err(Error::InvalidData(format!(
+                "event {k} names customer {customer}, but there are only {n} customers"
+            )));
+        }
+        if kind >= n_kinds {
+            return Err(Error::InvalidData(format!(
+                "event {k} has kind {kind}, but there are only {n_kinds} kinds"
+            )));
+        }
+        if !w.is_finite() {
+            return Err(Error::InvalidData(format!(
+                "event {k} has weight {w}; a weight must be a finite number"
+            )));
+        }
+        let a = &mut out[kind];
+        a.events += 1;
+        a.weight += w;
+        let (word, bit) = (kind * words + customer / 64, 1u64 << (customer % 64));
+        if seen[word] & bit == 0 {
+            seen[word] |= bit;
+            a.reach += 1;
+        }
+        *months[kind].entry(month_of_day(day)).or_default() += 1;
+    }
+    for (a, m) in out.iter_mut().zip(months) {
+        a.by_month = m.into_iter().collect();
+    }
+    Ok(out)
 }
 
 /// An estimate with an interval.
@@ -489,6 +595,36 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn months_of_days() {
+        use crate::economics::month_index;
+        assert_eq!(month_of_day(0), month_index(1970, 1));
+        assert_eq!(month_of_day(30), month_index(1970, 1)); // 1970-01-31
+        assert_eq!(month_of_day(31), month_index(1970, 2));
+        assert_eq!(month_of_day(59), month_index(1970, 3)); // 31 + 28 days: 1970-03-01
+        assert_eq!(month_of_day(-1), month_index(1969, 12));
+        // 2000-01-01 is day 10957 (30 years, 7 leap days: 30*365 + 7); 2000 is a leap year:
+        // +31 + 28 = day 11016 is 2000-02-29, day 11017 is 2000-03-01.
+        assert_eq!(month_of_day(10_957), month_index(2000, 1));
+        assert_eq!(month_of_day(11_016), month_index(2000, 2));
+        assert_eq!(month_of_day(11_017), month_index(2000, 3));
+    }
+
+    #[test]
+    fn activity_by_kind() {
+        // Kind 0: customers 0, 0, 1 (reach 2) in January and February 1970; kind 1: customer 2 once;
+        // kind 2: nothing.
+        let events = [(0, 0, 0), (0, 40, 0), (1, 45, 0), (2, 10, 1)];
+        let a = kind_activity(3, 3, &events, &[1.0, 2.0, 0.5, 1.0]).unwrap();
+        assert_eq!((a[0].events, a[0].reach, a[0].weight), (3, 2, 3.5));
+        assert_eq!(a[0].by_month, vec![(23_640, 1), (23_641, 2)]); // 1970*12 = 23640
+        assert_eq!((a[1].events, a[1].reach), (1, 1));
+        assert_eq!((a[2].events, a[2].reach, a[2].by_month.len()), (0, 0, 0));
+        assert!(kind_activity(3, 1, &events, &[1.0; 4]).is_err());
+        assert!(kind_activity(2, 3, &events, &[1.0; 4]).is_err());
+        assert!(kind_activity(3, 3, &events, &[1.0; 3]).is_err());
     }
 
     #[test]

@@ -461,6 +461,62 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// On any graph (self-referrals and cycles included) the total of CRV
+        /// equals the formula summed over the valid edges, and edges on
+        /// cycles or self-loops are never used.
+        #[test]
+        fn the_identity_holds_on_random_graphs(
+            edges in proptest::collection::vec(proptest::option::of(0usize..12), 12),
+            clv in proptest::collection::vec(-5.0f64..100.0, 12),
+            reward in proptest::collection::vec(proptest::option::of(0.0f64..20.0), 12),
+            f in 0.0f64..=1.0,
+        ) {
+            let reward: Vec<f64> = reward.iter().map(|r| r.unwrap_or(f64::NAN)).collect();
+            let s = CrvSettings::new(f, 15.0).unwrap();
+            let v = referral_value(&edges, &clv, &reward, &s).unwrap();
+            let mut expected = 0.0;
+            let mut unknown = 0;
+            for (j, e) in v.referred_by.iter().enumerate() {
+                if e.is_some() {
+                    let r = if reward[j].is_nan() { unknown += 1; 0.0 } else { reward[j] };
+                    expected += f * clv[j] + (1.0 - f) * (15.0 - r);
+                }
+            }
+            let total: f64 = v.crv.iter().sum();
+            proptest::prop_assert!((total - expected).abs() < 1e-9 * (1.0 + expected.abs()));
+            proptest::prop_assert_eq!(unknown, v.unknown_rewards);
+            // A valid edge is an input edge, never a self-loop, and following
+            // valid edges from anyone ends (no cycle is left).
+            for (j, e) in v.referred_by.iter().enumerate() {
+                if let Some(i) = *e {
+                    proptest::prop_assert_eq!(edges[j], Some(i));
+                    proptest::prop_assert!(i != j);
+                }
+                let mut node = j;
+                let mut steps = 0;
+                while let Some(i) = v.referred_by[node] {
+                    node = i;
+                    steps += 1;
+                    proptest::prop_assert!(steps <= 12);
+                }
+            }
+            // Every dropped edge is a self-referral or on a reported cycle.
+            let mut flagged = [false; 12];
+            for p in &v.problems {
+                match p {
+                    ReferralProblem::SelfReferral { row } => flagged[*row] = true,
+                    ReferralProblem::Cycle { rows } => rows.iter().for_each(|&r| flagged[r] = true),
+                }
+            }
+            for j in 0..12 {
+                proptest::prop_assert_eq!(edges[j].is_some() && v.referred_by[j].is_none(), flagged[j]);
+            }
+            proptest::prop_assert_eq!(v.referred.iter().map(|&k| k as usize).sum::<usize>(),
+                v.referred_by.iter().filter(|e| e.is_some()).count());
+        }
+    }
+
     #[test]
     fn quadrants_and_default_cuts() {
         // CLV median of [1, 2, 3, 4] = (2 + 3) / 2 = 2.5; CRV > 0: [5, 1, 3] -> median 3.

@@ -108,20 +108,36 @@ pub fn quintile_scores(values: &[f64], higher_is_better: bool) -> Result<Vec<u8>
         )));
     }
     let n = values.len();
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Ok(values
-        .iter()
-        .map(|&v| {
-            let worse = if higher_is_better {
-                sorted.partition_point(|&s| s < v)
-            } else {
-                n - sorted.partition_point(|&s| s <= v)
-            };
-            // worse <= n - 1, so the quotient is at most 4.
-            1 + (5 * worse / n) as u8
-        })
-        .collect())
+    let mut scores = vec![0u8; n];
+    for_tie_groups(values, |members, below, above| {
+        let worse = if higher_is_better { below } else { above };
+        // worse <= n - 1, so the quotient is at most 4.
+        let score = 1 + (5 * worse / n) as u8;
+        for &i in members {
+            scores[i] = score;
+        }
+    });
+    Ok(scores)
+}
+
+/// Calls `f(members, below, above)` for each group of equal non-NaN values:
+/// the indices of the group, the number of non-NaN values strictly below
+/// it and strictly above it. One parallel sort, then a linear walk.
+fn for_tie_groups(values: &[f64], mut f: impl FnMut(&[usize], usize, usize)) {
+    use rayon::prelude::*;
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
+    order.par_sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let m = order.len();
+    let mut start = 0;
+    while start < m {
+        let v = values[order[start]];
+        let mut end = start + 1;
+        while end < m && values[order[end]] == v {
+            end += 1;
+        }
+        f(&order[start..end], start, m - end);
+        start = end;
+    }
 }
 
 /// One rule of a segment map: a name and inclusive score ranges.
@@ -194,7 +210,8 @@ impl SegmentMap {
     }
 
     /// Parses a CSV text with header `segment,r_min,r_max,f_min,f_max,m_min,m_max`
-    /// (rows in priority order; blank lines are skipped; a name may be quoted).
+    /// (rows in priority order; blank lines are skipped; a name may be
+    /// quoted but cannot contain a comma).
     ///
     /// # Errors
     /// [`Error::SegmentMap`] naming the 1-based line and the column: a wrong
@@ -315,6 +332,20 @@ impl SegmentMap {
         Ok(map)
     }
 
+    /// The map as CSV text in the format [`SegmentMap::parse`] reads (header
+    /// and one row per rule, in priority order), for users to copy and edit.
+    pub fn to_csv(&self) -> String {
+        let mut out = SEGMENT_MAP_HEADER.join(",");
+        out.push('\n');
+        for rule in &self.rules {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                rule.name, rule.r.0, rule.r.1, rule.f.0, rule.f.1, rule.m.0, rule.m.1
+            ));
+        }
+        out
+    }
+
     /// The first `(r, f, m)` cell (in lexicographic order) that no rule covers.
     pub fn first_unassigned(&self) -> Option<(u8, u8, u8)> {
         (1..=5u8)
@@ -361,13 +392,13 @@ impl ValueTier {
 /// Number of values strictly greater than each value (NaN values are never
 /// counted as greater, and themselves get `None`).
 pub(crate) fn greater_counts(values: &[f64]) -> Vec<Option<usize>> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let m = sorted.len();
-    values
-        .iter()
-        .map(|&v| (!v.is_nan()).then(|| m - sorted.partition_point(|&s| s <= v)))
-        .collect()
+    let mut out = vec![None; values.len()];
+    for_tie_groups(values, |members, _, above| {
+        for &i in members {
+            out[i] = Some(above);
+        }
+    });
+    out
 }
 
 /// Tiers by rank of CLV: `share_i = g_i / n` with `g_i` the number of
@@ -597,6 +628,38 @@ mod tests {
         assert_eq!(map.rules.len(), 2);
         assert_eq!(map.segment(5, 5, 5), "best");
         assert_eq!(map.segment(5, 5, 4), "rest");
+    }
+
+    #[test]
+    fn the_default_map_round_trips_through_csv() {
+        let csv = SegmentMap::default_map().to_csv();
+        assert!(
+            csv.starts_with("segment,r_min,r_max,f_min,f_max,m_min,m_max\nchampions,4,5,4,5,4,5\n")
+        );
+        assert_eq!(SegmentMap::parse(&csv).unwrap(), SegmentMap::default_map());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scores_follow_the_order_of_values(values in proptest::collection::vec(0u8..12, 1..60), up in proptest::bool::ANY) {
+            let v: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+            let s = quintile_scores(&v, up).unwrap();
+            for i in 0..v.len() {
+                proptest::prop_assert!((1..=5).contains(&s[i]));
+                for j in 0..v.len() {
+                    let better = if up { v[i] > v[j] } else { v[i] < v[j] };
+                    if v[i] == v[j] {
+                        proptest::prop_assert_eq!(s[i], s[j]);
+                    } else if better {
+                        proptest::prop_assert!(s[i] >= s[j]);
+                    }
+                }
+            }
+            // The worst value scores 1.
+            let worst = if up { v.iter().cloned().fold(f64::INFINITY, f64::min) } else { v.iter().cloned().fold(f64::NEG_INFINITY, f64::max) };
+            let k = v.iter().position(|&x| x == worst).unwrap();
+            proptest::prop_assert_eq!(s[k], 1);
+        }
     }
 
     fn map_error(text: &str) -> (Option<usize>, Option<String>, String) {

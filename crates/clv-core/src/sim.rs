@@ -45,6 +45,10 @@ pub struct SimulatedCustomer {
     pub purchases: Vec<f64>,
     /// Value of each purchase (empty without a spend model).
     pub amounts: Vec<f64>,
+    /// End of the customer's active life: the time of the repeat purchase
+    /// after which they dropped out, or the simulation end when they were
+    /// still active then. No random draw goes into it.
+    pub active_until: f64,
 }
 
 impl SimulatedCustomer {
@@ -160,6 +164,7 @@ impl Simulation {
             let lambda: f64 = rate.sample(&mut rng);
             let p: f64 = dropout.sample(&mut rng);
             let mut purchases = vec![birth];
+            let mut active_until = self.end;
             if lambda > 0.0 {
                 let gap = Exp::new(lambda).map_err(|e| bad(&e))?;
                 let mut t = birth;
@@ -170,6 +175,7 @@ impl Simulation {
                     }
                     purchases.push(t);
                     if rng.random::<f64>() < p {
+                        active_until = t;
                         break;
                     }
                 }
@@ -190,6 +196,7 @@ impl Simulation {
                 nu,
                 purchases,
                 amounts,
+                active_until,
             });
         }
         Ok(out)
@@ -252,14 +259,24 @@ mod tests {
 
     #[test]
     fn purchases_are_ordered_and_within_the_window() {
+        let mut dropped = 0;
         for c in settings(1).run().unwrap() {
+            dropped += usize::from(c.active_until < 78.0);
             assert!(c.birth >= 0.0 && c.birth < 12.0);
             assert_eq!(c.purchases[0], c.birth);
             assert!(c.purchases.windows(2).all(|w| w[0] < w[1]));
             assert!(*c.purchases.last().unwrap() <= 78.0);
             assert_eq!(c.amounts.len(), c.purchases.len());
             assert!(c.amounts.iter().all(|&z| z > 0.0 && z.is_finite()));
+            // Active until the last purchase (dropped out) or the end (alive).
+            let last = *c.purchases.last().unwrap();
+            assert!(c.active_until == last || c.active_until == 78.0);
+            if c.purchases.len() == 1 {
+                assert_eq!(c.active_until, 78.0); // no dropout before a repeat purchase
+            }
         }
+        // E[p] = 0.25: many of the 10,000 customers with a repeat purchase drop out.
+        assert!(dropped > 1000, "{dropped}");
     }
 
     #[test]
@@ -293,6 +310,7 @@ mod tests {
                 6.9 / 7.0,
             ],
             amounts: vec![],
+            active_until: 1.0,
         };
         assert_eq!(
             c.purchase_days(7.0, 6),
