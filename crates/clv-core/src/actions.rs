@@ -15,14 +15,15 @@
 //! | `ask_referral` | `clv` in the top `ask_referral_top_share` (0.2) and `referred <= ask_referral_max_referrals` (0) | `clv * p_alive` |
 //! | `activate_advocates` | high CRV (`crv > 0` and `crv >= cuts.crv`) and `clv < cuts.clv` | `crv` |
 //!
-//! The `ask_referral` score: referred customers resemble their referrer in
-//! value (Van den Bulte, Bayer, Skiera & Schmitt 2018, "How customer referral
-//! programs turn social capital into economic capital", J. Marketing
-//! Research), so a high CLV stands for valuable referrals, and a request only
+//! The `ask_referral` score: referrers and the customers they bring in share
+//! much of their margin (Van den Bulte, Bayer, Skiera & Schmitt 2018, "How
+//! customer referral programs turn social capital into economic capital",
+//! J. Marketing Research), so a high CLV stands for valuable referrals, and a request only
 //! reaches a customer who is still active, hence the weight P(alive).
 //! `win_back` and `remind` split customers at the same P(alive) threshold,
-//! so nobody is both reminded and won back. The quadrant cuts are those of
-//! [`crate::referral::default_quadrant_cuts`] unless set.
+//! so nobody is both reminded and won back. The quadrant cuts are meant to
+//! be [`crate::referral::default_quadrant_cuts`] unless the user sets them
+//! ([`ActionSettings::with_cuts`] takes them).
 //!
 //! Each row has a short reason with the numbers behind it, for example
 //! `P(alive) 0.12 after 18.00 in past value`.

@@ -6,6 +6,13 @@
 //! crate does no I/O, no async and knows nothing of Arrow; the `clv-data` crate
 //! and the `clv` binary sit on top of it.
 //!
+//! Beside the models, the analyses of influence and action work on their
+//! predictions: RFM scores, named segments, value tiers and churn risk
+//! ([`segment`]), customer referral value and the CLV x CRV quadrants
+//! ([`referral`]), engagement scores and group comparisons with intervals
+//! ([`engagement`]), the ideal customer profile ([`profile`]) and the action
+//! lists a team works from ([`actions`]).
+//!
 //! Every model follows the same shape: a parameter struct with a validating
 //! constructor and its names defined once ([`model::Parameters`]), a
 //! [`fit::Likelihood`] on its prepared data that the one maximum-likelihood

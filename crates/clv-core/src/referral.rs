@@ -50,7 +50,15 @@
 //! all have been brought in by each other. An edge into a cycle from outside
 //! it is valid.
 //!
+//! # Summary
+//!
+//! [`referral_summary`] gives what `clv referrals` prints: how many customers
+//! came through a (valid) referral, how many customers referred, the
+//! revenue of referred customers and its share of all revenue, their
+//! summed CLV, the summed CRV, and the top referrers by CRV (ties by index).
+//!
 //! # Quadrants
+//!
 //!
 //! Kumar et al. split customers on CLV and CRV into four groups:
 //! `champion` (high CLV, high CRV), `affluent` (high CLV, low CRV),
@@ -276,6 +284,84 @@ pub fn referral_value(
     })
 }
 
+/// The referral sources in numbers (see the module docs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReferralSummary {
+    /// All customers.
+    pub customers: usize,
+    /// Customers who came through a valid referral.
+    pub referred_customers: usize,
+    /// Customers with at least one valid referral.
+    pub referrers: usize,
+    /// Revenue of the referred customers.
+    pub referred_revenue: f64,
+    /// Revenue of all customers.
+    pub total_revenue: f64,
+    /// `referred_revenue / total_revenue` (0 when the total is 0).
+    pub revenue_share: f64,
+    /// Summed CLV of the referred customers.
+    pub referred_clv: f64,
+    /// Summed CRV of all customers.
+    pub total_crv: f64,
+    /// Up to `top` referrers (CRV > 0) by CRV, descending, ties by index.
+    pub top_referrers: Vec<usize>,
+}
+
+/// Summarizes a [`ReferralValue`] with each customer's past `revenue` and
+/// `clv`; lists at most `top` referrers.
+///
+/// # Errors
+/// [`Error::InvalidData`] when the lengths differ or a revenue or CLV is not finite.
+pub fn referral_summary(
+    value: &ReferralValue,
+    clv: &[f64],
+    revenue: &[f64],
+    top: usize,
+) -> Result<ReferralSummary> {
+    let n = value.crv.len();
+    if clv.len() != n || revenue.len() != n || value.referred_by.len() != n {
+        return Err(Error::InvalidData(format!(
+            "the referral summary needs one CLV and one revenue per customer: {} and {} for {n}",
+            clv.len(),
+            revenue.len()
+        )));
+    }
+    for (name, column) in [("CLV", clv), ("revenue", revenue)] {
+        if let Some(j) = column.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidData(format!(
+                "customer {j} has {name} {}; the summary needs finite numbers",
+                column[j]
+            )));
+        }
+    }
+    let mut s = ReferralSummary {
+        customers: n,
+        referred_customers: 0,
+        referrers: value.referred.iter().filter(|&&k| k > 0).count(),
+        referred_revenue: 0.0,
+        total_revenue: revenue.iter().sum(),
+        revenue_share: 0.0,
+        referred_clv: 0.0,
+        total_crv: value.crv.iter().sum(),
+        top_referrers: Vec::new(),
+    };
+    for (j, by) in value.referred_by.iter().enumerate() {
+        if by.is_some() {
+            s.referred_customers += 1;
+            s.referred_revenue += revenue[j];
+            s.referred_clv += clv[j];
+        }
+    }
+    if s.total_revenue != 0.0 {
+        s.revenue_share = s.referred_revenue / s.total_revenue;
+    }
+    let mut referrers: Vec<usize> = (0..n).filter(|&i| value.crv[i] > 0.0).collect();
+    referrers.sort_by(|&a, &b| value.crv[b].total_cmp(&value.crv[a]).then(a.cmp(&b)));
+    referrers.truncate(top);
+    s.top_referrers = referrers;
+    Ok(s)
+}
+
 /// Cut points of the CLV x CRV quadrants.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct QuadrantCuts {
@@ -441,6 +527,38 @@ mod tests {
         assert!(close(v.second_generation[0], 25.0));
         // CLV is untouched: total value = clv + crv.
         assert!(close(clv[0] + v.crv[0], 152.0));
+    }
+
+    #[test]
+    fn the_summary_by_hand() {
+        // The graph of the first test: valid edges 1 <- 0, 2 <- 0, 3 <- 1, 7 <- 4.
+        let referrer = [
+            None,
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(5),
+            Some(4),
+            Some(6),
+            Some(4),
+        ];
+        let clv = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0];
+        let s = CrvSettings::new(0.5, 10.0).unwrap();
+        let v = referral_value(&referrer, &clv, &[0.0; 8], &s).unwrap();
+        let revenue = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let sum = referral_summary(&v, &clv, &revenue, 2).unwrap();
+        assert_eq!(
+            (sum.customers, sum.referred_customers, sum.referrers),
+            (8, 4, 3)
+        );
+        // Referred revenue 2 + 3 + 4 + 8 = 17 of 36.
+        assert!(close(sum.referred_revenue, 17.0) && close(sum.total_revenue, 36.0));
+        assert!(close(sum.revenue_share, 17.0 / 36.0));
+        assert!(close(sum.referred_clv, 20.0 + 30.0 + 40.0 + 80.0));
+        // CRV: 0 -> 0.5*(20+30) + 0.5*(10+10) = 35; 1 -> 0.5*40 + 5 = 25; 4 -> 0.5*80 + 5 = 45.
+        assert!(close(sum.total_crv, 35.0 + 25.0 + 45.0));
+        assert_eq!(sum.top_referrers, vec![4, 0]);
+        assert!(referral_summary(&v, &clv, &revenue[..7], 2).is_err());
     }
 
     #[test]

@@ -346,6 +346,23 @@ impl SegmentMap {
         out
     }
 
+    /// The 0-based indices of rules that no cell reaches because earlier
+    /// rules take all their cells (a map may still be used; the application
+    /// can warn about them).
+    pub fn unreachable_rules(&self) -> Vec<usize> {
+        let mut reached = vec![false; self.rules.len()];
+        for r in 1..=5u8 {
+            for f in 1..=5u8 {
+                for m in 1..=5u8 {
+                    if let Some(k) = self.rules.iter().position(|rule| rule.matches(r, f, m)) {
+                        reached[k] = true;
+                    }
+                }
+            }
+        }
+        (0..reached.len()).filter(|&k| !reached[k]).collect()
+    }
+
     /// The first `(r, f, m)` cell (in lexicographic order) that no rule covers.
     pub fn first_unassigned(&self) -> Option<(u8, u8, u8)> {
         (1..=5u8)
@@ -628,6 +645,18 @@ mod tests {
         assert_eq!(map.rules.len(), 2);
         assert_eq!(map.segment(5, 5, 5), "best");
         assert_eq!(map.segment(5, 5, 4), "rest");
+    }
+
+    #[test]
+    fn shadowed_rules_are_found() {
+        assert!(SegmentMap::default_map().unreachable_rules().is_empty());
+        // "late" (r 5, f 5, m 5) comes after the catch-all and is never reached.
+        let text = "segment,r_min,r_max,f_min,f_max,m_min,m_max\n\
+                    low,1,2,1,5,1,5\nall,1,5,1,5,1,5\nlate,5,5,5,5,5,5\n";
+        assert_eq!(
+            SegmentMap::parse(text).unwrap().unreachable_rules(),
+            vec![2]
+        );
     }
 
     #[test]
