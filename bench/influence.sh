@@ -11,8 +11,8 @@ clv=${2:-target/release/clv}
 out=bench-out
 mkdir -p "$out"
 [ -x "$clv" ] || cargo build --release -p clv-cli
-bench/influence-data.sh "$n" "$clv"
 p="$out/influence-$n"
+[ -f "$p-events.csv" ] || bench/influence-data.sh "$n" "$clv"
 [ -f "$p-model.json" ] || $clv -q fit "$p.csv" --model bg-nbd --spend gamma-gamma --output "$p-model.json"
 echo "input: $(($(wc -l < "$p.csv") - 1)) purchases, $(($(wc -l < "$p-customers.csv") - 1)) customers, $(($(wc -l < "$p-events.csv") - 1)) events"
 common=("$p.csv" --model-file "$p-model.json" --customers "$p-customers.csv" --spend-file "$p-spend.csv"

@@ -79,6 +79,15 @@ pub fn actions(
     };
     let mut lists = actions::action_lists(&input, &settings)
         .map_err(|e| usage(format!("action settings: {e}")))?;
+    // The core does not know the window's length; the reason says it.
+    let within = format!("P(purchase within {} days)", a.remind_days);
+    for (list, rows) in &mut lists {
+        if matches!(list, ActionList::Remind) {
+            for r in rows.iter_mut() {
+                r.reason = r.reason.replace("P(purchase in window)", &within);
+            }
+        }
+    }
     if scored.referrals.is_none() {
         // Without referral data there is no CRV to rank advocates by, and
         // no referral count to ask by: say so rather than list everyone.

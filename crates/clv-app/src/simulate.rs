@@ -19,7 +19,11 @@
 //! buy more refer more, and since `lambda` is Gamma-distributed with a
 //! small shape (`r` = 0.243 at CDNOW's parameters) the number of customers a
 //! referrer brings is heavy-tailed (a few refer many, most none). A referrer
-//! is always acquired before the customers they referred.
+//! is always acquired before the customers they referred, and with
+//! `preferential` is still active (not yet dropped out) on the day of the
+//! referral: draws of inactive customers are rejected, at most
+//! [`REFERRER_TRIES`] times, after which the customer has no referrer
+//! (counted in a note).
 //!
 //! # Planted attributes (`--attributes`)
 //!
@@ -389,6 +393,10 @@ impl Stream {
     }
 }
 
+/// Draws of a preferential referrer before a referral customer is left
+/// without one (every draw fell on a customer no longer active).
+pub const REFERRER_TRIES: u64 = 64;
+
 /// What the influence outputs need of each customer.
 #[derive(Debug, Clone, Copy)]
 struct Traits {
@@ -538,6 +546,7 @@ fn run_channels(
         } else {
             Vec::new()
         };
+        let mut no_referrer = 0usize;
         crate::output::write_file(path, |w| {
             w.write_all(b"customer_id,acquired_at,channel,acquisition_cost,referred_by")?;
             w.write_all(if args.attributes {
@@ -557,15 +566,41 @@ fn run_channels(
                     } else {
                         let j = match args.referrals {
                             ReferralGraph::Preferential if cumulative[earlier - 1] > 0.0 => {
-                                let u = Mixer::new(args.seed, SALT_REFERRER, i as u64).uniform()
-                                    * cumulative[earlier - 1];
-                                cumulative[..earlier]
-                                    .partition_point(|&s| s <= u)
-                                    .min(earlier - 1)
+                                // In proportion to the purchase rate, among
+                                // those still active on the day (rejection:
+                                // at most REFERRER_TRIES draws).
+                                let mut found = None;
+                                for attempt in 0..REFERRER_TRIES {
+                                    let u = Mixer::new(
+                                        args.seed,
+                                        SALT_REFERRER,
+                                        ((i as u64) << 8) | attempt,
+                                    )
+                                    .uniform()
+                                        * cumulative[earlier - 1];
+                                    let j = cumulative[..earlier]
+                                        .partition_point(|&s| s <= u)
+                                        .min(earlier - 1);
+                                    if traits[by_birth[j] as usize].until >= day as f64 {
+                                        found = Some(j);
+                                        break;
+                                    }
+                                }
+                                match found {
+                                    Some(j) => j,
+                                    None => {
+                                        no_referrer += 1;
+                                        usize::MAX
+                                    }
+                                }
                             }
                             _ => (mix(args.seed ^ mix(i as u64)) % earlier as u64) as usize,
                         };
-                        (by_birth[j] + 1).to_string()
+                        if j == usize::MAX {
+                            String::new()
+                        } else {
+                            (by_birth[j] + 1).to_string()
+                        }
                     };
                     (format!("{:.2}", c.cac), by)
                 } else {
@@ -590,6 +625,12 @@ fn run_channels(
             Ok(())
         })?;
         progress.say(format!("wrote {n} customers to {}", path.display()));
+        if no_referrer > 0 {
+            progress.say(format!(
+                "note: {no_referrer} referral customers found no active referrer in \
+                 {REFERRER_TRIES} draws and have none"
+            ));
+        }
     }
     if let Some(path) = &args.spend_output {
         let mut new: std::collections::BTreeMap<(String, usize), u64> = Default::default();
