@@ -138,14 +138,44 @@ pub fn list_table(out: &ActionLists, rows: &[ActionRow]) -> clv_data::Table {
     t
 }
 
-/// Writes one CSV per list into `dir` (as one set: all or none) and
-/// returns `(file name, rows)` per list.
-pub fn write_lists(dir: &Path, out: &ActionLists) -> Result<Vec<(&'static str, usize)>> {
-    if !dir.is_dir() {
+/// Checks that `dir` is a directory, or can be created as one (it does not
+/// exist and its parent is a directory).
+pub fn check_out_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if dir.exists() {
         return Err(usage(format!(
-            "--out-dir {}: not a directory (create it first)",
+            "--out-dir {}: exists and is not a directory",
             dir.display()
         )));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(usage(format!(
+            "--out-dir {}: the directory {} does not exist",
+            dir.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes one CSV per list into `dir` (as one set: all or none), creating
+/// `dir` when it does not exist (its parent must), and returns `(file
+/// name, rows)` per list.
+pub fn write_lists(dir: &Path, out: &ActionLists) -> Result<Vec<(&'static str, usize)>> {
+    check_out_dir(dir)?;
+    if !dir.is_dir() {
+        std::fs::create_dir(dir).map_err(|e| {
+            usage(format!(
+                "--out-dir {}: cannot create it: {e}",
+                dir.display()
+            ))
+        })?;
     }
     let mut set = OutputSet::new();
     let mut counts = Vec::new();

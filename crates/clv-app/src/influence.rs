@@ -409,6 +409,17 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         }
     };
     let mut warnings = Vec::new();
+    if kind == clv_core::models::ModelKind::BgNbd {
+        let once = loaded.data.frequency.iter().filter(|&&x| x == 0.0).count();
+        if once > 0 {
+            progress.say(format!(
+                "note: BG/NBD gives P(alive) = 1 to the {once} customers without repeat purchases \
+                 (it lets customers drop out only right after a purchase), so their churn risk is \
+                 low by construction; --model mbg-nbd or pareto-nbd judge them by how long they \
+                 have been silent"
+            ));
+        }
+    }
 
     // Value.
     let settings = ValueSettings::new(

@@ -950,7 +950,8 @@ pub struct ActionsArgs {
     /// Inputs and model.
     pub input: InfluenceArgs,
     /// Directory for the lists: win_back.csv, remind.csv, reward.csv,
-    /// ask_referral.csv, activate_advocates.csv (it must exist).
+    /// ask_referral.csv, activate_advocates.csv (created when missing; its
+    /// parent must exist).
     #[arg(long)]
     pub out_dir: PathBuf,
     /// Win back: customers whose P(alive) is below this.

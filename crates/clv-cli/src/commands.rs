@@ -203,14 +203,12 @@ pub fn segment(args: &SegmentArgs, progress: &dyn Progress) -> Result<()> {
 pub fn actions(args: &ActionsArgs, progress: &dyn Progress) -> Result<()> {
     let names = clv_core::actions::ActionList::ALL.map(|l| args.out_dir.join(l.file_name()));
     let outputs: Vec<Option<&Path>> = names.iter().map(|p| Some(p.as_path())).collect();
-    if !args.out_dir.is_dir() {
-        return Err(clv_app::error::usage(format!(
-            "--out-dir {}: not a directory (create it first)",
-            args.out_dir.display()
-        ))
-        .into());
+    if args.out_dir.is_dir() {
+        check_outputs(&outputs, &args.input.inputs())?;
+    } else {
+        // Created once the lists are ready; its parent must exist.
+        clv_app::actions::check_out_dir(&args.out_dir)?;
     }
-    check_outputs(&outputs, &args.input.inputs())?;
     let lists = clv_app::actions::actions(&args.input.settings()?, &args.settings(), progress)?;
     let counts = clv_app::actions::write_lists(&args.out_dir, &lists)?;
     for (file, rows) in counts {

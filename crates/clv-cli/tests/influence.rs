@@ -419,8 +419,8 @@ fn a_segment_map_replaces_the_default() {
 fn actions_write_five_ranked_lists_and_count_them() {
     let dir = scratch("actions");
     let customers = customers_file(&dir, 2357);
+    // Created by the run.
     let out_dir = dir.join("lists");
-    std::fs::create_dir(&out_dir).unwrap();
     let sample = sample();
     let out = clv(&[
         "actions",
@@ -473,7 +473,7 @@ fn actions_write_five_ranked_lists_and_count_them() {
 }
 
 #[test]
-fn actions_need_an_existing_out_dir_and_write_nothing_on_error() {
+fn actions_need_an_existing_parent_and_write_nothing_on_error() {
     let dir = scratch("actions-missing");
     let sample = sample();
     fails_with(
@@ -483,9 +483,9 @@ fn actions_need_an_existing_out_dir_and_write_nothing_on_error() {
             "--model",
             "bg-nbd",
             "--out-dir",
-            dir.join("nope").to_str().unwrap(),
+            dir.join("nope/lists").to_str().unwrap(),
         ],
-        "not a directory",
+        "does not exist",
     );
     // A bad threshold: exit 2 and no list written.
     fails_with(
@@ -502,6 +502,21 @@ fn actions_need_an_existing_out_dir_and_write_nothing_on_error() {
         "reward",
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    // A missing out-dir is created only when the lists are written.
+    fails_with(
+        &[
+            "actions",
+            &sample,
+            "--model",
+            "bg-nbd",
+            "--out-dir",
+            dir.join("new").to_str().unwrap(),
+            "--reward-top-share",
+            "0",
+        ],
+        "reward",
+    );
+    assert!(!dir.join("new").exists());
 }
 
 #[test]
