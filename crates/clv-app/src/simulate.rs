@@ -576,11 +576,8 @@ fn run_channels(
                                         SALT_REFERRER,
                                         ((i as u64) << 8) | attempt,
                                     )
-                                    .uniform()
-                                        * cumulative[earlier - 1];
-                                    let j = cumulative[..earlier]
-                                        .partition_point(|&s| s <= u)
-                                        .min(earlier - 1);
+                                    .uniform();
+                                    let j = pick_weighted(&cumulative[..earlier], u);
                                     if traits[by_birth[j] as usize].until >= day as f64 {
                                         found = Some(j);
                                         break;
@@ -667,6 +664,28 @@ fn run_channels(
     })
 }
 
+/// The index `j` drawn with probability `w_j / sum w` from the running sums
+/// `cumulative` of non-negative weights `w` (last entry positive), for a
+/// uniform `u` on `[0, 1)`: the first `j` with `cumulative[j] > u * total`.
+fn pick_weighted(cumulative: &[f64], u: f64) -> usize {
+    let target = u * cumulative[cumulative.len() - 1];
+    cumulative
+        .partition_point(|&s| s <= target)
+        .min(cumulative.len() - 1)
+}
+
+/// The event kind (index into [`EVENT_KINDS`]) for a uniform `u` on `[0, 1)`.
+fn pick_kind(u: f64) -> usize {
+    let mut target = u * EVENT_KINDS.iter().map(|k| k.1).sum::<f64>();
+    for (i, k) in EVENT_KINDS.iter().enumerate() {
+        target -= k.1;
+        if target < 0.0 {
+            return i;
+        }
+    }
+    EVENT_KINDS.len() - 1
+}
+
 /// Writes the engagement events of every customer (see the module docs)
 /// and returns how many were written.
 fn write_events(
@@ -678,7 +697,6 @@ fn write_events(
     use std::fmt::Write as _;
     w.write_all(b"customer_id,timestamp,kind,weight\n")?;
     let period = dates.len() as f64;
-    let total: f64 = EVENT_KINDS.iter().map(|k| k.1).sum();
     let mut line = String::with_capacity(64);
     let mut written = 0;
     for (i, t) in traits.iter().enumerate() {
@@ -701,14 +719,7 @@ fn write_events(
             }
             let day = at.floor();
             let seconds = (((at - day) * 86_400.0) as u32).min(86_399);
-            let mut u = rng.uniform() * total;
-            let (kind, _, weight) = EVENT_KINDS
-                .iter()
-                .find(|k| {
-                    u -= k.1;
-                    u < 0.0
-                })
-                .unwrap_or(&EVENT_KINDS[EVENT_KINDS.len() - 1]);
+            let (kind, _, weight) = EVENT_KINDS[pick_kind(rng.uniform())];
             line.clear();
             let _ = writeln!(
                 line,
@@ -729,6 +740,57 @@ fn write_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_picks_follow_the_running_sums() {
+        // Weights 1, 2, 3: running sums 1, 3, 6; u * 6 picks 0 below 1, 1 in [1, 3), 2 in [3, 6).
+        let cumulative = [1.0, 3.0, 6.0];
+        assert_eq!(pick_weighted(&cumulative, 0.0), 0);
+        assert_eq!(pick_weighted(&cumulative, 0.9 / 6.0), 0);
+        assert_eq!(pick_weighted(&cumulative, 1.0 / 6.0), 1);
+        assert_eq!(pick_weighted(&cumulative, 2.9 / 6.0), 1);
+        assert_eq!(pick_weighted(&cumulative, 3.0 / 6.0), 2);
+        assert_eq!(pick_weighted(&cumulative, 0.999_999), 2);
+        // A zero weight (running sum unchanged) is never picked.
+        assert_eq!(pick_weighted(&[1.0, 1.0, 2.0], 0.5), 2);
+    }
+
+    #[test]
+    fn event_kinds_follow_their_probabilities() {
+        // Probabilities 0.20, 0.25, 0.20, 0.05, 0.20, 0.10: boundaries 0.20,
+        // 0.45, 0.65, 0.70, 0.90.
+        let total: f64 = EVENT_KINDS.iter().map(|k| k.1).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        let kind = |u: f64| EVENT_KINDS[pick_kind(u)].0;
+        assert_eq!(kind(0.0), "review");
+        assert_eq!(kind(0.19), "review");
+        assert_eq!(kind(0.21), "mention");
+        assert_eq!(kind(0.44), "mention");
+        assert_eq!(kind(0.46), "share");
+        assert_eq!(kind(0.66), "event");
+        assert_eq!(kind(0.71), "forum_post");
+        assert_eq!(kind(0.91), "support_ticket");
+        assert_eq!(kind(0.999_999), "support_ticket");
+    }
+
+    #[test]
+    fn mixer_uniforms_lie_in_the_unit_interval_and_repeat_for_a_seed() {
+        let mut a = Mixer::new(7, SALT_EVENTS, 3);
+        let mut b = Mixer::new(7, SALT_EVENTS, 3);
+        let mut sum = 0.0;
+        for _ in 0..10_000 {
+            let u = a.uniform();
+            assert_eq!(u, b.uniform());
+            assert!((0.0..1.0).contains(&u));
+            sum += u;
+        }
+        // Mean 1/2, standard error sqrt(1/12 / 10000) = 0.0029.
+        assert!((sum / 10_000.0 - 0.5).abs() < 0.012, "{sum}");
+        assert_ne!(
+            Mixer::new(7, SALT_EVENTS, 4).uniform(),
+            Mixer::new(7, SALT_EVENTS, 3).uniform()
+        );
+    }
 
     #[test]
     fn channels_parse_with_defaults_and_normalised_shares() {
