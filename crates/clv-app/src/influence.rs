@@ -25,7 +25,7 @@
 //! self-referrals and referral cycles are data errors naming the rows, and
 //! those edges are not followed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use clv_core::TimeUnit;
@@ -122,8 +122,10 @@ pub struct Scored {
     pub frequency_score: Vec<u8>,
     /// RFM monetary scores (1-5).
     pub monetary_score: Vec<u8>,
-    /// Named RFM segment per customer.
-    pub rfm_segment: Vec<String>,
+    /// The segment map used.
+    pub segment_map: SegmentMap,
+    /// The rule of the segment map each customer matched (`u16::MAX`: none).
+    pub rfm_rule: Vec<u16>,
     /// P(alive) at the observation end.
     pub p_alive: Vec<f64>,
     /// Expected purchases over the horizon.
@@ -170,6 +172,14 @@ impl Scored {
     /// The id of customer `i`.
     pub fn id(&self, i: usize) -> &str {
         self.loaded.summary.customer_id(i)
+    }
+
+    /// The named RFM segment of customer `i`.
+    pub fn segment(&self, i: usize) -> &str {
+        match self.rfm_rule[i] {
+            u16::MAX => segment::UNASSIGNED,
+            k => &self.segment_map.rules[k as usize].name,
+        }
     }
 
     /// CRV of customer `i` (0 without referral data).
@@ -474,39 +484,77 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         .collect();
 
     // RFM from the history.
-    let monthly = &history.monthly;
-    let mut orders = Vec::with_capacity(n);
-    let mut revenue = Vec::with_capacity(n);
-    for i in 0..n {
-        let r = monthly.range(i);
-        orders.push(monthly.orders[r.clone()].iter().map(|&o| o as f64).sum());
-        revenue.push(monthly.revenue[r].iter().sum());
-    }
-    let recency_days: Vec<f64> = (0..n)
-        .map(|i| {
-            let gap = loaded.data.age[i] - loaded.data.recency[i];
-            (gap * unit_days).round().max(0.0)
-        })
-        .collect();
-    let recency_score = segment::quintile_scores(&recency_days, false)?;
-    let frequency_score = segment::quintile_scores(&orders, true)?;
-    let monetary_score = segment::quintile_scores(&revenue, true)?;
-    let rfm_segment: Vec<String> = (0..n)
-        .map(|i| {
-            map.segment(recency_score[i], frequency_score[i], monetary_score[i])
-                .to_string()
-        })
-        .collect();
-    let value_tier = segment::value_tiers(&predictions.clv);
-    let churn_cuts = ChurnCuts {
-        high_below: args.churn_high_below,
-        low_from: args.churn_low_from,
-    };
-    let churn_risk: Vec<ChurnRisk> = predictions
-        .p_alive
-        .iter()
-        .map(|&p| segment::churn_risk(p, &churn_cuts))
-        .collect();
+    let (
+        orders,
+        revenue,
+        recency_days,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        rfm_rule,
+        value_tier,
+        churn_cuts,
+        churn_risk,
+    ) = progress.stage(
+        "RFM scores, segments, tiers and churn risk",
+        || -> Result<_> {
+            let monthly = &history.monthly;
+            let mut orders = Vec::with_capacity(n);
+            let mut revenue = Vec::with_capacity(n);
+            for i in 0..n {
+                let r = monthly.range(i);
+                orders.push(monthly.orders[r.clone()].iter().map(|&o| o as f64).sum());
+                revenue.push(monthly.revenue[r].iter().sum());
+            }
+            let recency_days: Vec<f64> = (0..n)
+                .map(|i| {
+                    let gap = loaded.data.age[i] - loaded.data.recency[i];
+                    (gap * unit_days).round().max(0.0)
+                })
+                .collect();
+            let recency_score = segment::quintile_scores(&recency_days, false)?;
+            let frequency_score = segment::quintile_scores(&orders, true)?;
+            let monetary_score = segment::quintile_scores(&revenue, true)?;
+            // The rule of each of the 125 score cells, then of each customer.
+            let cell =
+                |r: u8, f: u8, m: u8| (r as usize - 1) * 25 + (f as usize - 1) * 5 + m as usize - 1;
+            let mut lut = vec![u16::MAX; 125];
+            for r in 1..=5u8 {
+                for f in 1..=5u8 {
+                    for m in 1..=5u8 {
+                        if let Some(k) = map.rules.iter().position(|rule| rule.matches(r, f, m)) {
+                            lut[cell(r, f, m)] = k as u16;
+                        }
+                    }
+                }
+            }
+            let rfm_rule: Vec<u16> = (0..n)
+                .map(|i| lut[cell(recency_score[i], frequency_score[i], monetary_score[i])])
+                .collect();
+            let value_tier = segment::value_tiers(&predictions.clv);
+            let churn_cuts = ChurnCuts {
+                high_below: args.churn_high_below,
+                low_from: args.churn_low_from,
+            };
+            let churn_risk: Vec<ChurnRisk> = predictions
+                .p_alive
+                .iter()
+                .map(|&p| segment::churn_risk(p, &churn_cuts))
+                .collect();
+            Ok((
+                orders,
+                revenue,
+                recency_days,
+                recency_score,
+                frequency_score,
+                monetary_score,
+                rfm_rule,
+                value_tier,
+                churn_cuts,
+                churn_risk,
+            ))
+        },
+    )?;
 
     // The customers file joined to the summary.
     let customer_row: Vec<Option<usize>> = match &customers {
@@ -532,28 +580,32 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         }
     }
 
-    let referrals = match &customers {
-        Some(c) if c.referred_by.is_some() => Some(referrals_of(
-            args,
-            c,
-            &customer_row,
-            spend.as_deref(),
-            &predictions.clv,
-            &loaded,
-            &mut warnings,
-        )?),
-        _ => None,
-    };
-    let engagement = match &events {
-        Some(e) => Some(engagement_of(
-            args,
-            e,
-            &loaded,
-            history.observation_end,
-            &mut warnings,
-        )?),
-        None => None,
-    };
+    let (referrals, engagement) =
+        progress.stage("referral values and engagement", || -> Result<_> {
+            let referrals = match &customers {
+                Some(c) if c.referred_by.is_some() => Some(referrals_of(
+                    args,
+                    c,
+                    &customer_row,
+                    spend.as_deref(),
+                    &predictions.clv,
+                    &loaded,
+                    &mut warnings,
+                )?),
+                _ => None,
+            };
+            let engagement = match &events {
+                Some(e) => Some(engagement_of(
+                    args,
+                    e,
+                    &loaded,
+                    history.observation_end,
+                    &mut warnings,
+                )?),
+                None => None,
+            };
+            Ok((referrals, engagement))
+        })?;
     for w in &warnings {
         progress.say(format!("warning: {w}"));
     }
@@ -566,7 +618,8 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         recency_score,
         frequency_score,
         monetary_score,
-        rfm_segment,
+        segment_map: map,
+        rfm_rule,
         p_alive: predictions.p_alive,
         expected_purchases: predictions.expected_purchases,
         expected_spend: spend_per_purchase,
@@ -599,10 +652,10 @@ fn referrals_of(
     let n = clv.len();
     let refs = c.referred_by.as_ref().expect("checked");
     // Summary index of each customers-file row.
-    let mut index_of_row: HashMap<usize, usize> = HashMap::with_capacity(n);
+    let mut index_of_row = vec![u32::MAX; c.len()];
     for (i, r) in customer_row.iter().enumerate() {
         if let Some(r) = r {
-            index_of_row.insert(*r, i);
+            index_of_row[*r] = i as u32;
         }
     }
     let mut referrer = vec![None; n];
@@ -616,9 +669,9 @@ fn referrals_of(
         }
         match c.find(by) {
             None => unknown.push(format!("{} ({})", by, c.location(r))),
-            Some(rr) => match index_of_row.get(&rr) {
-                Some(&j) => referrer[i] = Some(j),
-                None => no_purchases.push(by.to_string()),
+            Some(rr) => match index_of_row[rr] {
+                u32::MAX => no_purchases.push(by.to_string()),
+                j => referrer[i] = Some(j as usize),
             },
         }
     }
@@ -782,11 +835,18 @@ fn engagement_of(
     end_day: i32,
     warnings: &mut Vec<String>,
 ) -> Result<Engagement> {
+    use rayon::prelude::*;
     let n = loaded.summary.len();
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+    let mut index: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
+    index.reserve(n);
     for i in 0..n {
-        index.insert(loaded.summary.customer_id(i), i);
+        index.insert(loaded.summary.customer_id(i), i as u32);
     }
+    // The customer of each event (u32::MAX: unknown), looked up in parallel.
+    let customer: Vec<u32> = (0..e.len())
+        .into_par_iter()
+        .map(|j| index.get(e.ids.get(j)).copied().unwrap_or(u32::MAX))
+        .collect();
     let mut known = Vec::with_capacity(e.len());
     let mut unknown = 0usize;
     let mut unknown_ex = Vec::new();
@@ -797,16 +857,26 @@ fn engagement_of(
     let mut seen: Vec<u64> = vec![0; n];
     let mut reach = vec![0u64; k];
     let mut seen_many: std::collections::HashSet<(usize, usize)> = Default::default();
-    let mut kind_month: Vec<BTreeMap<i32, u64>> = vec![BTreeMap::new(); k];
+    // Events per kind and month, months from the earliest event's.
+    // (Months grow with days: one conversion each for the first and last.)
+    let first_month = e.day.iter().min().map_or(0, |&d| month_of_day(d));
+    let last_month = e
+        .day
+        .iter()
+        .max()
+        .map_or(0, |&d| month_of_day(d.min(end_day)));
+    let span = (last_month - first_month + 1).max(1) as usize;
+    let mut kind_month = vec![0u64; k * span];
     let mut per_customer = vec![0u32; n];
     for j in 0..e.len() {
-        let Some(&i) = index.get(e.ids.get(j)) else {
+        let i = customer[j] as usize;
+        if customer[j] == u32::MAX {
             unknown += 1;
             if unknown_ex.len() < 4 {
                 unknown_ex.push(format!("{} ({})", e.ids.get(j), e.location(j)));
             }
             continue;
-        };
+        }
         if e.day[j] > end_day {
             late += 1;
             continue;
@@ -825,7 +895,7 @@ fn engagement_of(
         if first {
             reach[kd] += 1;
         }
-        *kind_month[kd].entry(month_of_day(e.day[j])).or_default() += 1;
+        kind_month[kd * span + (month_of_day(e.day[j]) - first_month) as usize] += 1;
         per_customer[i] += 1;
     }
     if unknown > 0 {
@@ -848,9 +918,11 @@ fn engagement_of(
             kind: e.kind_names[kd].clone(),
             events: kind_events[kd],
             reach: reach[kd],
-            by_month: kind_month[kd]
+            by_month: kind_month[kd * span..(kd + 1) * span]
                 .iter()
-                .map(|(&m, &c)| (month_label(m), c))
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(m, &c)| (month_label(first_month + m as i32), c))
                 .collect(),
         })
         .collect();
@@ -879,52 +951,51 @@ fn month_label(m: i32) -> String {
 /// Without referral data `crv` and `value_quadrant` are empty and
 /// `total_value` is the CLV; without events `engagement_score` is empty.
 pub fn segment_table(s: &Scored) -> clv_data::Table {
+    use clv_data::datafusion::arrow::array::StringArray;
     let n = s.len();
-    let ids: Vec<String> = (0..n).map(|i| s.id(i).to_string()).collect();
     let f = |v: &[u8]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
-    let empty = || vec![String::new(); n];
     let some = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<Option<f64>>>();
+    let mut day = String::new();
+    let dates: StringArray = s
+        .next_purchase
+        .iter()
+        .map(|d| {
+            d.map(|d| {
+                use std::fmt::Write as _;
+                day.clear();
+                let _ = write!(day, "{d}");
+                day.clone()
+            })
+            .unwrap_or_default()
+        })
+        .map(Some)
+        .collect();
     let mut t = clv_data::Table::new()
-        .with_str("customer_id", ids)
+        .with_strings("customer_id", s.loaded.summary.customer_ids.clone())
         .with_f64("recency_score", f(&s.recency_score))
         .with_f64("frequency_score", f(&s.frequency_score))
         .with_f64("monetary_score", f(&s.monetary_score))
-        .with_str("rfm_segment", s.rfm_segment.clone())
+        .with_strings("rfm_segment", text_column(n, |i| s.segment(i)))
         .with_f64("clv", s.clv.clone())
-        .with_str(
-            "value_tier",
-            s.value_tier.iter().map(|t| t.name().to_string()).collect(),
-        )
+        .with_strings("value_tier", text_column(n, |i| s.value_tier[i].name()))
         .with_f64("p_alive", s.p_alive.clone())
-        .with_str(
-            "churn_risk",
-            s.churn_risk.iter().map(|t| t.name().to_string()).collect(),
-        )
+        .with_strings("churn_risk", text_column(n, |i| s.churn_risk[i].name()))
         .with_f64(
             "p_purchase_30d",
             s.p_purchase_within(P_PURCHASE_DAYS)
                 .expect("30 days scored")
                 .to_vec(),
         )
-        .with_str(
-            "expected_next_purchase",
-            s.next_purchase
-                .iter()
-                .map(|d| d.map(|d| d.to_string()).unwrap_or_default())
-                .collect(),
-        );
+        .with_strings("expected_next_purchase", dates);
     t = match &s.referrals {
         Some(r) => t
             .with_opt_f64("crv", some(&r.crv))
             .with_f64("total_value", s.total_value())
-            .with_str(
-                "value_quadrant",
-                r.quadrant.iter().map(|q| q.name().to_string()).collect(),
-            ),
+            .with_strings("value_quadrant", text_column(n, |i| r.quadrant[i].name())),
         None => t
             .with_opt_f64("crv", vec![None; n])
             .with_f64("total_value", s.clv.clone())
-            .with_str("value_quadrant", empty()),
+            .with_strings("value_quadrant", text_column(n, |_| "")),
     };
     t = match &s.engagement {
         Some(e) => t.with_opt_f64("engagement_score", some(&e.score)),
@@ -953,11 +1024,19 @@ pub fn segment_table(s: &Scored) -> clv_data::Table {
     t
 }
 
+/// A text column of `n` values.
+fn text_column<'a>(
+    n: usize,
+    g: impl Fn(usize) -> &'a str,
+) -> clv_data::datafusion::arrow::array::StringArray {
+    clv_data::datafusion::arrow::array::StringArray::from_iter_values((0..n).map(g))
+}
+
 /// Counts of a segment run, for the message on stderr.
 pub fn segment_summary(s: &Scored) -> String {
     let mut by: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
     for i in 0..s.len() {
-        let e = by.entry(s.rfm_segment[i].as_str()).or_default();
+        let e = by.entry(s.segment(i)).or_default();
         e.0 += 1;
         e.1 += s.clv[i];
     }
