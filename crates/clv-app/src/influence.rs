@@ -95,6 +95,8 @@ pub struct Engagement {
     pub score: Vec<f64>,
     /// Events per customer.
     pub events: Vec<u32>,
+    /// Events per customer and kind: `kind_events[kind * n + customer]`.
+    pub kind_events: Vec<u32>,
     /// Per kind: events, reach, activity by month.
     pub kinds: Vec<KindActivity>,
     /// The half-life of the weighting, in days.
@@ -868,6 +870,7 @@ fn engagement_of(
     let span = (last_month - first_month + 1).max(1) as usize;
     let mut kind_month = vec![0u64; k * span];
     let mut per_customer = vec![0u32; n];
+    let mut per_customer_kind = vec![0u32; n * k];
     for j in 0..e.len() {
         let i = customer[j] as usize;
         if customer[j] == u32::MAX {
@@ -897,6 +900,7 @@ fn engagement_of(
         }
         kind_month[kd * span + (month_of_day(e.day[j]) - first_month) as usize] += 1;
         per_customer[i] += 1;
+        per_customer_kind[kd * n + i] += 1;
     }
     if unknown > 0 {
         warnings.push(format!(
@@ -929,6 +933,7 @@ fn engagement_of(
     Ok(Engagement {
         score,
         events: per_customer,
+        kind_events: per_customer_kind,
         kinds,
         half_life_days: args.half_life_days,
     })
@@ -946,7 +951,8 @@ fn month_label(m: i32) -> String {
 /// engagement_score`, then `recency_days, orders, revenue, frequency,
 /// expected_purchases, expected_spend`, the other windows'
 /// `p_purchase_{N}d`, and with referral data `referrals` and
-/// `crv_second_generation`, with events `events`.
+/// `crv_second_generation`, with events `events` and `events_{kind}` per
+/// kind.
 ///
 /// Without referral data `crv` and `value_quadrant` are empty and
 /// `total_value` is the CLV; without events `engagement_score` is empty.
@@ -1020,6 +1026,21 @@ pub fn segment_table(s: &Scored) -> clv_data::Table {
     }
     if let Some(e) = &s.engagement {
         t = t.with_f64("events", e.events.iter().map(|&x| x as f64).collect());
+        for (kd, kind) in e.kinds.iter().enumerate() {
+            t = t.with_f64(
+                format!(
+                    "events_{}",
+                    kind.kind
+                        .chars()
+                        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+                        .collect::<String>()
+                ),
+                e.kind_events[kd * n..(kd + 1) * n]
+                    .iter()
+                    .map(|&x| x as f64)
+                    .collect(),
+            );
+        }
     }
     t
 }

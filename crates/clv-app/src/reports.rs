@@ -469,6 +469,7 @@ pub fn profile(s: &Scored, format: ReportFormat, min_support: usize) -> Result<S
                 "min_support": min_support,
                 "below_support": p.below_support,
                 "level": LEVEL,
+                "note": "each interval is for one value on its own: with many values, a few exclude 1 by chance",
                 "rows": p.rows.iter().map(|r| json!({
                     "attribute": r.attribute, "value": r.value, "customers": r.customers,
                     "in_top": r.in_top, "share_of_top": r2(r.share_of_top),
@@ -511,6 +512,11 @@ pub fn profile(s: &Scored, format: ReportFormat, min_support: usize) -> Result<S
                     format!("{:.2} [{:.2}, {:.2}]", r.lift.point, r.lift.lo, r.lift.hi)
                 );
             }
+            let _ = writeln!(
+                o,
+                "\nEach interval is for one value on its own: with many values, a few exclude 1 by \
+                 chance. Trust a lift that is large, on many customers, and holds on new data."
+            );
             if p.below_support > 0 {
                 let _ = writeln!(
                     o,

@@ -627,3 +627,83 @@ fn cac_saved_is_the_blended_cac_of_the_spend_files_channels() {
     let want = 0.5 * num(by_id["21"], "clv") + 0.5 * (cac - 5.0);
     assert!((num(by_id["16"], "crv") - want).abs() < 1e-9, "{want}");
 }
+
+/// A simulated shop with a planted attribute (plan plus buys twice as
+/// often) and engagement that rises with the purchase rate: `profile` and
+/// `engagement` find them.
+#[test]
+fn profile_and_engagement_recover_what_the_simulation_planted() {
+    let dir = scratch("planted");
+    let p = |name: &str| dir.join(name).display().to_string();
+    clv_ok(&[
+        "simulate",
+        "--customers",
+        "60000",
+        "--start",
+        "2024-01-01",
+        "--days",
+        "730",
+        "--acquisition-days",
+        "365",
+        "--params",
+        "r=0.243,alpha=4.414,a=0.793,b=2.426",
+        "--seed",
+        "11",
+        "--channels",
+        "search:0.5:45,social:0.3:30,referral:0.2:12",
+        "--referrals",
+        "preferential",
+        "--attributes",
+        "--output",
+        &p("shop.csv"),
+        "--customers-output",
+        &p("customers.csv"),
+        "--spend-output",
+        &p("spend.csv"),
+        "--events-output",
+        &p("events.csv"),
+        "-q",
+    ]);
+    let common = [
+        p("shop.csv"),
+        "--model".into(),
+        "bg-nbd".into(),
+        "--spend".into(),
+        "gamma-gamma".into(),
+        "--customers".into(),
+        p("customers.csv"),
+        "--events".into(),
+        p("events.csv"),
+        "--format".into(),
+        "json".into(),
+        "-q".into(),
+    ];
+    let run = |cmd: &str| -> Value {
+        let mut args = vec![cmd];
+        args.extend(common.iter().map(String::as_str));
+        serde_json::from_str(&clv_ok(&args)).unwrap()
+    };
+    let profile = run("profile");
+    let top = &profile["rows"][0];
+    assert_eq!(
+        (top["attribute"].as_str(), top["value"].as_str()),
+        (Some("plan"), Some("plus")),
+        "{}",
+        profile["rows"]
+    );
+    assert!(f(&top["lift"]["lo"]) > 1.05, "{top}");
+    // region has no effect: every region's lift is near 1.
+    for r in profile["rows"].as_array().unwrap() {
+        if r["attribute"] == "region" {
+            assert!((f(&r["lift"]["value"]) - 1.0).abs() < 0.1, "{r}");
+        }
+    }
+    let engagement = run("engagement");
+    let cmp = engagement["comparison"].as_array().unwrap();
+    let metric = |name: &str| cmp.iter().find(|c| c["metric"] == name).unwrap();
+    for name in ["purchases_per_year", "clv", "repeat_rate"] {
+        let d = &metric(name)["difference"];
+        assert!(f(&d["lo"]) > 0.0, "{name}: {d}");
+    }
+    assert!(engagement["note"].as_str().unwrap().contains("not a cause"));
+}
