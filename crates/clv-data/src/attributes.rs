@@ -752,29 +752,166 @@ pub const MAX_EVENT_KINDS: usize = u16::MAX as usize + 1;
 /// not finite. An empty weight cell is weight 1. An events file without
 /// events is an error. Whether the customers are known is not checked here.
 pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
-    let mut t = read_table(path, cols.delimiter)?;
-    let id_c = t.require(&cols.customer, "customer")?;
-    let ts_c = t.require(&cols.timestamp, "timestamp")?;
-    let kind_c = t.require(&cols.kind, "kind")?;
-    let w_c = t.find(&cols.weight);
     let dates = DateParser::new(cols.date_format.as_deref()).map_err(DataError::InvalidOptions)?;
-    let mut day = Vec::with_capacity(t.rows);
-    let mut kind = Vec::with_capacity(t.rows);
-    let mut weight = Vec::with_capacity(t.rows);
-    let mut kind_names: Vec<String> = Vec::new();
-    let mut kind_index: std::collections::HashMap<String, u16> = Default::default();
-    for r in 0..t.rows {
-        if t.columns[id_c].get(r).is_empty() {
-            return Err(t.bad(r, id_c, "empty customer id".into()));
+    let mut b = EventsBuilder {
+        dates,
+        date_format: cols.date_format.clone(),
+        ids: TextColumn::default(),
+        day: Vec::new(),
+        kind: Vec::new(),
+        weight: Vec::new(),
+        kind_names: Vec::new(),
+        kind_index: Default::default(),
+    };
+    let (file, locations, by_line) = match InputFormat::from_path(path)? {
+        // CSV: each record parsed as it is read, no text copy of the
+        // timestamp, kind and weight columns.
+        InputFormat::Csv => {
+            let delim =
+                cols.delimiter
+                    .unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
+                        Some("tsv" | "tab") => b'\t',
+                        _ => b',',
+                    });
+            let mut records =
+                crate::tables::CsvRecords::open(path, delim, "empty file (no header and no data)")?;
+            let names = records.names.clone();
+            let file = records.name.clone();
+            let col = |name: &str, role: &'static str| {
+                crate::tables::require_column(&file, &names, name, role)
+            };
+            let (id_c, ts_c, kind_c) = (
+                col(&cols.customer, "customer")?,
+                col(&cols.timestamp, "timestamp")?,
+                col(&cols.kind, "kind")?,
+            );
+            let w_c = crate::tables::find_column(&names, &cols.weight);
+            let mut lines = Vec::new();
+            records.for_each(
+                |found, header| format!("{found} fields where the header has {header}"),
+                |line, fields| {
+                    let at = |c: usize, message: String| DataError::InvalidValue {
+                        location: Location::Line {
+                            file: file.clone(),
+                            line,
+                        },
+                        column: names[c].clone(),
+                        message,
+                    };
+                    b.push(
+                        &fields[id_c],
+                        &fields[ts_c],
+                        &fields[kind_c],
+                        w_c.map(|c| &fields[c]),
+                        |which, message| {
+                            at(
+                                match which {
+                                    Field::Id => id_c,
+                                    Field::Timestamp => ts_c,
+                                    Field::Kind => kind_c,
+                                    Field::Weight => w_c.unwrap_or(id_c),
+                                },
+                                message,
+                            )
+                        },
+                    )?;
+                    lines.push(line);
+                    Ok(())
+                },
+            )?;
+            (file, lines, true)
         }
-        let s = t.columns[ts_c].get(r);
-        day.push(dates.parse(s.as_bytes()).ok_or_else(|| {
-            t.bad(
-                r,
-                ts_c,
+        format => {
+            let t = read_engine_table(path, format, path.display().to_string())?;
+            let id_c = t.require(&cols.customer, "customer")?;
+            let ts_c = t.require(&cols.timestamp, "timestamp")?;
+            let kind_c = t.require(&cols.kind, "kind")?;
+            let w_c = t.find(&cols.weight);
+            for r in 0..t.rows {
+                b.push(
+                    t.columns[id_c].get(r).as_bytes(),
+                    t.columns[ts_c].get(r).as_bytes(),
+                    t.columns[kind_c].get(r).as_bytes(),
+                    w_c.map(|c| t.columns[c].get(r).as_bytes()),
+                    |which, message| {
+                        t.bad(
+                            r,
+                            match which {
+                                Field::Id => id_c,
+                                Field::Timestamp => ts_c,
+                                Field::Kind => kind_c,
+                                Field::Weight => w_c.unwrap_or(id_c),
+                            },
+                            message,
+                        )
+                    },
+                )?;
+            }
+            (t.file, Vec::new(), false)
+        }
+    };
+    if b.day.is_empty() {
+        return Err(DataError::Empty {
+            file,
+            message: "no events".into(),
+        });
+    }
+    Ok(Events {
+        file,
+        ids: b.ids,
+        day: b.day,
+        kind: b.kind,
+        kind_names: b.kind_names,
+        weight: b.weight,
+        by_line,
+        locations,
+    })
+}
+
+/// The fields of an event, for error messages.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Id,
+    Timestamp,
+    Kind,
+    Weight,
+}
+
+/// The columns of [`Events`] being filled, one row at a time.
+struct EventsBuilder {
+    dates: DateParser,
+    date_format: Option<String>,
+    ids: TextColumn,
+    day: Vec<i32>,
+    kind: Vec<u16>,
+    weight: Vec<f64>,
+    kind_names: Vec<String>,
+    kind_index: std::collections::HashMap<String, u16>,
+}
+
+impl EventsBuilder {
+    /// Parses and appends one event; `bad` makes the error of a field.
+    fn push(
+        &mut self,
+        id: &[u8],
+        ts: &[u8],
+        kind: &[u8],
+        weight: Option<&[u8]>,
+        bad: impl Fn(Field, String) -> DataError,
+    ) -> Result<()> {
+        let text = |b: &[u8]| -> String { String::from_utf8_lossy(b.trim_ascii()).into_owned() };
+        let id = id.trim_ascii();
+        if id.is_empty() {
+            return Err(bad(Field::Id, "empty customer id".into()));
+        }
+        let ts = ts.trim_ascii();
+        let day = self.dates.parse(ts).ok_or_else(|| {
+            bad(
+                Field::Timestamp,
                 format!(
-                    "cannot parse {s:?} as a timestamp{}",
-                    match &cols.date_format {
+                    "cannot parse {:?} as a timestamp{}",
+                    text(ts),
+                    match &self.date_format {
                         Some(f) => format!(" with format {f:?}"),
                         None => " (expected YYYY-MM-DD, YYYYMMDD, an ISO date-time such as \
                                  2024-03-01T10:00:00Z, or YYYY-MM-DD HH:MM:SS; else give a \
@@ -783,74 +920,74 @@ pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
                     }
                 ),
             )
-        })?);
-        let name = t.columns[kind_c].get(r);
-        if name.is_empty() {
-            return Err(t.bad(r, kind_c, "empty event kind".into()));
+        })?;
+        let kind = kind.trim_ascii();
+        if kind.is_empty() {
+            return Err(bad(Field::Kind, "empty event kind".into()));
         }
         // Few kinds: a scan beats hashing the name.
-        let found = if kind_names.len() <= 16 {
-            kind_names.iter().position(|k| k == name).map(|k| k as u16)
+        let found = if self.kind_names.len() <= 16 {
+            self.kind_names
+                .iter()
+                .position(|k| k.as_bytes() == kind)
+                .map(|k| k as u16)
         } else {
-            kind_index.get(name).copied()
+            std::str::from_utf8(kind)
+                .ok()
+                .and_then(|k| self.kind_index.get(k).copied())
         };
         let k = match found {
             Some(k) => k,
             None => {
-                if kind_names.len() == MAX_EVENT_KINDS {
-                    return Err(t.bad(
-                        r,
-                        kind_c,
+                if self.kind_names.len() == MAX_EVENT_KINDS {
+                    return Err(bad(
+                        Field::Kind,
                         format!("more than {MAX_EVENT_KINDS} distinct event kinds"),
                     ));
                 }
-                let k = kind_names.len() as u16;
-                kind_names.push(name.to_string());
-                kind_index.insert(name.to_string(), k);
+                let k = self.kind_names.len() as u16;
+                let name = text(kind);
+                self.kind_names.push(name.clone());
+                self.kind_index.insert(name, k);
                 k
             }
         };
-        kind.push(k);
-        weight.push(match w_c {
-            Some(c) => {
-                let s = t.columns[c].get(r);
-                if s.is_empty() {
-                    1.0
-                } else {
-                    match s.parse::<f64>() {
-                        Ok(v) if v.is_finite() && v >= 0.0 => v,
-                        Ok(v) if v.is_finite() => {
-                            return Err(t.bad(r, c, format!("weight {s} is negative")));
-                        }
-                        Ok(_) => {
-                            return Err(t.bad(r, c, format!("weight {s:?} is not finite")));
-                        }
-                        Err(_) => {
-                            return Err(t.bad(r, c, format!("cannot parse {s:?} as a number")));
-                        }
+        let w = match weight.map(<[u8]>::trim_ascii) {
+            None | Some(b"") => 1.0,
+            Some(b) => {
+                let parsed = std::str::from_utf8(b)
+                    .map_err(|_| ())
+                    .and_then(|s| s.parse::<f64>().map_err(|_| ()));
+                let s = || text(b);
+                match parsed {
+                    Ok(v) if v.is_finite() && v >= 0.0 => v,
+                    Ok(v) if v.is_finite() => {
+                        return Err(bad(Field::Weight, format!("weight {} is negative", s())));
+                    }
+                    Ok(_) => {
+                        return Err(bad(
+                            Field::Weight,
+                            format!("weight {:?} is not finite", s()),
+                        ));
+                    }
+                    Err(()) => {
+                        return Err(bad(
+                            Field::Weight,
+                            format!("cannot parse {:?} as a number", s()),
+                        ));
                     }
                 }
             }
-            None => 1.0,
-        });
+        };
+        match std::str::from_utf8(id) {
+            Ok(s) => self.ids.push(s),
+            Err(_) => self.ids.push(&String::from_utf8_lossy(id)),
+        }
+        self.day.push(day);
+        self.kind.push(k);
+        self.weight.push(w);
+        Ok(())
     }
-    if t.rows == 0 {
-        return Err(DataError::Empty {
-            file: t.file,
-            message: "no events".into(),
-        });
-    }
-    let ids = std::mem::take(&mut t.columns[id_c]);
-    Ok(Events {
-        file: t.file,
-        ids,
-        day,
-        kind,
-        kind_names,
-        weight,
-        by_line: t.lines.is_some(),
-        locations: t.lines.unwrap_or_default(),
-    })
 }
 
 #[cfg(test)]
