@@ -126,14 +126,7 @@ impl TextTable {
 fn read_table(path: &Path, delimiter: Option<u8>) -> Result<TextTable> {
     let file = path.display().to_string();
     match InputFormat::from_path(path)? {
-        InputFormat::Csv => {
-            let delim =
-                delimiter.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
-                    Some("tsv" | "tab") => b'\t',
-                    _ => b',',
-                });
-            read_csv_table(path, delim)
-        }
+        InputFormat::Csv => read_csv_table(path, csv_delimiter(path, delimiter)),
         format => read_engine_table(path, format, file),
     }
 }
@@ -752,29 +745,136 @@ pub const MAX_EVENT_KINDS: usize = u16::MAX as usize + 1;
 /// not finite. An empty weight cell is weight 1. An events file without
 /// events is an error. Whether the customers are known is not checked here.
 pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
-    let mut t = read_table(path, cols.delimiter)?;
-    let id_c = t.require(&cols.customer, "customer")?;
-    let ts_c = t.require(&cols.timestamp, "timestamp")?;
-    let kind_c = t.require(&cols.kind, "kind")?;
-    let w_c = t.find(&cols.weight);
     let dates = DateParser::new(cols.date_format.as_deref()).map_err(DataError::InvalidOptions)?;
-    let mut day = Vec::with_capacity(t.rows);
-    let mut kind = Vec::with_capacity(t.rows);
-    let mut weight = Vec::with_capacity(t.rows);
-    let mut kind_names: Vec<String> = Vec::new();
-    let mut kind_index: std::collections::HashMap<String, u16> = Default::default();
-    for r in 0..t.rows {
-        if t.columns[id_c].get(r).is_empty() {
-            return Err(t.bad(r, id_c, "empty customer id".into()));
+    let mut b = EventRows {
+        cols,
+        dates,
+        ids: TextColumn::default(),
+        day: Vec::new(),
+        kind: Vec::new(),
+        weight: Vec::new(),
+        kind_names: Vec::new(),
+        kind_index: Default::default(),
+    };
+    let (file, lines) = match InputFormat::from_path(path)? {
+        // CSV: fields are parsed as they are read, without a text table.
+        InputFormat::Csv => {
+            let mut records = crate::tables::CsvRecords::open(
+                path,
+                csv_delimiter(path, cols.delimiter),
+                "empty file (no header and no data)",
+            )?;
+            let names = records.names.clone();
+            let file = records.name.clone();
+            let ([ic, tc, kc], wc) = event_columns(&file, &names, cols)?;
+            let col_of = [ic, tc, kc, wc.unwrap_or(0)];
+            let mut lines = Vec::new();
+            records.for_each(
+                |found, header| format!("{found} fields where the header has {header}"),
+                |line, rec| {
+                    b.push(&rec[ic], &rec[tc], &rec[kc], wc.map(|w| &rec[w]))
+                        .map_err(|(k, message)| DataError::InvalidValue {
+                            location: Location::Line {
+                                file: file.clone(),
+                                line,
+                            },
+                            column: names[col_of[k]].clone(),
+                            message,
+                        })?;
+                    lines.push(line);
+                    Ok(())
+                },
+            )?;
+            (file, Some(lines))
         }
-        let s = t.columns[ts_c].get(r);
-        day.push(dates.parse(s.as_bytes()).ok_or_else(|| {
-            t.bad(
-                r,
-                ts_c,
+        format => {
+            let t = read_engine_table(path, format, path.display().to_string())?;
+            let ([ic, tc, kc], wc) = event_columns(&t.file, &t.names, cols)?;
+            let col_of = [ic, tc, kc, wc.unwrap_or(0)];
+            for r in 0..t.rows {
+                let cell = |k: usize| t.columns[k].get(r).as_bytes();
+                b.push(cell(ic), cell(tc), cell(kc), wc.map(cell))
+                    .map_err(|(k, message)| t.bad(r, col_of[k], message))?;
+            }
+            (t.file, None)
+        }
+    };
+    if b.day.is_empty() {
+        return Err(DataError::Empty {
+            file,
+            message: "no events".into(),
+        });
+    }
+    Ok(Events {
+        file,
+        ids: b.ids,
+        day: b.day,
+        kind: b.kind,
+        kind_names: b.kind_names,
+        weight: b.weight,
+        by_line: lines.is_some(),
+        locations: lines.unwrap_or_default(),
+    })
+}
+
+/// The delimiter of a CSV file: the given one, else tab for `.tsv`/`.tab`, else `,`.
+fn csv_delimiter(path: &Path, delimiter: Option<u8>) -> u8 {
+    delimiter.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
+        Some("tsv" | "tab") => b'\t',
+        _ => b',',
+    })
+}
+
+/// The indices of the id, timestamp, kind and (optional) weight columns.
+fn event_columns(
+    file: &str,
+    names: &[String],
+    cols: &EventColumns,
+) -> Result<([usize; 3], Option<usize>)> {
+    let req = |name: &str, role| crate::tables::require_column(file, names, name, role);
+    Ok((
+        [
+            req(&cols.customer, "customer")?,
+            req(&cols.timestamp, "timestamp")?,
+            req(&cols.kind, "kind")?,
+        ],
+        crate::tables::find_column(names, &cols.weight),
+    ))
+}
+
+/// The events read so far.
+struct EventRows<'a> {
+    cols: &'a EventColumns,
+    dates: DateParser,
+    ids: TextColumn,
+    day: Vec<i32>,
+    kind: Vec<u16>,
+    weight: Vec<f64>,
+    kind_names: Vec<String>,
+    kind_index: std::collections::HashMap<String, u16>,
+}
+
+impl EventRows<'_> {
+    /// Adds one event from its cells; on a bad value, which cell (0 id,
+    /// 1 timestamp, 2 kind, 3 weight) and what is wrong.
+    fn push(
+        &mut self,
+        id: &[u8],
+        ts: &[u8],
+        kind: &[u8],
+        weight: Option<&[u8]>,
+    ) -> std::result::Result<(), (usize, String)> {
+        let id = String::from_utf8_lossy(id.trim_ascii());
+        if id.is_empty() {
+            return Err((0, "empty customer id".into()));
+        }
+        let day = self.dates.parse(ts).ok_or_else(|| {
+            let s = String::from_utf8_lossy(ts.trim_ascii());
+            (
+                1,
                 format!(
                     "cannot parse {s:?} as a timestamp{}",
-                    match &cols.date_format {
+                    match &self.cols.date_format {
                         Some(f) => format!(" with format {f:?}"),
                         None => " (expected YYYY-MM-DD, YYYYMMDD, an ISO date-time such as \
                                  2024-03-01T10:00:00Z, or YYYY-MM-DD HH:MM:SS; else give a \
@@ -783,74 +883,50 @@ pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
                     }
                 ),
             )
-        })?);
-        let name = t.columns[kind_c].get(r);
+        })?;
+        let name = String::from_utf8_lossy(kind.trim_ascii());
         if name.is_empty() {
-            return Err(t.bad(r, kind_c, "empty event kind".into()));
+            return Err((2, "empty event kind".into()));
         }
         // Few kinds: a scan beats hashing the name.
-        let found = if kind_names.len() <= 16 {
-            kind_names.iter().position(|k| k == name).map(|k| k as u16)
+        let found = if self.kind_names.len() <= 16 {
+            self.kind_names
+                .iter()
+                .position(|k| *k == name)
+                .map(|k| k as u16)
         } else {
-            kind_index.get(name).copied()
+            self.kind_index.get(name.as_ref()).copied()
         };
         let k = match found {
             Some(k) => k,
             None => {
-                if kind_names.len() == MAX_EVENT_KINDS {
-                    return Err(t.bad(
-                        r,
-                        kind_c,
+                if self.kind_names.len() == MAX_EVENT_KINDS {
+                    return Err((
+                        2,
                         format!("more than {MAX_EVENT_KINDS} distinct event kinds"),
                     ));
                 }
-                let k = kind_names.len() as u16;
-                kind_names.push(name.to_string());
-                kind_index.insert(name.to_string(), k);
+                let k = self.kind_names.len() as u16;
+                self.kind_names.push(name.to_string());
+                self.kind_index.insert(name.to_string(), k);
                 k
             }
         };
-        kind.push(k);
-        weight.push(match w_c {
-            Some(c) => {
-                let s = t.columns[c].get(r);
-                if s.is_empty() {
-                    1.0
-                } else {
-                    match s.parse::<f64>() {
-                        Ok(v) if v.is_finite() && v >= 0.0 => v,
-                        Ok(v) if v.is_finite() => {
-                            return Err(t.bad(r, c, format!("weight {s} is negative")));
-                        }
-                        Ok(_) => {
-                            return Err(t.bad(r, c, format!("weight {s:?} is not finite")));
-                        }
-                        Err(_) => {
-                            return Err(t.bad(r, c, format!("cannot parse {s:?} as a number")));
-                        }
-                    }
-                }
-            }
-            None => 1.0,
-        });
+        let w = match weight.map(|w| String::from_utf8_lossy(w.trim_ascii())) {
+            Some(s) if !s.is_empty() => match s.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => v,
+                Ok(v) if v.is_finite() => return Err((3, format!("weight {s} is negative"))),
+                Ok(_) => return Err((3, format!("weight {s:?} is not finite"))),
+                Err(_) => return Err((3, format!("cannot parse {s:?} as a number"))),
+            },
+            _ => 1.0,
+        };
+        self.ids.push(&id);
+        self.day.push(day);
+        self.kind.push(k);
+        self.weight.push(w);
+        Ok(())
     }
-    if t.rows == 0 {
-        return Err(DataError::Empty {
-            file: t.file,
-            message: "no events".into(),
-        });
-    }
-    let ids = std::mem::take(&mut t.columns[id_c]);
-    Ok(Events {
-        file: t.file,
-        ids,
-        day,
-        kind,
-        kind_names,
-        weight,
-        by_line: t.lines.is_some(),
-        locations: t.lines.unwrap_or_default(),
-    })
 }
 
 #[cfg(test)]
