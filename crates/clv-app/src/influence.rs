@@ -1,7 +1,7 @@
 //! What `segment`, `actions`, `referrals`, `engagement` and `profile`
 //! share: every customer scored once.
 //!
-//! [`score`] reads the transactions (with their monthly history), the model
+//! [`score`] reads the transactions (with each customer's orders and revenue), the model
 //! (a model file, or models fitted here), and the optional customers,
 //! spend and events files, then computes per customer:
 //!
@@ -318,14 +318,15 @@ fn read_events(path: &Path, _args: &InfluenceSettings) -> Result<Events> {
     Ok(clv_data::attributes::read_events(path, &cols)?)
 }
 
-/// The transactions with their monthly history, in the model's unit and
-/// (for discrete models) the period convention.
+/// The transactions (their summary carries each customer's orders and
+/// revenue), in the model's unit and (for discrete models) the period
+/// convention.
 fn load(
     args: &InfluenceSettings,
     kind: clv_core::models::ModelKind,
     unit: Option<TimeUnit>,
     progress: &dyn Progress,
-) -> Result<(Loaded, clv_data::PurchaseHistory)> {
+) -> Result<Loaded> {
     let mut data = args.data.clone();
     if kind.is_discrete() && data.convention != clv_data::Convention::Period {
         progress.say(
@@ -334,12 +335,7 @@ fn load(
         );
         data.convention = clv_data::Convention::Period;
     }
-    let want = clv_data::Aggregations {
-        history: true,
-        ..Default::default()
-    };
-    let (loaded, extra) = crate::load::load_with(&data, unit, want, progress)?;
-    Ok((loaded, extra.history.expect("histories asked for")))
+    crate::load::load(&data, unit, progress)
 }
 
 /// Scores every customer (see the module docs).
@@ -371,7 +367,7 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
     let unit = file.as_ref().map(|m| m.time_unit);
 
     // The transactions and the side files, read in parallel.
-    let (loaded, history, customers, spend, events) = std::thread::scope(|sc| -> Result<_> {
+    let (loaded, customers, spend, events) = std::thread::scope(|sc| -> Result<_> {
         let customers = sc.spawn(|| {
             args.customers
                 .as_deref()
@@ -392,11 +388,11 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
                 .map(|p| read_events(p, args))
                 .transpose()
         });
-        let (loaded, history) = load(args, kind, unit, progress)?;
+        let loaded = load(args, kind, unit, progress)?;
         let customers = customers.join().expect("customers reader panicked")?;
         let spend = spend.join().expect("spend reader panicked")?;
         let events = events.join().expect("events reader panicked")?;
-        Ok((loaded, history, customers, spend, events))
+        Ok((loaded, customers, spend, events))
     })?;
     let n = loaded.summary.len();
     if n == 0 {
@@ -485,7 +481,7 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         })
         .collect();
 
-    // RFM from the history.
+    // RFM from the orders and revenue.
     let (
         orders,
         revenue,
@@ -500,14 +496,13 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
     ) = progress.stage(
         "RFM scores, segments, tiers and churn risk",
         || -> Result<_> {
-            let monthly = &history.monthly;
-            let mut orders = Vec::with_capacity(n);
-            let mut revenue = Vec::with_capacity(n);
-            for i in 0..n {
-                let r = monthly.range(i);
-                orders.push(monthly.orders[r.clone()].iter().map(|&o| o as f64).sum());
-                revenue.push(monthly.revenue[r].iter().sum());
-            }
+            let totals = loaded
+                .summary
+                .totals
+                .as_ref()
+                .expect("a summary of transactions has totals");
+            let orders = totals.orders.clone();
+            let revenue = totals.revenue.clone();
             let recency_days: Vec<f64> = (0..n)
                 .map(|i| {
                     let gap = loaded.data.age[i] - loaded.data.recency[i];
@@ -601,7 +596,8 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
                     args,
                     e,
                     &loaded,
-                    history.observation_end,
+                    (observation_end - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"))
+                        .num_days() as i32,
                     &mut warnings,
                 )?),
                 None => None,

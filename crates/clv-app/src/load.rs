@@ -131,6 +131,7 @@ pub fn load_summary_file(
         recency: t.recency,
         age: t.age,
         monetary_value: t.monetary_value.unwrap_or_else(|| vec![0.0; n]),
+        totals: None,
         holdout: None,
         time_unit,
         convention: clv_data::Convention::Exact,

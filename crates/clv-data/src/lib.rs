@@ -206,7 +206,7 @@ pub use report::{DataReport, InvalidCount, InvalidExample};
 pub use rows::InvalidReason;
 pub use source::{FileSource, ReadContext, RowError, RowWriter, Rows, Source};
 pub use summary::{
-    Convention, Holdout, Summary, SummaryOptions, ZeroAmounts, period_index, summarize,
+    Convention, Holdout, Summary, SummaryOptions, Totals, ZeroAmounts, period_index, summarize,
 };
 pub use table::{
     Column, OutputFormat, StagedFile, Table, stage_file, write_file_atomically, write_table,

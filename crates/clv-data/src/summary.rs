@@ -158,6 +158,15 @@ pub struct Holdout {
     pub duration: f64,
 }
 
+/// Orders and revenue per customer, in the summary's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Totals {
+    /// Purchase rows (orders), same-day rows counted apart.
+    pub orders: Vec<f64>,
+    /// Total amount of those rows.
+    pub revenue: Vec<f64>,
+}
+
 /// Per-customer summaries, one row per customer, sorted by customer id.
 ///
 /// Ids sort numerically when every id is an integer (up to 18 digits, an
@@ -175,6 +184,10 @@ pub struct Summary {
     pub age: Vec<f64>,
     /// Mean value of the repeat purchases (0 when `x = 0`).
     pub monetary_value: Vec<f64>,
+    /// Purchase rows and their total amount per customer in the
+    /// calibration window (the first purchase included); `None` for a
+    /// summary read from a summary file.
+    pub totals: Option<Totals>,
     /// Holdout columns, when a calibration end was given.
     pub holdout: Option<Holdout>,
     /// Unit of the times.
@@ -353,6 +366,8 @@ struct ShardOut {
     rec: Vec<f64>,
     age: Vec<f64>,
     mon: Vec<f64>,
+    orders: Vec<f64>,
+    revenue: Vec<f64>,
     h_freq: Vec<f64>,
     h_mon: Vec<f64>,
     rows_used: u64,
@@ -571,6 +586,8 @@ fn reduce_partition(
         let rows = &*rows;
         // Groups: consecutive rows with the same (side, key).
         let mut n_cal = 0u64;
+        let mut cal_rows = 0u64;
+        let mut cal_sum = 0.0;
         let mut first_key = 0i64;
         let mut last_key = 0i64;
         let mut rep_sum = 0.0;
@@ -582,6 +599,7 @@ fn reduce_partition(
             let hold = d0 > plan.cal_end;
             let k = plan.key(d0);
             let mut total = 0.0;
+            let group_start = i;
             while i < rows.len() {
                 let (d, v) = rows[i];
                 if (d > plan.cal_end) != hold || plan.key(d) != k {
@@ -589,6 +607,10 @@ fn reduce_partition(
                 }
                 total += v;
                 i += 1;
+            }
+            if !hold {
+                cal_rows += (i - group_start) as u64;
+                cal_sum += total;
             }
             if hold {
                 n_hold += 1;
@@ -623,6 +645,8 @@ fn reduce_partition(
         out.rec.push(plan.span(last_key - first_key));
         out.age.push(plan.span(cal_key - first_key));
         out.mon.push(if x > 0 { rep_sum / x as f64 } else { 0.0 });
+        out.orders.push(cal_rows as f64);
+        out.revenue.push(cal_sum);
         if plan.holdout {
             out.h_freq.push(n_hold as f64);
             out.h_mon.push(if n_hold > 0 {
@@ -680,6 +704,8 @@ fn sort_run(o: &mut ShardOut, first: usize, numeric: bool) {
     permute(&mut o.rec, first, &pairs);
     permute(&mut o.age, first, &pairs);
     permute(&mut o.mon, first, &pairs);
+    permute(&mut o.orders, first, &pairs);
+    permute(&mut o.revenue, first, &pairs);
     permute(&mut o.h_freq, first, &pairs);
     permute(&mut o.h_mon, first, &pairs);
     permute(&mut o.int_key, first, &pairs);
@@ -918,6 +944,8 @@ pub(crate) fn build(
             column(&|o| &o.rec),
             column(&|o| &o.age),
             column(&|o| &o.mon),
+            column(&|o| &o.orders),
+            column(&|o| &o.revenue),
         ];
         let hold = if plan.holdout {
             (column(&|o| &o.h_freq), column(&|o| &o.h_mon))
@@ -926,7 +954,7 @@ pub(crate) fn build(
         };
         (cols, hold)
     };
-    let (mut ids, ([freq, rec, age, mon], (hf, hm))) = if threads > 1 {
+    let (mut ids, ([freq, rec, age, mon, orders, revenue], (hf, hm))) = if threads > 1 {
         std::thread::scope(|sc| {
             let h = sc.spawn(build_cols);
             let ids = build_ids();
@@ -957,6 +985,7 @@ pub(crate) fn build(
         recency: rec,
         age,
         monetary_value: mon,
+        totals: Some(Totals { orders, revenue }),
         holdout: plan.holdout.then_some(Holdout {
             frequency: hf,
             monetary_value: hm,

@@ -340,3 +340,35 @@ fn empty_input_is_an_error() {
         "<memory>: row 1: column \"customer_id\": empty customer id"
     );
 }
+
+#[test]
+fn totals_count_every_row_of_the_calibration_window_with_the_first_purchase() {
+    // a: two rows on the first day (10 + 5), one later (7), one in the
+    // holdout (100); b: a single purchase of 3.
+    let ids = ["a", "a", "a", "a", "b"];
+    let days = [
+        d("2024-01-01"),
+        d("2024-01-01"),
+        d("2024-01-10"),
+        d("2024-03-01"),
+        d("2024-01-05"),
+    ];
+    let amounts = [10.0, 5.0, 7.0, 100.0, 3.0];
+    let (s, _) = summarize(
+        &ids,
+        &days,
+        &amounts,
+        &opts(
+            TimeUnit::Day,
+            Convention::Exact,
+            Some("2024-03-31"),
+            Some("2024-01-31"),
+        ),
+    )
+    .unwrap();
+    let t = s.totals.as_ref().expect("totals of transactions");
+    // Same-day rows are one purchase for x but two orders here.
+    assert_eq!(s.frequency, vec![1.0, 0.0]);
+    assert_eq!(t.orders, vec![3.0, 1.0]);
+    assert_eq!(t.revenue, vec![22.0, 3.0]);
+}
