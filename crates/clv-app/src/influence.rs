@@ -366,34 +366,26 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
     };
     let unit = file.as_ref().map(|m| m.time_unit);
 
-    // The transactions and the side files, read in parallel.
-    let (loaded, customers, spend, events) = std::thread::scope(|sc| -> Result<_> {
-        let customers = sc.spawn(|| {
-            args.customers
-                .as_deref()
-                .map(|p| read_customers(p, args))
-                .transpose()
-        });
-        let spend = sc.spawn(|| -> Result<Option<Vec<clv_data::SpendRow>>> {
-            args.spend
-                .as_deref()
-                .map(|p| -> Result<_> {
-                    Ok(clv_data::read_spend(p, &clv_data::SpendColumns::default())?)
-                })
-                .transpose()
-        });
-        let events = sc.spawn(|| {
-            args.events
-                .as_deref()
-                .map(|p| read_events(p, args))
-                .transpose()
-        });
-        let loaded = load(args, kind, unit, progress)?;
-        let customers = customers.join().expect("customers reader panicked")?;
-        let spend = spend.join().expect("spend reader panicked")?;
-        let events = events.join().expect("events reader panicked")?;
-        Ok((loaded, customers, spend, events))
-    })?;
+    // The side files are read on threads of their own while the
+    // transactions are read and the customers scored; each is joined where
+    // it is first needed (the events, the slowest, last).
+    let customers_h = args.customers.clone().map(|p| {
+        let a = args.clone();
+        std::thread::spawn(move || read_customers(&p, &a))
+    });
+    let spend_h = args.spend.clone().map(|p| {
+        std::thread::spawn(move || -> Result<Vec<clv_data::SpendRow>> {
+            Ok(clv_data::read_spend(
+                &p,
+                &clv_data::SpendColumns::default(),
+            )?)
+        })
+    });
+    let events_h = args.events.clone().map(|p| {
+        let a = args.clone();
+        std::thread::spawn(move || read_events(&p, &a))
+    });
+    let loaded = load(args, kind, unit, progress)?;
     let n = loaded.summary.len();
     if n == 0 {
         return Err(usage(format!(
@@ -553,6 +545,13 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         },
     )?;
 
+    let customers = customers_h
+        .map(|h| h.join().expect("customers reader panicked"))
+        .transpose()?;
+    let spend = spend_h
+        .map(|h| h.join().expect("spend reader panicked"))
+        .transpose()?;
+
     // The customers file joined to the summary.
     let customer_row: Vec<Option<usize>> = match &customers {
         Some(c) => (0..n)
@@ -577,31 +576,52 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
         }
     }
 
+    // Referral values and engagement, on two threads (the events file may
+    // still be being read: joined here).
+    let end_day =
+        (observation_end - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date")).num_days() as i32;
     let (referrals, engagement) =
         progress.stage("referral values and engagement", || -> Result<_> {
-            let referrals = match &customers {
-                Some(c) if c.referred_by.is_some() => Some(referrals_of(
-                    args,
-                    c,
-                    &customer_row,
-                    spend.as_deref(),
-                    &predictions.clv,
-                    &loaded,
-                    &mut warnings,
-                )?),
-                _ => None,
-            };
-            let engagement = match &events {
-                Some(e) => Some(engagement_of(
-                    args,
-                    e,
-                    &loaded,
-                    (observation_end - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"))
-                        .num_days() as i32,
-                    &mut warnings,
-                )?),
-                None => None,
-            };
+            let mut referral_warnings = Vec::new();
+            let mut engagement_warnings = Vec::new();
+            let (referrals, engagement) = std::thread::scope(|sc| {
+                let referrals = sc.spawn(|| -> Result<_> {
+                    Ok(match &customers {
+                        Some(c) if c.referred_by.is_some() => Some(referrals_of(
+                            args,
+                            c,
+                            &customer_row,
+                            spend.as_deref(),
+                            &predictions.clv,
+                            &loaded,
+                            &mut referral_warnings,
+                        )?),
+                        _ => None,
+                    })
+                });
+                let engagement = (|| -> Result<_> {
+                    let events = events_h
+                        .map(|h| h.join().expect("events reader panicked"))
+                        .transpose()?;
+                    Ok(match &events {
+                        Some(e) => Some(engagement_of(
+                            args,
+                            e,
+                            &loaded,
+                            end_day,
+                            &mut engagement_warnings,
+                        )?),
+                        None => None,
+                    })
+                })();
+                (
+                    referrals.join().expect("referral thread panicked"),
+                    engagement,
+                )
+            });
+            let (referrals, engagement) = (referrals?, engagement?);
+            warnings.extend(referral_warnings);
+            warnings.extend(engagement_warnings);
             Ok((referrals, engagement))
         })?;
     for w in &warnings {
@@ -864,6 +884,11 @@ fn engagement_of(
         .max()
         .map_or(0, |&d| month_of_day(d.min(end_day)));
     let span = (last_month - first_month + 1).max(1) as usize;
+    // The month offset of every day from the first event's to the end.
+    let first_day = e.day.iter().min().copied().unwrap_or(end_day);
+    let month_of: Vec<u32> = (first_day..=end_day.max(first_day))
+        .map(|d| (month_of_day(d) - first_month) as u32)
+        .collect();
     let mut kind_month = vec![0u64; k * span];
     let mut per_customer = vec![0u32; n];
     let mut per_customer_kind = vec![0u32; n * k];
@@ -894,7 +919,7 @@ fn engagement_of(
         if first {
             reach[kd] += 1;
         }
-        kind_month[kd * span + (month_of_day(e.day[j]) - first_month) as usize] += 1;
+        kind_month[kd * span + month_of[(e.day[j] - first_day) as usize] as usize] += 1;
         per_customer[i] += 1;
         per_customer_kind[kd * n + i] += 1;
     }

@@ -64,6 +64,13 @@ impl TextColumn {
         self.ends.push(self.data.len() as u32);
     }
 
+    /// Appends every cell of `other`.
+    fn append(&mut self, other: &TextColumn) {
+        let base = self.data.len() as u32;
+        self.data.push_str(&other.data);
+        self.ends.extend(other.ends.iter().map(|&e| e + base));
+    }
+
     /// Cell `i`.
     pub fn get(&self, i: usize) -> &str {
         let a = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -764,8 +771,9 @@ pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
         kind_index: Default::default(),
     };
     let (file, locations, by_line) = match InputFormat::from_path(path)? {
-        // CSV: each record parsed as it is read, no text copy of the
-        // timestamp, kind and weight columns.
+        // CSV: records parsed as they are read (no text copy of the
+        // timestamp, kind and weight columns), in chunks on several threads
+        // when the file is large and has no quotes.
         InputFormat::Csv => {
             let delim =
                 cols.delimiter
@@ -773,53 +781,19 @@ pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
                         Some("tsv" | "tab") => b'\t',
                         _ => b',',
                     });
-            let mut records =
-                crate::tables::CsvRecords::open(path, delim, "empty file (no header and no data)")?;
-            let names = records.names.clone();
-            let file = records.name.clone();
-            let col = |name: &str, role: &'static str| {
-                crate::tables::require_column(&file, &names, name, role)
-            };
-            let (id_c, ts_c, kind_c) = (
-                col(&cols.customer, "customer")?,
-                col(&cols.timestamp, "timestamp")?,
-                col(&cols.kind, "kind")?,
-            );
-            let w_c = crate::tables::find_column(&names, &cols.weight);
-            let mut lines = Vec::new();
-            records.for_each(
-                |found, header| format!("{found} fields where the header has {header}"),
-                |line, fields| {
-                    let at = |c: usize, message: String| DataError::InvalidValue {
-                        location: Location::Line {
-                            file: file.clone(),
-                            line,
-                        },
-                        column: names[c].clone(),
-                        message,
-                    };
-                    b.push(
-                        &fields[id_c],
-                        &fields[ts_c],
-                        &fields[kind_c],
-                        w_c.map(|c| &fields[c]),
-                        |which, message| {
-                            at(
-                                match which {
-                                    Field::Id => id_c,
-                                    Field::Timestamp => ts_c,
-                                    Field::Kind => kind_c,
-                                    Field::Weight => w_c.unwrap_or(id_c),
-                                },
-                                message,
-                            )
-                        },
-                    )?;
-                    lines.push(line);
-                    Ok(())
-                },
+            let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+            let threads = crate::summary::default_threads(None);
+            let (lines, builder) = read_events_csv(
+                &bytes,
+                &path.display().to_string(),
+                delim,
+                cols,
+                &b,
+                threads,
+                PARALLEL_EVENTS_BYTES,
             )?;
-            (file, lines, true)
+            b = builder;
+            (path.display().to_string(), lines, true)
         }
         format => {
             let t = read_engine_table(path, format, path.display().to_string())?;
@@ -868,6 +842,210 @@ pub fn read_events(path: &Path, cols: &EventColumns) -> Result<Events> {
     })
 }
 
+/// Event files smaller than this are parsed by one thread.
+const PARALLEL_EVENTS_BYTES: usize = 4 << 20;
+
+/// Parses the events CSV in `bytes` (header included): in chunks cut at
+/// line ends, one per thread share, when the file is at least
+/// `min_parallel` bytes ([`PARALLEL_EVENTS_BYTES`]) and holds no quote character (so that no line
+/// end is inside a quoted field); else in one piece. The chunks' events are
+/// joined in file order, so the result (and the first error, in file order)
+/// does not depend on the number of threads. `template` gives the date
+/// parser and the format. Returns the line of each event and the events.
+fn read_events_csv(
+    bytes: &[u8],
+    file: &str,
+    delim: u8,
+    cols: &EventColumns,
+    template: &EventsBuilder,
+    threads: usize,
+    min_parallel: usize,
+) -> Result<(Vec<u64>, EventsBuilder)> {
+    let mut header = ::csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let names: Vec<String> = header
+        .byte_headers()
+        .map_err(|e| DataError::io(file, std::io::Error::other(e.to_string())))?
+        .iter()
+        .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+        .collect();
+    if names.is_empty() || (names.len() == 1 && names[0].is_empty()) {
+        return Err(DataError::Empty {
+            file: file.to_string(),
+            message: "empty file (no header and no data)".into(),
+        });
+    }
+    let pos = header.position().clone();
+    let body = &bytes[(pos.byte() as usize).min(bytes.len())..];
+    let first_line = pos.line();
+    let col =
+        |name: &str, role: &'static str| crate::tables::require_column(file, &names, name, role);
+    let c = EventFields {
+        id: col(&cols.customer, "customer")?,
+        ts: col(&cols.timestamp, "timestamp")?,
+        kind: col(&cols.kind, "kind")?,
+        weight: crate::tables::find_column(&names, &cols.weight),
+    };
+    // Chunks: (byte range, line of its first byte).
+    let mut chunks = vec![(0..body.len(), first_line)];
+    if threads > 1 && body.len() >= min_parallel && memchr::memchr(b'"', body).is_none() {
+        let pieces = threads * 4;
+        chunks.clear();
+        let (mut start, mut line) = (0usize, first_line);
+        for k in 1..=pieces {
+            let target = body.len() * k / pieces;
+            let end = if k == pieces || target <= start {
+                if k == pieces { body.len() } else { continue }
+            } else {
+                match memchr::memchr(b'\n', &body[target..]) {
+                    Some(i) => target + i + 1,
+                    None => body.len(),
+                }
+            };
+            if end <= start {
+                continue;
+            }
+            chunks.push((start..end, line));
+            line += memchr::memchr_iter(b'\n', &body[start..end]).count() as u64;
+            start = end;
+            if start == body.len() {
+                break;
+            }
+        }
+    }
+    use rayon::prelude::*;
+    let parsed: Vec<(Vec<u64>, EventsBuilder, Option<DataError>)> = chunks
+        .par_iter()
+        .map(|(range, line)| {
+            parse_events_chunk(
+                &body[range.clone()],
+                *line,
+                file,
+                delim,
+                &names,
+                &c,
+                template,
+            )
+        })
+        .collect();
+    // Join in file order; the first chunk with an error decides.
+    let mut lines = Vec::new();
+    let mut all = template.empty();
+    for (l, part, err) in parsed {
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let remap: Vec<u16> = part
+            .kind_names
+            .iter()
+            .map(|name| -> Result<u16> {
+                if let Some(k) = all.kind_names.iter().position(|k| k == name) {
+                    return Ok(k as u16);
+                }
+                if all.kind_names.len() == MAX_EVENT_KINDS {
+                    return Err(DataError::InvalidOptions(format!(
+                        "{file}: more than {MAX_EVENT_KINDS} distinct event kinds"
+                    )));
+                }
+                all.kind_names.push(name.clone());
+                all.kind_index
+                    .insert(name.clone(), (all.kind_names.len() - 1) as u16);
+                Ok((all.kind_names.len() - 1) as u16)
+            })
+            .collect::<Result<_>>()?;
+        all.kind
+            .extend(part.kind.iter().map(|&k| remap[k as usize]));
+        all.day.extend_from_slice(&part.day);
+        all.weight.extend_from_slice(&part.weight);
+        all.ids.append(&part.ids);
+        lines.extend_from_slice(&l);
+    }
+    Ok((lines, all))
+}
+
+/// The columns of the event fields in a header.
+struct EventFields {
+    id: usize,
+    ts: usize,
+    kind: usize,
+    weight: Option<usize>,
+}
+
+/// Parses one chunk of records (no header) whose first byte is on `line`;
+/// stops at the first error, returned with what was parsed before it.
+fn parse_events_chunk(
+    bytes: &[u8],
+    line: u64,
+    file: &str,
+    delim: u8,
+    names: &[String],
+    c: &EventFields,
+    template: &EventsBuilder,
+) -> (Vec<u64>, EventsBuilder, Option<DataError>) {
+    let mut b = template.empty();
+    let mut lines = Vec::new();
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = ::csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let e = DataError::io(file, std::io::Error::other(e.to_string()));
+                return (lines, b, Some(e));
+            }
+        }
+        if record.len() == 1 && record[0].trim_ascii().is_empty() {
+            continue; // blank line
+        }
+        let at_line = line + record.position().map_or(1, |p| p.line()) - 1;
+        let location = || Location::Line {
+            file: file.to_string(),
+            line: at_line,
+        };
+        if record.len() != names.len() {
+            let e = DataError::InvalidRecord {
+                location: location(),
+                message: format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    names.len()
+                ),
+            };
+            return (lines, b, Some(e));
+        }
+        let pushed = b.push(
+            &record[c.id],
+            &record[c.ts],
+            &record[c.kind],
+            c.weight.map(|w| &record[w]),
+            |which, message| DataError::InvalidValue {
+                location: location(),
+                column: names[match which {
+                    Field::Id => c.id,
+                    Field::Timestamp => c.ts,
+                    Field::Kind => c.kind,
+                    Field::Weight => c.weight.unwrap_or(c.id),
+                }]
+                .clone(),
+                message,
+            },
+        );
+        if let Err(e) = pushed {
+            return (lines, b, Some(e));
+        }
+        lines.push(at_line);
+    }
+    (lines, b, None)
+}
+
 /// The fields of an event, for error messages.
 #[derive(Debug, Clone, Copy)]
 enum Field {
@@ -878,6 +1056,7 @@ enum Field {
 }
 
 /// The columns of [`Events`] being filled, one row at a time.
+#[derive(Debug)]
 struct EventsBuilder {
     dates: DateParser,
     date_format: Option<String>,
@@ -890,6 +1069,20 @@ struct EventsBuilder {
 }
 
 impl EventsBuilder {
+    /// An empty builder with this one's date parser and format.
+    fn empty(&self) -> EventsBuilder {
+        EventsBuilder {
+            dates: self.dates.clone(),
+            date_format: self.date_format.clone(),
+            ids: TextColumn::default(),
+            day: Vec::new(),
+            kind: Vec::new(),
+            weight: Vec::new(),
+            kind_names: Vec::new(),
+            kind_index: Default::default(),
+        }
+    }
+
     /// Parses and appends one event; `bad` makes the error of a field.
     fn push(
         &mut self,
@@ -992,6 +1185,63 @@ impl EventsBuilder {
 
 #[cfg(test)]
 mod tests {
+    /// The chunked parse gives the events, lines and first error of the
+    /// one-piece parse, whatever the number of threads.
+    #[test]
+    fn events_in_chunks_equal_events_in_one_piece() {
+        let mut text = String::from("customer_id,timestamp,kind,weight\n");
+        for i in 0..200 {
+            let kind = ["review", "share", "mention", "event"][(i * 7) % 4];
+            text.push_str(&format!(
+                "c{},2024-02-{:02}T10:00:00Z,{kind},{}\n",
+                i % 13,
+                1 + i % 28,
+                i % 3
+            ));
+            if i % 50 == 7 {
+                text.push('\n'); // a blank line
+            }
+        }
+        let cols = EventColumns::default();
+        let template = EventsBuilder {
+            dates: DateParser::new(None).unwrap(),
+            date_format: None,
+            ids: TextColumn::default(),
+            day: Vec::new(),
+            kind: Vec::new(),
+            weight: Vec::new(),
+            kind_names: Vec::new(),
+            kind_index: Default::default(),
+        };
+        let run = |text: &str, threads| {
+            read_events_csv(text.as_bytes(), "e.csv", b',', &cols, &template, threads, 0)
+        };
+        let (lines1, one) = run(&text, 1).unwrap();
+        assert_eq!(one.day.len(), 200);
+        assert_eq!(lines1[0], 2);
+        assert_eq!(one.kind_names, ["review", "event", "mention", "share"]);
+        for threads in [2, 3, 8] {
+            let (lines, many) = run(&text, threads).unwrap();
+            assert_eq!(lines, lines1, "{threads} threads");
+            assert_eq!(many.kind_names, one.kind_names);
+            assert_eq!(
+                (many.kind, many.day, many.weight),
+                (one.kind.clone(), one.day.clone(), one.weight.clone())
+            );
+            assert_eq!(many.ids, one.ids);
+        }
+        // Two bad rows: the first in file order is the error reported.
+        let bad = text.replacen("c5,2024-02-06", "c5,yesterday", 1).replace(
+            "c12,2024-02-26T10:00:00Z,event,1",
+            "c12,2024-02-26T10:00:00Z,event,-1",
+        );
+        let first = run(&bad, 1).unwrap_err().to_string();
+        assert!(first.contains("e.csv:7"), "{first}");
+        for threads in [2, 8] {
+            assert_eq!(run(&bad, threads).unwrap_err().to_string(), first);
+        }
+    }
+
     use super::*;
 
     #[test]
