@@ -177,17 +177,35 @@ pub fn write_lists(dir: &Path, out: &ActionLists) -> Result<Vec<(&'static str, u
             ))
         })?;
     }
+    // Each list written to its temporary file on a thread of its own; all
+    // put in place together once every one is complete.
+    let staged: Vec<Result<clv_data::StagedFile>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = out
+            .lists
+            .iter()
+            .map(|(list, rows)| {
+                sc.spawn(move || {
+                    let table = list_table(out, rows);
+                    clv_data::stage_file(&dir.join(list.file_name()), |w| -> Result<()> {
+                        clv_data::write_table_to(&table, w, clv_data::OutputFormat::Csv)?;
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("list writer panicked"))
+            .collect()
+    });
     let mut set = OutputSet::new();
-    let mut counts = Vec::new();
-    for (list, rows) in &out.lists {
-        let table = list_table(out, rows);
-        let path = dir.join(list.file_name());
-        set.stage(&path, |w| {
-            clv_data::write_table_to(&table, w, clv_data::OutputFormat::Csv)?;
-            Ok(())
-        })?;
-        counts.push((list.file_name(), rows.len()));
+    for f in staged {
+        set.add(f?);
     }
     set.commit()?;
-    Ok(counts)
+    Ok(out
+        .lists
+        .iter()
+        .map(|(list, rows)| (list.file_name(), rows.len()))
+        .collect())
 }

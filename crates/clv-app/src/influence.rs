@@ -554,9 +554,13 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
 
     // The customers file joined to the summary.
     let customer_row: Vec<Option<usize>> = match &customers {
-        Some(c) => (0..n)
-            .map(|i| c.find(loaded.summary.customer_id(i)))
-            .collect(),
+        Some(c) => {
+            use rayon::prelude::*;
+            (0..n)
+                .into_par_iter()
+                .map(|i| c.find(loaded.summary.customer_id(i)))
+                .collect()
+        }
         None => vec![None; n],
     };
     if let Some(c) = &customers {
@@ -865,7 +869,6 @@ fn engagement_of(
         .into_par_iter()
         .map(|j| index.get(e.ids.get(j)).copied().unwrap_or(u32::MAX))
         .collect();
-    let mut known = Vec::with_capacity(e.len());
     let mut unknown = 0usize;
     let mut unknown_ex = Vec::new();
     let mut late = 0usize;
@@ -905,7 +908,6 @@ fn engagement_of(
             late += 1;
             continue;
         }
-        known.push((i, e.day[j], e.weight[j]));
         let kd = e.kind[j] as usize;
         kind_events[kd] += 1;
         let first = if kd < 64 {
@@ -937,7 +939,14 @@ fn engagement_of(
             e.file
         ));
     }
-    let score = engagement::engagement_scores(n, &known, end_day, args.half_life_days)?;
+    let score = engagement::engagement_scores_by_column(
+        n,
+        &customer,
+        &e.day,
+        &e.weight,
+        end_day,
+        args.half_life_days,
+    )?;
     let kinds = (0..k)
         .map(|kd| KindActivity {
             kind: e.kind_names[kd].clone(),
@@ -978,25 +987,18 @@ fn month_label(m: i32) -> String {
 /// Without referral data `crv` and `value_quadrant` are empty and
 /// `total_value` is the CLV; without events `engagement_score` is empty.
 pub fn segment_table(s: &Scored) -> clv_data::Table {
-    use clv_data::datafusion::arrow::array::StringArray;
     let n = s.len();
     let f = |v: &[u8]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
     let some = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<Option<f64>>>();
-    let mut day = String::new();
-    let dates: StringArray = s
-        .next_purchase
-        .iter()
-        .map(|d| {
-            d.map(|d| {
-                use std::fmt::Write as _;
-                day.clear();
-                let _ = write!(day, "{d}");
-                day.clone()
-            })
-            .unwrap_or_default()
-        })
-        .map(Some)
-        .collect();
+    let mut dates = clv_data::datafusion::arrow::array::StringBuilder::with_capacity(n, n * 10);
+    let mut day = [0u8; 10];
+    for d in &s.next_purchase {
+        match d {
+            Some(d) => dates.append_value(iso_date(*d, &mut day)),
+            None => dates.append_value(""),
+        }
+    }
+    let dates = dates.finish();
     let mut t = clv_data::Table::new()
         .with_strings("customer_id", s.loaded.summary.customer_ids.clone())
         .with_f64("recency_score", f(&s.recency_score))
@@ -1066,6 +1068,25 @@ pub fn segment_table(s: &Scored) -> clv_data::Table {
     t
 }
 
+/// `YYYY-MM-DD` of `d` (years 0-9999) in `buf`.
+fn iso_date(d: NaiveDate, buf: &mut [u8; 10]) -> &str {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
+    let digits = |v: u32, out: &mut [u8]| {
+        let mut v = v;
+        for b in out.iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(y, &mut buf[0..4]);
+    buf[4] = b'-';
+    digits(m, &mut buf[5..7]);
+    buf[7] = b'-';
+    digits(day, &mut buf[8..10]);
+    std::str::from_utf8(buf).expect("ASCII digits")
+}
+
 /// A text column of `n` values.
 fn text_column<'a>(
     n: usize,
@@ -1076,11 +1097,25 @@ fn text_column<'a>(
 
 /// Counts of a segment run, for the message on stderr.
 pub fn segment_summary(s: &Scored) -> String {
-    let mut by: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    // Counts per rule, then per name (rules may share a name).
+    let mut per_rule = vec![(0usize, 0.0f64); s.segment_map.rules.len() + 1];
     for i in 0..s.len() {
-        let e = by.entry(s.segment(i)).or_default();
-        e.0 += 1;
-        e.1 += s.clv[i];
+        let k = (s.rfm_rule[i] as usize).min(s.segment_map.rules.len());
+        per_rule[k].0 += 1;
+        per_rule[k].1 += s.clv[i];
+    }
+    let mut by: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    for (k, &(count, clv)) in per_rule.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        let name = match s.segment_map.rules.get(k) {
+            Some(rule) => rule.name.as_str(),
+            None => segment::UNASSIGNED,
+        };
+        let e = by.entry(name).or_default();
+        e.0 += count;
+        e.1 += clv;
     }
     let mut v: Vec<_> = by.into_iter().collect();
     v.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
@@ -1096,4 +1131,21 @@ pub fn segment_summary(s: &Scored) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_match_chrono() {
+        let mut buf = [0u8; 10];
+        for (y, m, d) in [(1998, 11, 16), (2024, 2, 29), (1, 1, 1), (9999, 12, 31)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(
+                iso_date(date, &mut buf),
+                date.format("%Y-%m-%d").to_string()
+            );
+        }
+    }
 }

@@ -49,6 +49,13 @@ impl OutputSet {
         Ok(())
     }
 
+    /// Adds a file staged elsewhere (for example on another thread, with
+    /// [`clv_data::stage_file`]); it appears at its path on
+    /// [`OutputSet::commit`].
+    pub fn add(&mut self, file: clv_data::StagedFile) {
+        self.staged.push(file);
+    }
+
     /// How many files are staged.
     pub fn len(&self) -> usize {
         self.staged.len()

@@ -932,8 +932,23 @@ fn read_events_csv(
         })
         .collect();
     // Join in file order; the first chunk with an error decides.
-    let mut lines = Vec::new();
+    let mut parsed = parsed;
+    if parsed.len() == 1 {
+        let (lines, part, err) = parsed.pop().expect("one chunk");
+        return match err {
+            Some(e) => Err(e),
+            None => Ok((lines, part)),
+        };
+    }
+    let total: usize = parsed.iter().map(|p| p.1.day.len()).sum();
+    let id_bytes: usize = parsed.iter().map(|p| p.1.ids.data.len()).sum();
+    let mut lines = Vec::with_capacity(total);
     let mut all = template.empty();
+    all.day.reserve(total);
+    all.kind.reserve(total);
+    all.weight.reserve(total);
+    all.ids.data.reserve(id_bytes);
+    all.ids.ends.reserve(total);
     for (l, part, err) in parsed {
         if let Some(e) = err {
             return Err(e);
