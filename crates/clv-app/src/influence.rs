@@ -978,14 +978,15 @@ fn month_label(m: i32) -> String {
 /// recency_score, frequency_score, monetary_score, rfm_segment, clv,
 /// value_tier, p_alive, churn_risk, p_purchase_30d,
 /// expected_next_purchase, crv, total_value, value_quadrant,
-/// engagement_score`, then `recency_days, orders, revenue, frequency,
-/// expected_purchases, expected_spend`, the other windows'
+/// engagement_score`, then `recency_days, orders, revenue,
+/// expected_purchases`, the other windows'
 /// `p_purchase_{N}d`, and with referral data `referrals` and
 /// `crv_second_generation`, with events `events` and `events_{kind}` per
 /// kind.
 ///
 /// Without referral data `crv` and `value_quadrant` are empty and
 /// `total_value` is the CLV; without events `engagement_score` is empty.
+/// (`frequency` and `expected_spend` are in `clv predict`'s table.)
 pub fn segment_table(s: &Scored) -> clv_data::Table {
     let n = s.len();
     let f = |v: &[u8]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
@@ -1034,9 +1035,7 @@ pub fn segment_table(s: &Scored) -> clv_data::Table {
         .with_f64("recency_days", s.recency_days.clone())
         .with_f64("orders", s.orders.clone())
         .with_f64("revenue", s.revenue.clone())
-        .with_f64("frequency", s.loaded.data.frequency.clone())
-        .with_f64("expected_purchases", s.expected_purchases.clone())
-        .with_f64("expected_spend", s.expected_spend.clone());
+        .with_f64("expected_purchases", s.expected_purchases.clone());
     for (d, p) in &s.p_purchase {
         if *d != P_PURCHASE_DAYS {
             t = t.with_f64(format!("p_purchase_{d}d"), p.clone());
