@@ -54,7 +54,7 @@ pub fn economics(args: &EconomicsSettings, progress: &dyn Progress) -> Result<St
     Ok(text)
 }
 
-/// As [`economics`], but the files it writes (heatmap, charts, per-customer
+/// As [`economics()`], but the files it writes (heatmap, charts, per-customer
 /// table) are only staged in `outputs`: the caller stages the report too
 /// and commits the set, so that a failure anywhere leaves no output at all.
 pub fn economics_staged(

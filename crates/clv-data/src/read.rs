@@ -113,7 +113,7 @@ pub struct ReadOptions {
     pub csv_reader: CsvReader,
     /// `,` is the decimal separator of text amounts and `.` groups thousands
     /// (`1.234,50`). When `false` the decimal comma is still detected when
-    /// the first rows settle it (see [`crate::rows`] `decimal_evidence`).
+    /// the first rows settle it (see `rows::decimal_evidence`).
     pub decimal_comma: bool,
 }
 

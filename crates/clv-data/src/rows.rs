@@ -24,7 +24,7 @@ pub enum InvalidReason {
     /// The record has too few fields.
     FieldCount,
     /// The amount is a number too large to be a purchase (more than
-    /// [`MAX_AMOUNT`] in absolute value, such as `1e300`): sums of such
+    /// `MAX_AMOUNT` in absolute value, such as `1e300`): sums of such
     /// values overflow.
     HugeAmount,
 }
