@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use clv_core::engagement::{self, Estimate, GroupComparison};
-use clv_core::profile::{self, Profile};
+use clv_core::profile::{self, CodedAttribute, Profile};
 use serde_json::{Value, json};
 
 use crate::error::{Result, usage};
@@ -347,60 +347,52 @@ pub fn engagement(s: &Scored, format: ReportFormat, min_score: f64) -> Result<St
     }
 }
 
-/// The attribute columns of the customers file, one value per scored
-/// customer: the channel, whether they were referred, the acquisition
-/// cost (binned) and every other column (numeric ones binned in
+/// The attribute columns of the customers file, coded, one value per
+/// scored customer: the channel, whether they were referred, the
+/// acquisition cost (binned) and every other column (numeric ones binned in
 /// quintiles). Customers missing from the file get `(not in file)`.
-fn attribute_columns(s: &Scored) -> Result<Vec<(String, Vec<String>)>> {
+fn attribute_columns(s: &Scored) -> Result<Vec<CodedAttribute>> {
     let Some(c) = &s.customers else {
         return Err(usage("clv profile needs --customers FILE"));
     };
     let n = s.len();
     let missing = "(not in file)";
-    let mut out = Vec::new();
-    if c.has_channel {
-        out.push((
-            "channel".to_string(),
-            (0..n)
-                .map(|i| match s.customer_row[i] {
-                    Some(r) => c.channel_names[c.channel[r] as usize].clone(),
-                    None => missing.into(),
-                })
-                .collect(),
-        ));
-    }
-    if let Some(refs) = &c.referred_by {
-        out.push((
-            "referred".to_string(),
-            (0..n)
-                .map(|i| match s.customer_row[i] {
-                    Some(r) if refs.get(r).is_empty() => "no".into(),
-                    Some(_) => "yes".into(),
-                    None => missing.into(),
-                })
-                .collect(),
-        ));
-    }
-    let rows: Vec<Option<usize>> = s.customer_row.clone();
-    let numeric = |get: &dyn Fn(usize) -> Option<f64>| -> Vec<String> {
+    let rows = &s.customer_row;
+    let numeric = |name: &str, get: &dyn Fn(usize) -> Option<f64>| -> CodedAttribute {
         let values: Vec<f64> = (0..n).map(|i| get(i).unwrap_or(f64::NAN)).collect();
-        let mut binned = profile::bin_numeric(&values, 5);
-        for (i, b) in binned.iter_mut().enumerate() {
-            if rows[i].is_none() {
-                *b = missing.into();
+        let (mut labels, mut codes) = profile::bin_numeric_coded(&values, 5);
+        if rows.iter().any(Option::is_none) {
+            labels.push(missing.to_string());
+            let k = (labels.len() - 1) as u32;
+            for (i, code) in codes.iter_mut().enumerate() {
+                if rows[i].is_none() {
+                    *code = k;
+                }
             }
         }
-        binned
+        CodedAttribute {
+            name: name.to_string(),
+            labels,
+            codes,
+        }
     };
+    let mut out = Vec::new();
+    if c.has_channel {
+        out.push(code_column(n, "channel", &|i| {
+            rows[i].map(|r| c.channel_names[c.channel[r] as usize].as_str())
+        }));
+    }
+    if let Some(refs) = &c.referred_by {
+        out.push(code_column(n, "referred", &|i| {
+            rows[i].map(|r| if refs.get(r).is_empty() { "no" } else { "yes" })
+        }));
+    }
     if c.acquisition_cost.iter().any(|v| v.is_finite()) {
-        out.push((
-            "acquisition_cost".to_string(),
-            numeric(&|i| {
-                rows[i]
-                    .map(|r| c.acquisition_cost[r])
-                    .filter(|v| v.is_finite())
-            }),
-        ));
+        out.push(numeric("acquisition_cost", &|i| {
+            rows[i]
+                .map(|r| c.acquisition_cost[r])
+                .filter(|v| v.is_finite())
+        }));
     }
     for (name, col) in &c.attributes {
         // Numeric when every non-empty value parses and there are more
@@ -426,18 +418,18 @@ fn attribute_columns(s: &Scored) -> Result<Vec<(String, Vec<String>)>> {
                 }
             }
         }
-        let values = if any && all_numeric && distinct.len() > 5 {
-            numeric(&|i| rows[i].and_then(|r| col.get(r).trim().parse::<f64>().ok()))
+        if any && all_numeric && distinct.len() > 5 {
+            out.push(numeric(name, &|i| {
+                rows[i].and_then(|r| col.get(r).trim().parse::<f64>().ok())
+            }));
         } else {
-            (0..n)
-                .map(|i| match rows[i] {
-                    Some(r) if col.get(r).trim().is_empty() => "(missing)".into(),
-                    Some(r) => col.get(r).trim().to_string(),
-                    None => missing.into(),
+            out.push(code_column(n, name, &|i| {
+                rows[i].map(|r| {
+                    let v = col.get(r).trim();
+                    if v.is_empty() { "(missing)" } else { v }
                 })
-                .collect()
-        };
-        out.push((name.clone(), values));
+            }));
+        }
     }
     if out.is_empty() {
         return Err(usage(format!(
@@ -448,12 +440,42 @@ fn attribute_columns(s: &Scored) -> Result<Vec<(String, Vec<String>)>> {
     Ok(out)
 }
 
+/// Codes a text attribute: one lookup per customer, no text copied;
+/// `value(i)` is `None` for a customer missing from the customers file.
+fn code_column<'a>(
+    n: usize,
+    name: &str,
+    value: &dyn Fn(usize) -> Option<&'a str>,
+) -> CodedAttribute {
+    let mut index: foldhash::HashMap<&'a str, u32> = foldhash::HashMap::default();
+    let mut labels: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity(n);
+    for i in 0..n {
+        let v = value(i).unwrap_or("(not in file)");
+        let code = match index.get(v) {
+            Some(&k) => k,
+            None => {
+                labels.push(v.to_string());
+                let k = (labels.len() - 1) as u32;
+                index.insert(v, k);
+                k
+            }
+        };
+        codes.push(code);
+    }
+    CodedAttribute {
+        name: name.to_string(),
+        labels,
+        codes,
+    }
+}
+
 /// `clv profile`: the ideal customer profile.
 pub fn profile(s: &Scored, format: ReportFormat, min_support: usize) -> Result<String> {
     let attributes = attribute_columns(s)?;
     let total = s.total_value();
     let is_top = profile::top_decile(&total);
-    let p: Profile = profile::profile(&attributes, &is_top, LEVEL, min_support)?;
+    let p: Profile = profile::profile_coded(&attributes, &is_top, LEVEL, min_support)?;
     let basis = if s.referrals.is_some() {
         "total value (CLV + CRV)"
     } else {

@@ -30,8 +30,6 @@
 //! `[lo, max]`); repeated values can merge bins, so a column with few
 //! distinct values gets fewer bins. Missing values are the value `(missing)`.
 
-use std::collections::BTreeMap;
-
 use crate::engagement::{Estimate, normal_quantile, wilson_interval};
 use crate::segment::greater_counts;
 use crate::{Error, Result};
@@ -75,6 +73,41 @@ pub struct Profile {
     pub below_support: usize,
 }
 
+/// One attribute as codes: customer `i` has value `labels[codes[i]]`.
+/// Labels are distinct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodedAttribute {
+    /// The attribute's name (a column of the customers file).
+    pub name: String,
+    /// The distinct values.
+    pub labels: Vec<String>,
+    /// Each customer's value, as an index into `labels`.
+    pub codes: Vec<u32>,
+}
+
+impl CodedAttribute {
+    /// Codes text values (one per customer).
+    pub fn from_values<S: AsRef<str>>(name: &str, values: &[S]) -> CodedAttribute {
+        let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut labels = Vec::new();
+        let codes = values
+            .iter()
+            .map(|v| {
+                let v = v.as_ref();
+                *index.entry(v).or_insert_with(|| {
+                    labels.push(v.to_string());
+                    (labels.len() - 1) as u32
+                })
+            })
+            .collect();
+        CodedAttribute {
+            name: name.to_string(),
+            labels,
+            codes,
+        }
+    }
+}
+
 /// The ideal customer profile (see the module docs).
 ///
 /// `attributes`: `(name, value per customer)`; `is_top`: whether each
@@ -98,6 +131,25 @@ pub fn profile(
             reason: "must be strictly between 0 and 1 (0.95 for 95 % intervals)",
         });
     }
+    let coded: Vec<CodedAttribute> = attributes
+        .iter()
+        .map(|(name, values)| CodedAttribute::from_values(name, values))
+        .collect();
+    profile_coded(&coded, is_top, level, min_support)
+}
+
+/// [`profile`] on coded attributes (no text per customer: what a front end
+/// with millions of customers passes).
+///
+/// # Errors
+///
+/// As [`profile`]; also a code outside the labels or repeated labels.
+pub fn profile_coded(
+    attributes: &[CodedAttribute],
+    is_top: &[bool],
+    level: f64,
+    min_support: usize,
+) -> Result<Profile> {
     let n = is_top.len();
     if n == 0 {
         return Err(Error::NotEnoughData(
@@ -114,20 +166,36 @@ pub fn profile(
     let z = normal_quantile(0.5 + 0.5 * level);
     let mut rows = Vec::new();
     let mut below_support = 0;
-    for (name, values) in attributes {
-        if values.len() != n {
+    for a in attributes {
+        let name = &a.name;
+        if a.codes.len() != n {
             return Err(Error::InvalidData(format!(
                 "attribute {name:?} has {} values for {n} customers",
-                values.len()
+                a.codes.len()
             )));
         }
-        let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for (v, &t) in values.iter().zip(is_top) {
-            let e = counts.entry(v.as_str()).or_default();
+        let distinct: std::collections::HashSet<&str> =
+            a.labels.iter().map(String::as_str).collect();
+        if distinct.len() != a.labels.len() {
+            return Err(Error::InvalidData(format!(
+                "attribute {name:?} has repeated labels"
+            )));
+        }
+        let mut counts = vec![(0usize, 0usize); a.labels.len()];
+        for (&c, &t) in a.codes.iter().zip(is_top) {
+            let e = counts.get_mut(c as usize).ok_or_else(|| {
+                Error::InvalidData(format!(
+                    "attribute {name:?} has code {c} but {} labels",
+                    a.labels.len()
+                ))
+            })?;
             e.0 += 1;
             e.1 += usize::from(t);
         }
-        for (value, (customers, in_top)) in counts {
+        for (value, &(customers, in_top)) in a.labels.iter().zip(&counts) {
+            if customers == 0 {
+                continue;
+            }
             if customers < min_support {
                 below_support += 1;
                 continue;
@@ -180,9 +248,16 @@ pub fn profile(
 /// `m` finite values, merged when repeated, so few distinct values give
 /// fewer bins. NaN and infinite values are `(missing)`; `bins = 0` counts as 1.
 pub fn bin_numeric(values: &[f64], bins: usize) -> Vec<String> {
+    let (labels, codes) = bin_numeric_coded(values, bins);
+    codes.iter().map(|&c| labels[c as usize].clone()).collect()
+}
+
+/// [`bin_numeric`] as labels and a code per value (the last label is
+/// `(missing)` when any value is not finite).
+pub fn bin_numeric_coded(values: &[f64], bins: usize) -> (Vec<String>, Vec<u32>) {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if sorted.is_empty() {
-        return vec![MISSING.to_string(); values.len()];
+        return (vec![MISSING.to_string()], vec![0; values.len()]);
     }
     sorted.sort_by(f64::total_cmp);
     let m = sorted.len();
@@ -195,23 +270,28 @@ pub fn bin_numeric(values: &[f64], bins: usize) -> Vec<String> {
         }
     }
     let max = sorted[m - 1];
-    let labels: Vec<String> = (0..edges.len())
+    let mut labels: Vec<String> = (0..edges.len())
         .map(|i| match edges.get(i + 1) {
             Some(next) => format!("[{}, {})", edges[i], next),
             None => format!("[{}, {}]", edges[i], max),
         })
         .collect();
-    values
+    let missing = labels.len() as u32;
+    if m < values.len() {
+        labels.push(MISSING.to_string());
+    }
+    let codes = values
         .iter()
         .map(|&v| {
             if v.is_finite() {
                 // Bin = number of edges after the first that are <= v.
-                labels[edges[1..].partition_point(|&e| e <= v)].clone()
+                edges[1..].partition_point(|&e| e <= v) as u32
             } else {
-                MISSING.to_string()
+                missing
             }
         })
-        .collect()
+        .collect();
+    (labels, codes)
 }
 
 /// The top decile: rank share `g / n < 0.10` (`g` = customers with a
@@ -227,6 +307,39 @@ pub fn top_decile(values: &[f64]) -> Vec<bool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn coded_attributes_give_the_text_profile_and_reject_bad_codes() {
+        let values = column(&[("a", 6), ("b", 4)]);
+        let top = [
+            true, true, false, false, false, false, true, false, false, false,
+        ];
+        let text = profile(&[("x".into(), values.clone())], &top, 0.95, 1).unwrap();
+        let coded = CodedAttribute::from_values("x", &values);
+        assert_eq!(coded.labels, ["a", "b"]);
+        assert_eq!(
+            profile_coded(&[coded.clone()], &top, 0.95, 1).unwrap(),
+            text
+        );
+        let bad = CodedAttribute {
+            codes: vec![0, 1, 2, 0, 0, 0, 0, 0, 0, 0],
+            ..coded.clone()
+        };
+        assert!(profile_coded(&[bad], &top, 0.95, 1).is_err());
+        let repeated = CodedAttribute {
+            labels: vec!["a".into(), "a".into()],
+            ..coded
+        };
+        assert!(profile_coded(&[repeated], &top, 0.95, 1).is_err());
+        let (labels, codes) = bin_numeric_coded(&[1.0, f64::NAN, 3.0], 2);
+        assert_eq!(
+            codes
+                .iter()
+                .map(|&c| labels[c as usize].as_str())
+                .collect::<Vec<_>>(),
+            bin_numeric(&[1.0, f64::NAN, 3.0], 2)
+        );
+    }
+
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {
