@@ -317,7 +317,7 @@ mod tests {
         let coded = CodedAttribute::from_values("x", &values);
         assert_eq!(coded.labels, ["a", "b"]);
         assert_eq!(
-            profile_coded(&[coded.clone()], &top, 0.95, 1).unwrap(),
+            profile_coded(std::slice::from_ref(&coded), &top, 0.95, 1).unwrap(),
             text
         );
         let bad = CodedAttribute {
