@@ -146,71 +146,28 @@ fn read_table(path: &Path, delimiter: Option<u8>) -> Result<TextTable> {
 }
 
 fn read_csv_table(path: &Path, delim: u8) -> Result<TextTable> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let threads = crate::summary::default_threads(None);
-    csv_text_table(
-        &bytes,
-        &path.display().to_string(),
-        delim,
-        threads,
-        PARALLEL_EVENTS_BYTES,
-    )
-}
-
-/// A CSV text (header included) as a text table: in chunks cut at line
-/// ends on several threads when it is at least `min_parallel` bytes and
-/// holds no quote character, else in one piece; the same table and the
-/// same first error (in file order) either way.
-fn csv_text_table(
-    bytes: &[u8],
-    file: &str,
-    delim: u8,
-    threads: usize,
-    min_parallel: usize,
-) -> Result<TextTable> {
-    let (names, body, chunks) = split_csv(bytes, file, delim, threads, min_parallel)?;
-    use rayon::prelude::*;
-    let parsed: Vec<(Vec<TextColumn>, Vec<u64>, Option<DataError>)> = chunks
-        .par_iter()
-        .map(|(range, line)| {
-            let mut columns = vec![TextColumn::default(); names.len()];
-            let mut lines = Vec::new();
-            let err = for_each_chunk_record(
-                &body[range.clone()],
-                *line,
-                file,
-                delim,
-                names.len(),
-                |at, fields| {
-                    for (c, f) in columns.iter_mut().zip(fields) {
-                        let s: Cow<'_, str> = String::from_utf8_lossy(f.trim_ascii());
-                        c.push(&s);
-                    }
-                    lines.push(at);
-                    Ok(())
-                },
-            )
-            .err();
-            (columns, lines, err)
-        })
-        .collect();
+    let mut records =
+        crate::tables::CsvRecords::open(path, delim, "empty file (no header and no data)")?;
+    let names = records.names.clone();
     let mut columns = vec![TextColumn::default(); names.len()];
     let mut lines = Vec::new();
-    for (cols, l, err) in parsed {
-        if let Some(e) = err {
-            return Err(e);
-        }
-        for (all, part) in columns.iter_mut().zip(&cols) {
-            all.append(part);
-        }
-        lines.extend_from_slice(&l);
-    }
+    let rows = records.for_each(
+        |found, header| format!("{found} fields where the header has {header}"),
+        |line, fields| {
+            for (c, f) in columns.iter_mut().zip(fields) {
+                let s: Cow<'_, str> = String::from_utf8_lossy(f.trim_ascii());
+                c.push(&s);
+            }
+            lines.push(line);
+            Ok(())
+        },
+    )?;
     Ok(TextTable {
-        file: file.to_string(),
+        file: records.name,
         names,
-        rows: lines.len(),
         columns,
         lines: Some(lines),
+        rows,
     })
 }
 
@@ -904,7 +861,26 @@ fn read_events_csv(
     threads: usize,
     min_parallel: usize,
 ) -> Result<(Vec<u64>, EventsBuilder)> {
-    let (names, body, chunks) = split_csv(bytes, file, delim, threads, min_parallel)?;
+    let mut header = ::csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let names: Vec<String> = header
+        .byte_headers()
+        .map_err(|e| DataError::io(file, std::io::Error::other(e.to_string())))?
+        .iter()
+        .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+        .collect();
+    if names.is_empty() || (names.len() == 1 && names[0].is_empty()) {
+        return Err(DataError::Empty {
+            file: file.to_string(),
+            message: "empty file (no header and no data)".into(),
+        });
+    }
+    let pos = header.position().clone();
+    let body = &bytes[(pos.byte() as usize).min(bytes.len())..];
+    let first_line = pos.line();
     let col =
         |name: &str, role: &'static str| crate::tables::require_column(file, &names, name, role);
     let c = EventFields {
@@ -913,6 +889,33 @@ fn read_events_csv(
         kind: col(&cols.kind, "kind")?,
         weight: crate::tables::find_column(&names, &cols.weight),
     };
+    // Chunks: (byte range, line of its first byte).
+    let mut chunks = vec![(0..body.len(), first_line)];
+    if threads > 1 && body.len() >= min_parallel && memchr::memchr(b'"', body).is_none() {
+        let pieces = threads * 4;
+        chunks.clear();
+        let (mut start, mut line) = (0usize, first_line);
+        for k in 1..=pieces {
+            let target = body.len() * k / pieces;
+            let end = if k == pieces || target <= start {
+                if k == pieces { body.len() } else { continue }
+            } else {
+                match memchr::memchr(b'\n', &body[target..]) {
+                    Some(i) => target + i + 1,
+                    None => body.len(),
+                }
+            };
+            if end <= start {
+                continue;
+            }
+            chunks.push((start..end, line));
+            line += memchr::memchr_iter(b'\n', &body[start..end]).count() as u64;
+            start = end;
+            if start == body.len() {
+                break;
+            }
+        }
+    }
     use rayon::prelude::*;
     let parsed: Vec<(Vec<u64>, EventsBuilder, Option<DataError>)> = chunks
         .par_iter()
@@ -978,108 +981,6 @@ fn read_events_csv(
     Ok((lines, all))
 }
 
-/// The header's names, the body after the header, and the chunks of the
-/// body to parse: `(byte range, line of its first byte)`, cut at line ends
-/// into `threads * 4` pieces when the body is at least `min_parallel`
-/// bytes and holds no quote character (so no line end is inside a quoted
-/// field), else one piece.
-#[allow(clippy::type_complexity)]
-fn split_csv<'b>(
-    bytes: &'b [u8],
-    file: &str,
-    delim: u8,
-    threads: usize,
-    min_parallel: usize,
-) -> Result<(Vec<String>, &'b [u8], Vec<(std::ops::Range<usize>, u64)>)> {
-    let mut header = ::csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let names: Vec<String> = header
-        .byte_headers()
-        .map_err(|e| DataError::io(file, std::io::Error::other(e.to_string())))?
-        .iter()
-        .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
-        .collect();
-    if names.is_empty() || (names.len() == 1 && names[0].is_empty()) {
-        return Err(DataError::Empty {
-            file: file.to_string(),
-            message: "empty file (no header and no data)".into(),
-        });
-    }
-    let pos = header.position().clone();
-    let body = &bytes[(pos.byte() as usize).min(bytes.len())..];
-    let first_line = pos.line();
-    let mut chunks = vec![(0..body.len(), first_line)];
-    if threads > 1 && body.len() >= min_parallel && memchr::memchr(b'"', body).is_none() {
-        let pieces = threads * 4;
-        chunks.clear();
-        let (mut start, mut line) = (0usize, first_line);
-        for k in 1..=pieces {
-            let target = (body.len() * k / pieces).max(start);
-            let end = if k == pieces {
-                body.len()
-            } else {
-                match memchr::memchr(b'\n', &body[target..]) {
-                    Some(i) => target + i + 1,
-                    None => body.len(),
-                }
-            };
-            if end <= start {
-                continue;
-            }
-            chunks.push((start..end, line));
-            line += memchr::memchr_iter(b'\n', &body[start..end]).count() as u64;
-            start = end;
-            if start == body.len() {
-                break;
-            }
-        }
-    }
-    Ok((names, body, chunks))
-}
-
-/// Calls `f(line, record)` for every record of a chunk (no header) whose
-/// first byte is on `line`, skipping blank lines; a record with a number of
-/// fields other than `fields` is an error at its line. Stops at the first
-/// error.
-fn for_each_chunk_record(
-    bytes: &[u8],
-    line: u64,
-    file: &str,
-    delim: u8,
-    fields: usize,
-    mut f: impl FnMut(u64, &::csv::ByteRecord) -> Result<()>,
-) -> Result<()> {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut record = ::csv::ByteRecord::new();
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| DataError::io(file, std::io::Error::other(e.to_string())))?
-    {
-        if record.len() == 1 && record[0].trim_ascii().is_empty() {
-            continue; // blank line
-        }
-        let at = line + record.position().map_or(1, |p| p.line()) - 1;
-        if record.len() != fields {
-            return Err(DataError::InvalidRecord {
-                location: Location::Line {
-                    file: file.to_string(),
-                    line: at,
-                },
-                message: format!("{} fields where the header has {fields}", record.len()),
-            });
-        }
-        f(at, &record)?;
-    }
-    Ok(())
-}
-
 /// The columns of the event fields in a header.
 struct EventFields {
     id: usize,
@@ -1101,17 +1002,47 @@ fn parse_events_chunk(
 ) -> (Vec<u64>, EventsBuilder, Option<DataError>) {
     let mut b = template.empty();
     let mut lines = Vec::new();
-    let err = for_each_chunk_record(bytes, line, file, delim, names.len(), |at, record| {
-        b.push(
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = ::csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let e = DataError::io(file, std::io::Error::other(e.to_string()));
+                return (lines, b, Some(e));
+            }
+        }
+        if record.len() == 1 && record[0].trim_ascii().is_empty() {
+            continue; // blank line
+        }
+        let at_line = line + record.position().map_or(1, |p| p.line()) - 1;
+        let location = || Location::Line {
+            file: file.to_string(),
+            line: at_line,
+        };
+        if record.len() != names.len() {
+            let e = DataError::InvalidRecord {
+                location: location(),
+                message: format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    names.len()
+                ),
+            };
+            return (lines, b, Some(e));
+        }
+        let pushed = b.push(
             &record[c.id],
             &record[c.ts],
             &record[c.kind],
             c.weight.map(|w| &record[w]),
             |which, message| DataError::InvalidValue {
-                location: Location::Line {
-                    file: file.to_string(),
-                    line: at,
-                },
+                location: location(),
                 column: names[match which {
                     Field::Id => c.id,
                     Field::Timestamp => c.ts,
@@ -1121,12 +1052,13 @@ fn parse_events_chunk(
                 .clone(),
                 message,
             },
-        )?;
-        lines.push(at);
-        Ok(())
-    })
-    .err();
-    (lines, b, err)
+        );
+        if let Err(e) = pushed {
+            return (lines, b, Some(e));
+        }
+        lines.push(at_line);
+    }
+    (lines, b, None)
 }
 
 /// The fields of an event, for error messages.
@@ -1268,43 +1200,6 @@ impl EventsBuilder {
 
 #[cfg(test)]
 mod tests {
-    /// A text table read in chunks equals the one read in one piece, and
-    /// reports the same first error.
-    #[test]
-    fn text_tables_in_chunks_equal_tables_in_one_piece() {
-        let mut text = String::from("customer_id,channel,acquisition_cost\n");
-        for i in 0..300 {
-            text.push_str(&format!("c{i}, ch{} ,{}\n", i % 4, i % 7));
-            if i % 40 == 3 {
-                text.push('\n');
-            }
-        }
-        let one = csv_text_table(text.as_bytes(), "c.csv", b',', 1, 0).unwrap();
-        assert_eq!(one.rows, 300);
-        assert_eq!(one.columns[1].get(5), "ch1");
-        for threads in [2, 3, 8] {
-            let many = csv_text_table(text.as_bytes(), "c.csv", b',', threads, 0).unwrap();
-            assert_eq!(many.rows, one.rows);
-            assert_eq!(many.lines, one.lines);
-            assert_eq!(many.columns, one.columns);
-        }
-        let bad = text.replacen("c10, ch2 ,3\n", "c10,ch2\n", 1);
-        let first = csv_text_table(bad.as_bytes(), "c.csv", b',', 1, 0)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            first.contains("c.csv:13") && first.contains("2 fields"),
-            "{first}"
-        );
-        for threads in [2, 8] {
-            let e = csv_text_table(bad.as_bytes(), "c.csv", b',', threads, 0)
-                .err()
-                .unwrap();
-            assert_eq!(e.to_string(), first);
-        }
-    }
-
     /// The chunked parse gives the events, lines and first error of the
     /// one-piece parse, whatever the number of threads.
     #[test]
