@@ -984,49 +984,72 @@ fn month_label(m: i32) -> String {
 /// `crv_second_generation`, with events `events` and `events_{kind}` per
 /// kind.
 ///
-/// Without referral data `crv` and `value_quadrant` are empty and
-/// `total_value` is the CLV; without events `engagement_score` is empty.
+/// Without referral data `crv` and `value_quadrant` are empty (`null` in
+/// JSON) and `total_value` is the CLV; without events `engagement_score` is
+/// empty; `expected_next_purchase` is empty when there is no date.
 /// (`frequency` and `expected_spend` are in `clv predict`'s table.)
 pub fn segment_table(s: &Scored) -> clv_data::Table {
+    use clv_data::datafusion::arrow::array::StringArray;
     let n = s.len();
     let f = |v: &[u8]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
     let some = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<Option<f64>>>();
-    let mut dates = clv_data::datafusion::arrow::array::StringBuilder::with_capacity(n, n * 10);
-    let mut day = [0u8; 10];
-    for d in &s.next_purchase {
-        match d {
-            Some(d) => dates.append_value(iso_date(*d, &mut day)),
-            None => dates.append_value(""),
-        }
-    }
-    let dates = dates.finish();
+    // The text columns on a thread of their own, the numbers on this one.
+    let (text, numbers) = std::thread::scope(|sc| {
+        let text = sc.spawn(|| {
+            let mut dates =
+                clv_data::datafusion::arrow::array::StringBuilder::with_capacity(n, n * 10);
+            let mut day = [0u8; 10];
+            for d in &s.next_purchase {
+                match d {
+                    Some(d) => dates.append_value(iso_date(*d, &mut day)),
+                    None => dates.append_null(),
+                }
+            }
+            let quadrant: StringArray = match &s.referrals {
+                Some(r) => text_column(n, |i| r.quadrant[i].name()),
+                None => std::iter::repeat_n(None::<&str>, n).collect(),
+            };
+            (
+                text_column(n, |i| s.segment(i)),
+                text_column(n, |i| s.value_tier[i].name()),
+                text_column(n, |i| s.churn_risk[i].name()),
+                dates.finish(),
+                quadrant,
+            )
+        });
+        let numbers = (
+            f(&s.recency_score),
+            f(&s.frequency_score),
+            f(&s.monetary_score),
+            match &s.referrals {
+                Some(r) => (some(&r.crv), s.total_value()),
+                None => (vec![None; n], s.clv.clone()),
+            },
+        );
+        (text.join().expect("text columns panicked"), numbers)
+    });
+    let (segment, tier, churn, dates, quadrant) = text;
+    let (recency, frequency, monetary, (crv, total)) = numbers;
     let mut t = clv_data::Table::new()
         .with_strings("customer_id", s.loaded.summary.customer_ids.clone())
-        .with_f64("recency_score", f(&s.recency_score))
-        .with_f64("frequency_score", f(&s.frequency_score))
-        .with_f64("monetary_score", f(&s.monetary_score))
-        .with_strings("rfm_segment", text_column(n, |i| s.segment(i)))
+        .with_f64("recency_score", recency)
+        .with_f64("frequency_score", frequency)
+        .with_f64("monetary_score", monetary)
+        .with_strings("rfm_segment", segment)
         .with_f64("clv", s.clv.clone())
-        .with_strings("value_tier", text_column(n, |i| s.value_tier[i].name()))
+        .with_strings("value_tier", tier)
         .with_f64("p_alive", s.p_alive.clone())
-        .with_strings("churn_risk", text_column(n, |i| s.churn_risk[i].name()))
+        .with_strings("churn_risk", churn)
         .with_f64(
             "p_purchase_30d",
             s.p_purchase_within(P_PURCHASE_DAYS)
                 .expect("30 days scored")
                 .to_vec(),
         )
-        .with_strings("expected_next_purchase", dates);
-    t = match &s.referrals {
-        Some(r) => t
-            .with_opt_f64("crv", some(&r.crv))
-            .with_f64("total_value", s.total_value())
-            .with_strings("value_quadrant", text_column(n, |i| r.quadrant[i].name())),
-        None => t
-            .with_opt_f64("crv", vec![None; n])
-            .with_f64("total_value", s.clv.clone())
-            .with_strings("value_quadrant", text_column(n, |_| "")),
-    };
+        .with_strings("expected_next_purchase", dates)
+        .with_opt_f64("crv", crv)
+        .with_f64("total_value", total)
+        .with_strings("value_quadrant", quadrant);
     t = match &s.engagement {
         Some(e) => t.with_opt_f64("engagement_score", some(&e.score)),
         None => t.with_opt_f64("engagement_score", vec![None; n]),

@@ -707,3 +707,23 @@ fn profile_and_engagement_recover_what_the_simulation_planted() {
     }
     assert!(engagement["note"].as_str().unwrap().contains("not a cause"));
 }
+
+#[test]
+fn missing_values_are_null_in_json() {
+    let sample = sample();
+    let out = clv_ok(&[
+        "segment", &sample, "--model", "bg-nbd", "--format", "json", "-q",
+    ]);
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2357);
+    for r in rows {
+        // No customers or events file: no CRV, quadrant or engagement.
+        assert!(r["crv"].is_null() && r["value_quadrant"].is_null());
+        assert!(r["engagement_score"].is_null());
+        assert!(r["expected_next_purchase"].is_null() || r["expected_next_purchase"].is_string());
+    }
+    // One-time buyers far from an even chance of buying again: no date.
+    assert!(rows.iter().any(|r| r["expected_next_purchase"].is_null()));
+    assert!(rows.iter().any(|r| r["expected_next_purchase"].is_string()));
+}

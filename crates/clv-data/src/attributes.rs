@@ -379,7 +379,8 @@ pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAtt
     let mut channel_index: std::collections::HashMap<String, u32> = Default::default();
     let mut acquired_at = Vec::with_capacity(t.rows);
     let mut acquisition_cost = Vec::with_capacity(t.rows);
-    let ids = t.columns[id_c].clone();
+    let mut t = t;
+    let ids = std::mem::take(&mut t.columns[id_c]);
     for r in 0..t.rows {
         let id = ids.get(r);
         if id.is_empty() {
@@ -467,9 +468,10 @@ pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAtt
         });
     }
     let known = [Some(id_c), acq_c, ch_c, cost_c, ref_c];
+    let referred_by = ref_c.map(|c| std::mem::take(&mut t.columns[c]));
     let attributes = (0..t.names.len())
         .filter(|c| !known.contains(&Some(*c)))
-        .map(|c| (t.names[c].clone(), t.columns[c].clone()))
+        .map(|c| (t.names[c].clone(), std::mem::take(&mut t.columns[c])))
         .collect();
     Ok(CustomerAttributes {
         file: t.file.clone(),
@@ -479,10 +481,10 @@ pub fn read_customers(path: &Path, cols: &CustomerColumns) -> Result<CustomerAtt
         channel_names,
         has_channel: ch_c.is_some(),
         acquisition_cost,
-        referred_by: ref_c.map(|c| t.columns[c].clone()),
+        referred_by,
         attributes,
         by_line: t.lines.is_some(),
-        locations: t.lines.clone().unwrap_or_default(),
+        locations: t.lines.take().unwrap_or_default(),
         index,
         hasher,
     })
