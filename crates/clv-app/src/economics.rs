@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Context, Result, usage};
 use crate::fitting::Fitted;
-use crate::load::Loaded;
+use crate::load::{Loaded, examples};
 use crate::model_file::ModelFile;
 use crate::output::OutputSet;
 use crate::progress::Progress;
@@ -32,15 +32,6 @@ struct Assembled {
     acquired_day: Vec<i32>,
     observation_end: clv_data::NaiveDate,
     referrals: Option<Value>,
-}
-
-/// At most three examples, quoted.
-fn examples(v: &[String]) -> String {
-    let mut s: Vec<String> = v.iter().take(3).map(|x| format!("{x:?}")).collect();
-    if v.len() > 3 {
-        s.push("...".into());
-    }
-    s.join(", ")
 }
 
 /// `economics`: reads the inputs, joins them, computes the unit economics
@@ -93,30 +84,12 @@ pub fn economics_staged(
     let unit = model.as_ref().map(|m| m.time_unit);
 
     // Read the three inputs; the attribute files beside the transactions.
-    let id_col = args.data.customer_col.clone();
     let (loaded, customers, spend) = std::thread::scope(|sc| -> Result<_> {
-        let customers = sc.spawn(|| -> Result<Option<clv_data::CustomerAttributes>> {
-            let Some(p) = &args.customers else {
-                return Ok(None);
-            };
-            // The id column: the transactions' --customer-col, else customer_id.
-            let cols = clv_data::CustomerColumns {
-                id: id_col.clone(),
-                date_format: args.data.date_format.clone(),
-                ..Default::default()
-            };
-            match clv_data::read_customers(p, &cols) {
-                Err(clv_data::DataError::MissingColumn {
-                    role: "customer", ..
-                }) if id_col != "customer_id" => {
-                    let cols = clv_data::CustomerColumns {
-                        id: "customer_id".into(),
-                        ..cols
-                    };
-                    Ok(Some(clv_data::read_customers(p, &cols)?))
-                }
-                r => Ok(Some(r?)),
-            }
+        let customers = sc.spawn(|| {
+            args.customers
+                .as_deref()
+                .map(|p| crate::load::read_customers_file(p, &args.data))
+                .transpose()
         });
         let spend = sc.spawn(|| -> Result<Option<Vec<clv_data::SpendRow>>> {
             let Some(p) = &args.spend else {

@@ -39,7 +39,7 @@ use clv_data::attributes::{CustomerAttributes, Events, month_of_day};
 
 use crate::error::{Context, Result, usage};
 use crate::fitting::{self, Fitted};
-use crate::load::Loaded;
+use crate::load::{Loaded, examples};
 use crate::model_file::{self, ModelFile};
 use crate::progress::Progress;
 use crate::settings::InfluenceSettings;
@@ -203,15 +203,6 @@ impl Scored {
     }
 }
 
-/// At most three examples, quoted, with "..." when there are more.
-pub(crate) fn examples(v: &[String]) -> String {
-    let mut s: Vec<String> = v.iter().take(3).map(|x| format!("{x:?}")).collect();
-    if v.len() > 3 {
-        s.push("...".into());
-    }
-    s.join(", ")
-}
-
 fn check_fraction(name: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
         return Err(usage(format!(
@@ -287,33 +278,10 @@ fn read_segment_map(path: &Path) -> Result<SegmentMap> {
     SegmentMap::parse(&text).map_err(|e| usage(format!("{}: {e}", path.display())))
 }
 
-/// Reads the customers file, with the transactions' customer column as its
-/// id column when that column is there.
-fn read_customers(path: &Path, args: &InfluenceSettings) -> Result<CustomerAttributes> {
-    let id_col = args.data.customer_col.clone();
-    let cols = clv_data::CustomerColumns {
-        id: id_col.clone(),
-        date_format: args.data.date_format.clone(),
-        ..Default::default()
-    };
-    match clv_data::read_customers(path, &cols) {
-        Err(clv_data::DataError::MissingColumn {
-            role: "customer", ..
-        }) if id_col != "customer_id" => {
-            let cols = clv_data::CustomerColumns {
-                id: "customer_id".into(),
-                ..cols
-            };
-            Ok(clv_data::read_customers(path, &cols)?)
-        }
-        r => Ok(r?),
-    }
-}
-
 /// Reads the events file. Its timestamps are read in the formats the
 /// events reader knows (ISO dates and date-times, `YYYYMMDD`), not with the
 /// transactions' `--date-format`, which describes another file.
-fn read_events(path: &Path, _args: &InfluenceSettings) -> Result<Events> {
+fn read_events(path: &Path) -> Result<Events> {
     let cols = clv_data::attributes::EventColumns::default();
     Ok(clv_data::attributes::read_events(path, &cols)?)
 }
@@ -371,7 +339,7 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
     // it is first needed (the events, the slowest, last).
     let customers_h = args.customers.clone().map(|p| {
         let a = args.clone();
-        std::thread::spawn(move || read_customers(&p, &a))
+        std::thread::spawn(move || crate::load::read_customers_file(&p, &a.data))
     });
     let spend_h = args.spend.clone().map(|p| {
         std::thread::spawn(move || -> Result<Vec<clv_data::SpendRow>> {
@@ -381,10 +349,10 @@ pub fn score(args: &InfluenceSettings, progress: &dyn Progress) -> Result<Scored
             )?)
         })
     });
-    let events_h = args.events.clone().map(|p| {
-        let a = args.clone();
-        std::thread::spawn(move || read_events(&p, &a))
-    });
+    let events_h = args
+        .events
+        .clone()
+        .map(|p| std::thread::spawn(move || read_events(&p)));
     let loaded = load(args, kind, unit, progress)?;
     let n = loaded.summary.len();
     if n == 0 {

@@ -186,3 +186,40 @@ pub fn load_input(
 pub fn summarize(settings: &DataSettings, progress: &dyn Progress) -> Result<clv_data::Summary> {
     Ok(load(settings, None, progress)?.summary)
 }
+
+/// Reads a customers file (the `--customers` input of `economics` and the
+/// influence commands): its id column is the transactions'
+/// `--customer-col` when the file has it, else `customer_id`; dates as in
+/// `--date-format`.
+pub fn read_customers_file(
+    path: &Path,
+    data: &DataSettings,
+) -> Result<clv_data::CustomerAttributes> {
+    let cols = clv_data::CustomerColumns {
+        id: data.customer_col.clone(),
+        date_format: data.date_format.clone(),
+        ..Default::default()
+    };
+    match clv_data::read_customers(path, &cols) {
+        Err(clv_data::DataError::MissingColumn {
+            role: "customer", ..
+        }) if data.customer_col != "customer_id" => {
+            let cols = clv_data::CustomerColumns {
+                id: "customer_id".into(),
+                ..cols
+            };
+            Ok(clv_data::read_customers(path, &cols)?)
+        }
+        r => Ok(r?),
+    }
+}
+
+/// At most three examples, quoted, with "..." when there are more (for
+/// warnings that count what they name).
+pub(crate) fn examples(v: &[String]) -> String {
+    let mut s: Vec<String> = v.iter().take(3).map(|x| format!("{x:?}")).collect();
+    if v.len() > 3 {
+        s.push("...".into());
+    }
+    s.join(", ")
+}
