@@ -690,7 +690,7 @@ fn referrals_of(
             None => {
                 warnings.push(
                     "no spend file, no --referral-cac-saved and no known acquisition costs: CRV \
-                     counts no saved acquisition cost (give --spend or --referral-cac-saved)"
+                     counts no saved acquisition cost (give --spend-file or --referral-cac-saved)"
                         .into(),
                 );
                 (0.0, "none known (0)".to_string())

@@ -1124,8 +1124,7 @@ impl EventsBuilder {
                     match &self.date_format {
                         Some(f) => format!(" with format {f:?}"),
                         None => " (expected YYYY-MM-DD, YYYYMMDD, an ISO date-time such as \
-                                 2024-03-01T10:00:00Z, or YYYY-MM-DD HH:MM:SS; else give a \
-                                 date format)"
+                                 2024-03-01T10:00:00Z, or YYYY-MM-DD HH:MM:SS)"
                             .into(),
                     }
                 ),
