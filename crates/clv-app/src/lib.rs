@@ -14,6 +14,7 @@
 //! | simulate a shop | [`simulate::simulate`] | [`settings::SimulateSettings`] |
 //! | segments (RFM, tiers, churn risk, next purchase, CRV, engagement) | [`influence::score`], [`influence::segment_table`] | [`settings::InfluenceSettings`] |
 //! | action lists | [`actions::actions`], [`actions::write_lists`] | [`settings::InfluenceSettings`], [`settings::ActionsSettings`] |
+//! | the whole job for a dashboard (fit, scores, action lists, validation, chart data) | [`analysis::run`] | [`analysis::AnalysisSettings`] |
 //! | referral sources, engagement, ideal customer profile | [`reports::referrals`], [`reports::engagement`], [`reports::profile`] on [`influence::score`] | [`settings::InfluenceSettings`] |
 //!
 //! Each takes plain settings and a [`Progress`] receiver and returns values
@@ -45,6 +46,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod analysis;
 mod auto;
 pub mod charts;
 pub mod economics;

@@ -223,3 +223,21 @@ pub(crate) fn examples(v: &[String]) -> String {
     }
     s.join(", ")
 }
+
+/// Reads the transactions once for their data-quality report: the summary
+/// and the [`clv_data::DataReport`] (the report is also sent to `progress`,
+/// as every read does).
+pub fn inspect(
+    settings: &DataSettings,
+    progress: &dyn Progress,
+) -> Result<(clv_data::Summary, clv_data::DataReport)> {
+    let time_unit = settings.time_unit.unwrap_or(TimeUnit::Week);
+    let read = settings.read_options();
+    let opts = settings.summary_options(time_unit);
+    let path = settings.transactions_path()?;
+    let (summary, report) = progress.stage(&format!("read and summarised {}", path.display()), || {
+        clv_data::summarize_file(path, &read, &opts)
+    })?;
+    progress.say(report.to_string());
+    Ok((summary, report))
+}
