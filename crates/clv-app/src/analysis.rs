@@ -434,11 +434,7 @@ pub fn run(
         clv_histogram: histogram(&scored.clv, 30),
         p_alive_matrix: p_alive_matrix(&*model_obj, &scored.loaded.data, scored.time_unit.name()),
         tracking: validation.as_ref().and_then(tracking),
-        cohort_retention: cohort_retention(
-            &history.monthly,
-            scored.observation_end,
-            36,
-        ),
+        cohort_retention: cohort_retention(&history.monthly, scored.observation_end, 36),
         quadrants: scored.referrals.as_ref().map(|r| {
             let mut counts = serde_json::Map::new();
             for q in [
@@ -577,11 +573,7 @@ fn validation_summary(v: &Validation) -> Option<ValidationSummary> {
                 "ranking quality (normalised Gini, 1 = perfect)",
                 m.gini_normalized,
             ),
-            metric(
-                "top_decile_lift",
-                "top-decile lift",
-                m.top_decile_lift,
-            ),
+            metric("top_decile_lift", "top-decile lift", m.top_decile_lift),
         ],
     })
 }

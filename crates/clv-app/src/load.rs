@@ -235,9 +235,10 @@ pub fn inspect(
     let read = settings.read_options();
     let opts = settings.summary_options(time_unit);
     let path = settings.transactions_path()?;
-    let (summary, report) = progress.stage(&format!("read and summarised {}", path.display()), || {
-        clv_data::summarize_file(path, &read, &opts)
-    })?;
+    let (summary, report) = progress
+        .stage(&format!("read and summarised {}", path.display()), || {
+            clv_data::summarize_file(path, &read, &opts)
+        })?;
     progress.say(report.to_string());
     Ok((summary, report))
 }

@@ -122,7 +122,9 @@ impl ActionList {
             ActionList::Remind => "Customers likely to buy soon: remind them.",
             ActionList::Reward => "Top customers by total value: reward them.",
             ActionList::AskReferral => "High CLV, few referrals so far: ask them to refer.",
-            ActionList::ActivateAdvocates => "High referral value, low CLV: activate them as advocates.",
+            ActionList::ActivateAdvocates => {
+                "High referral value, low CLV: activate them as advocates."
+            }
         }
     }
 
