@@ -58,6 +58,10 @@ pub struct Aggregated {
     pub history: Option<clv_data::PurchaseHistory>,
     /// Purchases per day (`validate`'s tracking curve).
     pub purchase_days: Option<clv_data::PurchaseDays>,
+    /// Each customer's purchase rows in the summary's order (a customer's
+    /// history page, scoring one customer again): ask with
+    /// [`clv_data::Aggregations::purchases`].
+    pub purchases: Option<clv_data::Purchases>,
 }
 
 /// Reads the transactions once and builds the summary plus the aggregations
@@ -81,6 +85,7 @@ pub fn load_with(
     let extra = Aggregated {
         history: out.history,
         purchase_days: out.purchase_days,
+        purchases: out.purchases,
     };
     Ok((
         Loaded::from_summary(out.summary, settings, path, time_unit)?,
