@@ -676,11 +676,16 @@ mod tests {
         }
     }
 
+    /// `(frequency, recency, age, monetary_value)`.
+    type SummaryIn = (f64, f64, f64, Option<f64>);
+    /// One customer's `(date, amount)` purchases.
+    type Rows = Vec<(NaiveDate, f64)>;
+
     #[test]
     fn bad_input_is_a_user_error_naming_the_field() {
         let scorer = scorer(bgnbd_gg());
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let summary_cases: [((f64, f64, f64, Option<f64>), &str); 9] = [
+        let summary_cases: [(SummaryIn, &str); 9] = [
             ((-1.0, 0.0, 10.0, None), "frequency"),
             ((1.0, -2.0, 10.0, Some(5.0)), "recency"),
             ((1.0, 2.0, -10.0, Some(5.0)), "age"),
@@ -702,7 +707,7 @@ mod tests {
         let end = d("1997-09-30");
         let ok = [(d("1997-01-05"), 10.0), (d("1997-03-01"), 20.0)];
         assert!(scorer.score_transactions(&ok, end).is_ok());
-        let transaction_cases: [(Vec<(NaiveDate, f64)>, NaiveDate, &str); 4] = [
+        let transaction_cases: [(Rows, NaiveDate, &str); 4] = [
             (vec![], end, "no purchase"),
             (
                 vec![ok[0], (d("1997-10-01"), 3.0)],
