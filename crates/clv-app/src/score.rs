@@ -769,6 +769,12 @@ mod tests {
     }
 
     #[test]
+    fn a_scorer_is_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Scorer>();
+    }
+
+    #[test]
     fn a_score_serializes_with_the_prediction_columns() {
         let scorer = scorer(bgnbd_gg());
         let v = serde_json::to_value(scorer.score_summary(0.0, 0.0, 30.0, None).unwrap()).unwrap();
