@@ -9,6 +9,7 @@
 //! | per-customer summary | [`load::summarize`] | [`settings::DataSettings`] |
 //! | fit a model | [`fit::fit`] | [`settings::FitSettings`] |
 //! | predict every customer | [`predict::predict`] | [`settings::PredictSettings`] |
+//! | score one customer (summary or transactions) from a model file | [`score::Scorer`] | a [`model_file::ModelFile`], horizon, discount rate, margin |
 //! | validate on a holdout | [`validate::validate`] | [`settings::ValidateSettings`] |
 //! | unit economics | [`economics::economics`] | [`settings::EconomicsSettings`] |
 //! | simulate a shop | [`simulate::simulate`] | [`settings::SimulateSettings`] |
@@ -61,6 +62,7 @@ pub mod predict;
 pub mod progress;
 pub mod reports;
 mod sbg;
+pub mod score;
 pub mod settings;
 pub mod simulate;
 pub mod validate;
