@@ -363,7 +363,7 @@ pub fn run(
         &FitSettings {
             data: data.clone(),
             tables: InputTables::default(),
-            model: model.clone(),
+            model,
         },
         progress,
     )?;
