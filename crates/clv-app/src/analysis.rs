@@ -302,6 +302,10 @@ pub struct Analysis {
     pub charts: Charts,
     /// The action lists in brief.
     pub actions: Vec<ActionSummary>,
+    /// Unit economics in brief (with a customers file and spend): CAC,
+    /// margin LTV, LTV:CAC, payback and the verdict per channel, and the
+    /// blended figures.
+    pub economics: Option<serde_json::Value>,
     /// Warnings for the reader.
     pub warnings: Vec<String>,
 }
@@ -435,6 +439,26 @@ pub fn run(
     };
     check_cancel(cancelled)?;
 
+    // 5. Unit economics, when acquisition costs can be known.
+    let economics = match &settings.customers {
+        Some(customers) if settings.spend_file.is_some() || has_cost(customers, &data)? => {
+            let mut e = crate::settings::EconomicsSettings::new(data.clone());
+            e.customers = Some(customers.clone());
+            e.spend = settings.spend_file.clone();
+            e.margin = settings.margin;
+            e.model_file = Some(settings.model_path.clone());
+            e.allow_unidentified = settings.allow_unidentified;
+            e.horizon = settings.horizon;
+            e.discount_rate = settings.discount_rate;
+            e.format = crate::settings::EconomicsFormat::Json;
+            e.resamples = 100;
+            let json = crate::economics::economics(&e, progress)?;
+            Some(economics_brief(&serde_json::from_str(&json)?))
+        }
+        _ => None,
+    };
+    check_cancel(cancelled)?;
+
     let scored = &lists.scored;
     let overview = overview(scored, settings.horizon);
     let model = model_summary(&model_file);
@@ -490,6 +514,7 @@ pub fn run(
         (n > 0).then(|| sum / n as f64)
     };
     Ok(Analysis {
+        economics,
         mean_repeat_value,
         purchases,
         first_day: history.first_day.clone(),
@@ -503,6 +528,67 @@ pub fn run(
         actions,
         warnings,
         lists,
+    })
+}
+
+/// Whether the customers file carries per-customer acquisition costs.
+fn has_cost(customers: &Path, data: &DataSettings) -> Result<bool> {
+    let c = crate::load::read_customers_file(customers, data)?;
+    Ok(c.acquisition_cost.iter().any(|v| v.is_finite()))
+}
+
+/// The channels' CAC, margin LTV, LTV:CAC, payback and verdict from the
+/// economics report, and the blended CAC and LTV:CAC over the channels with
+/// a CAC (weighted by their customers).
+pub fn economics_brief(report: &serde_json::Value) -> serde_json::Value {
+    let keys = [
+        "channel",
+        "customers",
+        "cac",
+        "margin_ltv",
+        "ltv_to_cac",
+        "payback_months",
+        "payback_status",
+        "verdict",
+    ];
+    let empty = Vec::new();
+    let channels: Vec<serde_json::Value> = report["channels"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|c| {
+            let mut m = serde_json::Map::new();
+            for k in keys {
+                m.insert(k.into(), c[k].clone());
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    let (mut n, mut cac, mut ltv) = (0.0, 0.0, 0.0);
+    for c in &channels {
+        if let (Some(k), Some(l), Some(w)) = (
+            c["cac"].as_f64(),
+            c["margin_ltv"].as_f64(),
+            c["customers"].as_f64(),
+        ) {
+            n += w;
+            cac += k * w;
+            ltv += l * w;
+        }
+    }
+    let blended_cac = (n > 0.0).then(|| cac / n);
+    let blended_ltv = (n > 0.0).then(|| ltv / n);
+    serde_json::json!({
+        "cac": blended_cac,
+        "margin_ltv": blended_ltv,
+        "ltv_cac": match (blended_ltv, blended_cac) {
+            (Some(l), Some(c)) if c > 0.0 => Some(l / c),
+            _ => None,
+        },
+        "payback_months": serde_json::Value::Null,
+        "customers_with_cac": n,
+        "channels": channels,
+        "warnings": report["warnings"].clone(),
     })
 }
 

@@ -286,3 +286,77 @@ mod tests {
         assert!(purchases.days.iter().any(|&d| d > cal));
     }
 }
+
+/// What an input file holds, besides transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// The customers file (`--customers`): acquisition date, channel,
+    /// acquisition cost, `referred_by`, attributes.
+    Customers,
+    /// The marketing spend file (`--spend-file`): date or month, channel, amount.
+    Spend,
+    /// The engagement events file (`--events`): customer, timestamp, kind.
+    Events,
+}
+
+impl InputKind {
+    /// Its name: `customers`, `spend` or `events`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::Customers => "customers",
+            InputKind::Spend => "spend",
+            InputKind::Events => "events",
+        }
+    }
+}
+
+/// Reads a customers, spend or events file as the commands that take it do
+/// (same columns, same messages) and returns its rows, the customers it
+/// names and a report in words.
+pub fn inspect_input(
+    kind: InputKind,
+    path: &Path,
+    settings: &DataSettings,
+) -> Result<(u64, u64, Vec<String>)> {
+    match kind {
+        InputKind::Customers => {
+            let c = read_customers_file(path, settings)?;
+            let n = c.len() as u64;
+            let mut lines = vec![format!("customers: {} ({n} rows)", c.file)];
+            if c.has_channel {
+                lines.push(format!("  channels: {}", c.channel_names.join(", ")));
+            }
+            if c.referred_by.is_some() {
+                lines.push("  referred_by: present (referral values can be computed)".into());
+            }
+            if !c.attributes.is_empty() {
+                let names: Vec<&str> = c.attributes.iter().map(|(n, _)| n.as_str()).collect();
+                lines.push(format!("  attributes: {}", names.join(", ")));
+            }
+            Ok((n, n, lines))
+        }
+        InputKind::Spend => {
+            let rows = clv_data::read_spend(path, &clv_data::SpendColumns::default())?;
+            let total: f64 = rows.iter().map(|r| r.amount).sum();
+            let n = rows.len() as u64;
+            Ok((
+                n,
+                0,
+                vec![format!(
+                    "spend: {} ({n} rows, total {total:.2})",
+                    path.display()
+                )],
+            ))
+        }
+        InputKind::Events => {
+            let cols = clv_data::EventColumns::default();
+            let e = clv_data::attributes::read_events(path, &cols)?;
+            let n = e.len() as u64;
+            Ok((
+                n,
+                0,
+                vec![format!("events: {} ({n} events)", path.display())],
+            ))
+        }
+    }
+}

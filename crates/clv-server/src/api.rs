@@ -252,6 +252,12 @@ pub struct UploadQuery {
     pub amount_col: Option<String>,
     /// A strftime date format (default: detected).
     pub date_format: Option<String>,
+    /// What the file holds: `transactions` (default), `customers`
+    /// (acquisition date, channel, cost, referred_by, attributes), `spend`
+    /// (marketing spend by month and channel) or `events` (reviews,
+    /// mentions, event attendance), as the CLI's `--customers`,
+    /// `--spend-file` and `--events` read them.
+    pub kind: Option<String>,
 }
 
 fn check_name(name: &str) -> ApiResult<()> {
@@ -328,6 +334,17 @@ async fn upload_dataset(
     check_column("date_col", &q.date_col)?;
     check_column("amount_col", &q.amount_col)?;
     check_column("date_format", &q.date_format)?;
+    let kind = match q.kind.as_deref().unwrap_or("transactions") {
+        "transactions" => None,
+        "customers" => Some(clv_app::load::InputKind::Customers),
+        "spend" => Some(clv_app::load::InputKind::Spend),
+        "events" => Some(clv_app::load::InputKind::Events),
+        k => {
+            return Err(ApiError::BadRequest(format!(
+                "kind must be transactions, customers, spend or events, got {k}"
+            )));
+        }
+    };
     {
         let st = state.clone();
         let name = q.name.clone();
@@ -398,38 +415,64 @@ async fn upload_dataset(
         "date_format": data.date_format,
     });
     let dataset = blocking(move || {
-        let (summary, report) =
-            clv_app::load::inspect(&data, &clv_app::progress::Silent).map_err(|e| {
-                if e.is_user_error() {
-                    ApiError::BadRequest(st.scrub(&e.to_string()))
-                } else {
-                    ApiError::internal(e)
+        let user = |e: clv_app::Error| {
+            if e.is_user_error() {
+                ApiError::BadRequest(st.scrub(&e.to_string()))
+            } else {
+                ApiError::internal(e)
+            }
+        };
+        let (rows, customers, report) = match kind {
+            None => {
+                let (summary, report) =
+                    clv_app::load::inspect(&data, &clv_app::progress::Silent).map_err(user)?;
+                let lines: Vec<String> = st
+                    .scrub(&report.to_string())
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+                (
+                    report.rows_read,
+                    summary.len() as u64,
+                    serde_json::json!({
+                        "rows_read": report.rows_read,
+                        "rows_used": report.rows_used,
+                        "customers": summary.len(),
+                        "first_date": report.first_date.map(|d| d.to_string()),
+                        "last_date": report.last_date.map(|d| d.to_string()),
+                        "negative_rows": report.negative_rows,
+                        "zero_rows": report.zero_rows,
+                        "invalid_rows": report.invalid_rows(),
+                        "lines": lines,
+                    }),
+                )
+            }
+            Some(k) => {
+                if format != "csv" {
+                    return Err(ApiError::BadRequest(format!(
+                        "a {} file is read as CSV; send it as CSV",
+                        k.name()
+                    )));
                 }
-            })?;
-        let lines: Vec<String> = st
-            .scrub(&report.to_string())
-            .lines()
-            .map(str::to_string)
-            .collect();
+                let (rows, customers, lines) =
+                    clv_app::load::inspect_input(k, &named, &data).map_err(user)?;
+                let lines: Vec<String> = lines.iter().map(|l| st.scrub(l)).collect();
+                (
+                    rows,
+                    customers,
+                    serde_json::json!({"rows_read": rows, "customers": customers, "lines": lines}),
+                )
+            }
+        };
         let d = Dataset {
             name: name.clone(),
-            kind: "transactions".into(),
+            kind: kind.map_or("transactions", |k| k.name()).into(),
             format: format.into(),
             bytes: size,
-            rows: report.rows_read,
-            customers: summary.len() as u64,
+            rows,
+            customers,
             uploaded_at: crate::store::Store::now(),
-            report: serde_json::json!({
-                "rows_read": report.rows_read,
-                "rows_used": report.rows_used,
-                "customers": summary.len(),
-                "first_date": report.first_date.map(|d| d.to_string()),
-                "last_date": report.last_date.map(|d| d.to_string()),
-                "negative_rows": report.negative_rows,
-                "zero_rows": report.zero_rows,
-                "invalid_rows": report.invalid_rows(),
-                "lines": lines,
-            }),
+            report,
             columns,
         };
         let _guard = st.datasets_lock.lock().expect("datasets lock");
@@ -534,6 +577,13 @@ pub struct AnalysisRequest {
     pub margin: Option<f64>,
     /// Yearly discount rate (default 0.1).
     pub discount_rate: Option<f64>,
+    /// A dataset of kind `customers`: channels, referrals (CRV, quadrants),
+    /// acquisition costs.
+    pub customers: Option<String>,
+    /// A dataset of kind `spend`: with `customers`, CAC, LTV:CAC and payback per channel.
+    pub spend_file: Option<String>,
+    /// A dataset of kind `events`: engagement.
+    pub events: Option<String>,
 }
 
 /// The id of a new analysis.
@@ -554,10 +604,44 @@ fn parse_date(what: &str, v: &Option<String>) -> ApiResult<Option<NaiveDate>> {
     }
 }
 
+/// The datasets an analysis reads besides its transactions, checked for
+/// existence and kind: (field, dataset).
+fn side_inputs(state: &State, req: &AnalysisRequest) -> ApiResult<Vec<(&'static str, Dataset)>> {
+    let mut out = Vec::new();
+    for (field, name, kind) in [
+        ("customers", &req.customers, "customers"),
+        ("spend_file", &req.spend_file, "spend"),
+        ("events", &req.events, "events"),
+    ] {
+        let Some(name) = name.as_deref().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let Some(d) = state.store.dataset(name)? else {
+            return Err(ApiError::NotFound(format!(
+                "{field}: no dataset named {name}"
+            )));
+        };
+        if d.kind != kind {
+            return Err(ApiError::BadRequest(format!(
+                "{field}: dataset {name} holds {}, not {kind} (upload it with kind={kind})",
+                d.kind
+            )));
+        }
+        out.push((field, d));
+    }
+    if req.spend_file.is_some() && req.customers.is_none() {
+        return Err(ApiError::BadRequest(
+            "spend_file needs customers too (the channel of each customer)".into(),
+        ));
+    }
+    Ok(out)
+}
+
 fn settings_for(
     state: &State,
     req: &AnalysisRequest,
     dataset: &Dataset,
+    side: &[(&'static str, Dataset)],
     id: &str,
 ) -> ApiResult<clv_app::analysis::AnalysisSettings> {
     use clv_app::settings::{ModelChoice, SpendModel};
@@ -611,6 +695,14 @@ fn settings_for(
                 "horizon must be like \"12 months\", \"52 weeks\" or \"365 days\": {e}"
             ))
         })?;
+    }
+    for (field, d) in side {
+        let p = state.dataset_path(&d.name, &d.format);
+        match *field {
+            "customers" => s.customers = Some(p),
+            "spend_file" => s.spend_file = Some(p),
+            _ => s.events = Some(p),
+        }
     }
     s.calibration_end = parse_date("calibration_end", &req.calibration_end)?;
     if let (Some(c), Some(o)) = (s.calibration_end, s.data.observation_end)
@@ -667,7 +759,22 @@ async fn create_analysis(
                 req.dataset
             )));
         };
-        let settings = settings_for(&st, &req, &dataset, &id)?;
+        if dataset.kind != "transactions" {
+            return Err(ApiError::BadRequest(format!(
+                "dataset {} holds {}; an analysis reads transactions (give it as {})",
+                dataset.name,
+                dataset.kind,
+                if dataset.kind == "spend" {
+                    "spend_file"
+                } else {
+                    dataset.kind.as_str()
+                }
+            )));
+        }
+        let side = side_inputs(&st, &req)?;
+        let settings = settings_for(&st, &req, &dataset, &side, &id)?;
+        let mut datasets = vec![dataset.name.clone()];
+        datasets.extend(side.iter().map(|(_, d)| d.name.clone()));
         let record = AnalysisRecord {
             id: id.clone(),
             dataset: dataset.name.clone(),
@@ -688,7 +795,7 @@ async fn create_analysis(
             .join(format!(".{id}.tmp"));
         st.jobs.submit(Work {
             id: id.clone(),
-            dataset: dataset.name,
+            datasets,
             settings,
             dir,
             staging,

@@ -44,8 +44,8 @@ pub struct Job {
 pub struct Work {
     /// The analysis id.
     pub id: String,
-    /// The dataset's name.
-    pub dataset: String,
+    /// The datasets it reads (transactions first).
+    pub datasets: Vec<String>,
     /// The settings (paths inside the data directory).
     pub settings: clv_app::analysis::AnalysisSettings,
     /// Where the results go once complete.
@@ -114,12 +114,12 @@ impl Jobs {
             .lock()
             .expect("jobs lock")
             .insert(work.id.clone(), job);
-        *self
-            .in_use
-            .lock()
-            .expect("in-use lock")
-            .entry(work.dataset.clone())
-            .or_insert(0) += 1;
+        {
+            let mut m = self.in_use.lock().expect("in-use lock");
+            for d in &work.datasets {
+                *m.entry(d.clone()).or_insert(0) += 1;
+            }
+        }
         let tx = self.queue.lock().expect("queue lock").clone();
         if let Some(tx) = tx {
             let _ = tx.send(work);
@@ -244,7 +244,9 @@ fn run(state: &State, work: Work) {
         return;
     };
     if job.cancel.load(Ordering::SeqCst) {
-        state.jobs.release(&work.dataset);
+        for d in &work.datasets {
+            state.jobs.release(d);
+        }
         return;
     }
     set(state, &job, "running", 0.02, "reading the data", None);
@@ -299,5 +301,7 @@ fn run(state: &State, work: Work) {
             set(state, &job, "failed", 0.0, "failed", Some(msg));
         }
     }
-    state.jobs.release(&work.dataset);
+    for d in &work.datasets {
+        state.jobs.release(d);
+    }
 }

@@ -206,7 +206,7 @@ pub fn summary_json(a: &Analysis, rows: usize) -> serde_json::Value {
         "overview": a.overview,
         "model": a.model,
         "validation": a.validation_summary,
-        "economics": serde_json::Value::Null,
+        "economics": a.economics,
         "charts": a.charts,
         "actions": a.actions,
         "results": results,

@@ -957,3 +957,92 @@ fn leave_a_running_job(db: &std::path::Path) {
         })
         .unwrap();
 }
+
+const CUSTOMERS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/cdnow_customers.csv"
+);
+const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_events.csv");
+
+#[test]
+fn customers_and_events_datasets_give_channels_quadrants_and_economics() {
+    let s = server();
+    s.upload_cdnow();
+    let r = s.post(
+        "/api/datasets?name=people&kind=customers",
+        std::fs::read(CUSTOMERS).unwrap(),
+    );
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["kind"], "customers");
+    assert_eq!(r.json()["rows"], 2357);
+    let r = s.post(
+        "/api/datasets?name=engagement&kind=events",
+        std::fs::read(EVENTS).unwrap(),
+    );
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // A customers file without its id column is refused with the CLI's message.
+    let r = s.post(
+        "/api/datasets?name=nobody&kind=customers",
+        "who,channel\n1,search\n",
+    );
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("nobody.csv"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        s.post("/api/datasets?name=x&kind=nope", "a").status,
+        StatusCode::BAD_REQUEST
+    );
+    // Kinds are checked where they are used.
+    for (body, status) in [
+        (json!({"dataset": "people"}), 400),
+        (json!({"dataset": "cdnow", "customers": "engagement"}), 400),
+        (json!({"dataset": "cdnow", "customers": "nope"}), 404),
+        (json!({"dataset": "cdnow", "events": "people"}), 400),
+    ] {
+        let r = s.post("/api/analyses", body.to_string());
+        assert_eq!(r.status.as_u16(), status, "{body}: {}", r.text());
+    }
+    let id = s.start(
+        json!({"dataset": "cdnow", "customers": "people", "events": "engagement", "margin": 0.3}),
+    );
+    assert_eq!(s.wait(&id)["state"], "done");
+    let res = s.get(&format!("/api/analyses/{id}")).json()["result"].clone();
+    let channels = res["charts"]["channels"].as_array().unwrap();
+    let n: u64 = channels
+        .iter()
+        .map(|c| c["customers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(n, 2357);
+    assert!(channels.iter().any(|c| c["name"] == "search"));
+    let q = &res["charts"]["quadrants"];
+    let total: u64 = q["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 2357);
+    let e = &res["economics"];
+    assert!(
+        e["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["ltv_to_cac"].is_number()),
+        "{e}"
+    );
+    assert!(e["ltv_cac"].as_f64().unwrap() > 0.0);
+    let row = s.get(&format!("/api/analyses/{id}/customers/1")).json();
+    assert!(
+        row["crv"].is_number() && row["referrals"].is_number(),
+        "{row}"
+    );
+    assert_eq!(
+        s.call("DELETE", "/api/datasets/people", Some(TOKEN), vec![])
+            .status,
+        StatusCode::NO_CONTENT
+    );
+}
