@@ -5,7 +5,9 @@
 (function () {
   const $ = (sel, root) => (root || document).querySelector(sel);
   const main = $("#main");
-  const state = { config: null, pollTimer: null, route: "" };
+  const state = { config: null, pollTimer: null, route: "", gen: 0 };
+  // each render belongs to one visit of a route; a slow request from an earlier visit must not draw
+  function visit() { const g = state.gen; return () => g !== state.gen; }
 
   // ---------- formatting: never NaN/undefined on screen ----------
   const DASH = "\u2013";
@@ -102,6 +104,7 @@
   function stopPolling() { if (state.pollTimer) { clearTimeout(state.pollTimer); state.pollTimer = null; } }
   async function router() {
     stopPolling();
+    state.gen++;
     const h = location.hash.replace(/^#/, "") || "/";
     state.route = h;
     const parts = h.split("?")[0].split("/").filter(Boolean).map(decodeURIComponent);
@@ -115,6 +118,7 @@
       } else main.innerHTML = `<h1>Not found</h1><p><a href="#/">Back to the analyses</a></p>`;
     } catch (e) {
       if (h !== state.route) return;
+      if (e.status === 404) { main.innerHTML = `<h1>Not found</h1><p class="error" role="alert">${esc(e.message)}</p><p><a href="#/">Back to the analyses</a></p>`; return; }
       main.innerHTML = `<h1>Something went wrong</h1><p class="error" role="alert">${esc(e.message)}</p><p><a href="#/">Back to the analyses</a></p>`;
     }
   }
@@ -123,11 +127,13 @@
   // ---------- pages ----------
   async function pageHome() {
     main.innerHTML = `<h1>Analyses</h1><p class="muted">Loading…</p>`;
+    const stale = visit();
     const [ds, an] = await Promise.all([api("/api/datasets"), api("/api/analyses")]);
+    if (stale()) return;
     const datasets = (ds && ds.datasets) || [];
     const analyses = ((an && an.analyses) || []).slice().sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     main.innerHTML = `
-      <div class="page-head"><h1>Analyses</h1><a class="button" href="#/upload" data-testid="new-analysis">New analysis</a></div>
+      <div class="page-head" data-testid="home"><h1>Analyses</h1><a class="button" href="#/upload" data-testid="new-analysis">New analysis</a></div>
       <section class="card" aria-labelledby="an-h"><h2 id="an-h">Analyses</h2>
       ${analyses.length ? `<div class="table-wrap"><table data-testid="analyses-table"><thead><tr><th scope="col">Analysis</th><th scope="col">Dataset</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Created</th></tr></thead><tbody>
         ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}</td><td>${txt(a.options && a.options.model)}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
@@ -192,8 +198,10 @@
       </section>
       </div>`;
     const sel = $("#dataset-select");
+    const stale = visit();
     async function fillDatasets(selectName) {
       const ds = ((await api("/api/datasets")) || {}).datasets || [];
+      if (stale()) return;
       sel.innerHTML = ds.length ? ds.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${int(d.customers)} customers)</option>`).join("") : `<option value="">Upload a file first</option>`;
       if (selectName) sel.value = selectName;
     }
@@ -257,7 +265,9 @@
 
   // ---------- analysis ----------
   async function pageAnalysis(id, tab) {
+    const stale = visit();
     const a = await api("/api/analyses/" + encodeURIComponent(id));
+    if (stale()) return;
     if (a.state !== "done" || !a.result) return showJob(id, a);
     const r = a.result;
     main.innerHTML = analysisHead(a, tab) + `<div id="tab-body"></div>`;
@@ -437,8 +447,10 @@
       const p = new URLSearchParams({ sort: st.sort, order: st.order, limit: st.limit, offset: st.offset, segment: st.segment, tier: st.tier, churn_risk: st.churn_risk, q: st.q });
       const box = $("#cust-table");
       let d;
+      const stale = visit();
       try { d = await api(`/api/analyses/${encodeURIComponent(a.id)}/customers?${p}`); }
-      catch (e) { box.innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`; return; }
+      catch (e) { if (stale()) return; box.innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`; return; }
+      if (stale() || !document.body.contains(box)) return;
       const rows = d.customers || [];
       box.innerHTML = `<p class="muted">${int(d.total)} customers${d.total ? ` · showing ${int(st.offset + 1)}–${int(st.offset + rows.length)}` : ""}</p>
         <div class="table-wrap"><table id="customers-table" data-testid="customers-table" class="customers"><thead><tr>
@@ -479,7 +491,9 @@
   // ---------- customer page ----------
   async function pageCustomer(id, cid) {
     const base = `/api/analyses/${encodeURIComponent(id)}/customers/${encodeURIComponent(cid)}`;
+    const stale = visit();
     const [a, r, h] = await Promise.all([api("/api/analyses/" + encodeURIComponent(id)), api(base), api(base + "/history")]);
+    if (stale()) return;
     const facts = [["Segment", esc(label(r.segment))], ["Value tier", esc(label(r.value_tier))], ["Churn risk", esc(label(r.churn_risk))], ["RFM score", txt(r.rfm)],
       ["Orders", int(r.orders)], ["Revenue", money(r.revenue)], ["Average order", money(r.monetary_value)], ["First purchase", txt(r.first_purchase)], ["Last purchase", txt(r.last_purchase)],
       ["Repeat purchases", int(r.frequency)], ["Recency", num(r.recency, 1)], ["Age (T)", num(r.T, 1)],
