@@ -394,7 +394,10 @@ def main():
             b.wait("return document.querySelectorAll('#chart-clv rect').length > 0;", 20, "the overview at phone width")
             w = b.js("return [window.innerWidth, document.documentElement.scrollWidth, getComputedStyle(document.querySelector('.grid')).gridTemplateColumns.split(' ').length]")
             assert w[0] <= 420, f"window is {w[0]} px wide, not a phone width"
-            assert w[1] <= w[0] + 1, f"page scrolls sideways at {w[0]} px: {w[1]} px wide"
+            if w[1] > w[0] + 1:
+                wide = b.js("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+                            ".slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+                raise AssertionError(f"page scrolls sideways at {w[0]} px: {w[1]} px wide; too wide: {wide}")
             assert w[2] == 1, f"{w[2]} columns at phone width"
             b.screenshot(os.path.join(shots, "overview-phone.png"))
             b.set_size(1280, 1800)

@@ -24,6 +24,7 @@
   function esc(s) {
     return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
+  const gname = (x, key) => (x && ok(x[key]) ? x[key] : x && ok(x.name) ? x.name : null);
   const label = (s) => (ok(s) ? String(s).replace(/_/g, " ") : DASH);
   function shortNum(v) {
     if (!ok(v)) return DASH;
@@ -363,7 +364,7 @@
     const resultRows = results.map((x) => `<tr><td>${esc(label(x.name))}</td><td class="n">${int(x.rows)}</td><td class="actions-cell">
       <button type="button" class="small" data-download="${esc(x.name)}" data-format="csv" data-testid="download-${esc(x.name)}-csv">CSV</button>
       <button type="button" class="small secondary" data-download="${esc(x.name)}" data-format="parquet" data-testid="download-${esc(x.name)}-parquet">Parquet</button></td></tr>`).join("");
-    const segRows = (c.segments || []).map((s) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}/customers?segment=${encodeURIComponent(s.segment)}">${esc(label(s.segment))}</a></td><td class="n">${int(s.customers)}</td><td class="n">${money(s.value)}</td><td class="n">${money(s.mean_clv)}</td></tr>`).join("");
+    const segRows = (c.segments || []).map((s) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}/customers?segment=${encodeURIComponent(gname(s, "segment"))}">${esc(label(gname(s, "segment")))}</a></td><td class="n">${int(s.customers)}</td><td class="n">${money(s.value)}</td><td class="n">${money(s.mean_clv)}</td></tr>`).join("");
     return `
       ${(r.warnings || []).length ? `<div class="notice" role="note">${r.warnings.map((w) => `<p>${esc(w)}</p>`).join("")}</div>` : ""}
       <div class="kpis" id="overview" data-testid="overview">${kpis.map(([id, k, val, sub]) => `<div class="kpi" id="${id}" data-testid="${id}"><div class="k">${k}</div><div class="v">${val}</div><div class="s muted">${sub}</div></div>`).join("")}</div>
@@ -425,7 +426,7 @@
     const q = new URLSearchParams(location.hash.split("?")[1] || "");
     const st = { sort: q.get("sort") || "clv", order: q.get("order") || "desc", segment: q.get("segment") || "", tier: q.get("tier") || "", churn_risk: q.get("churn_risk") || "", q: q.get("q") || "", offset: +(q.get("offset") || 0), limit: 50 };
     const c = (a.result && a.result.charts) || {};
-    const opts = (xs, key) => (xs || []).map((x) => x[key]).filter(ok);
+    const opts = (xs, key) => (xs || []).map((x) => gname(x, key)).filter(ok);
     const sel = (id, name, list, cur) => `<div><label for="${id}">${name}</label><select id="${id}" data-testid="${id}"><option value="">All</option>${list.map((s) => `<option value="${esc(s)}" ${s === cur ? "selected" : ""}>${esc(label(s))}</option>`).join("")}</select></div>`;
     body.innerHTML = `<section class="card" aria-labelledby="cust-h"><h2 id="cust-h">Customers</h2>
       <form class="filters" id="filters" role="search">
@@ -494,9 +495,10 @@
     const stale = visit();
     const [a, r, h] = await Promise.all([api("/api/analyses/" + encodeURIComponent(id)), api(base), api(base + "/history")]);
     if (stale()) return;
+    const unit = (a.result && a.result.charts && a.result.charts.p_alive_matrix && a.result.charts.p_alive_matrix.unit) || "days";
     const facts = [["Segment", esc(label(r.segment))], ["Value tier", esc(label(r.value_tier))], ["Churn risk", esc(label(r.churn_risk))], ["RFM score", txt(r.rfm)],
       ["Orders", int(r.orders)], ["Revenue", money(r.revenue)], ["Average order", money(r.monetary_value)], ["First purchase", txt(r.first_purchase)], ["Last purchase", txt(r.last_purchase)],
-      ["Repeat purchases", int(r.frequency)], ["Recency", num(r.recency, 1)], ["Age (T)", num(r.T, 1)],
+      ["Repeat purchases", int(r.frequency)], [`Recency (${esc(unit)})`, num(r.recency, 1)], [`Age T (${esc(unit)})`, num(r.T, 1)],
       ["P(alive)", pct(r.p_alive, 1)], ["P(purchase in 30 days)", pct(r.p_purchase_30d, 1)], ["Expected purchases", num(r.expected_purchases, 2)],
       ["Expected spend per order", money(r.expected_spend)], ["CLV", money(r.clv)], ["Referral value (CRV)", money(r.crv)], ["Expected next purchase", txt(r.expected_next_purchase)]];
     const purchases = (h && h.purchases) || [];
@@ -546,10 +548,10 @@
     const yt = ticks(0, ymax, 5), top = Math.max(ymax, yt[yt.length - 1]);
     const sx = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * iw, sy = (v) => m.t + ih - (v / top) * ih;
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, shortNum(t), "end")}`).join("");
-    s += counts.map((c, i) => `<rect class="bar" x="${sx(edges[i]) + 0.5}" y="${sy(c)}" width="${Math.max(0.5, sx(edges[i + 1]) - sx(edges[i]) - 1)}" height="${Math.max(0, m.t + ih - sy(c))}"><title>${money(edges[i])}–${money(edges[i + 1])}: ${int(c)} customers</title></rect>`).join("");
+    s += counts.map((c, i) => `<rect class="bar" x="${sx(edges[i]) + 0.5}" y="${sy(c)}" width="${Math.max(0.5, sx(edges[i + 1]) - sx(edges[i]) - 1)}" height="${Math.max(0, m.t + ih - sy(c))}"><title>${money(edges[i])}–${hist.last_bin_open && i === counts.length - 1 ? "more" : money(edges[i + 1])}: ${int(c)} customers</title></rect>`).join("");
     s += ticks(x0, x1, 6).map((t) => `<line class="axis" x1="${sx(t)}" x2="${sx(t)}" y1="${m.t + ih}" y2="${m.t + ih + 4}"/>${axisText(sx(t), m.t + ih + 17, "$" + shortNum(t))}`).join("");
     s += `<line class="axis" x1="${m.l}" x2="${W - m.r}" y1="${m.t + ih}" y2="${m.t + ih}"/>`;
-    s += axisText(m.l + iw / 2, H - 6, "Predicted CLV ($ per customer)", "middle", 'class="axis-label"');
+    s += axisText(m.l + iw / 2, H - 6, "Predicted CLV ($ per customer)" + (hist.last_bin_open ? "; the last bar holds everyone above" : ""), "middle", 'class="axis-label"');
     s += axisText(14, m.t + ih / 2, "Customers", "middle", `class="axis-label" transform="rotate(-90 14 ${m.t + ih / 2})"`);
     el.innerHTML = svg(H, s, "Histogram of predicted CLV");
   }
@@ -675,20 +677,33 @@
     el.innerHTML = svg(H, s, o.desc || o.title || "bar chart");
   }
   function drawSegments(el, segs) {
-    segs = segs || [];
+    segs = (segs || []).filter((x) => ok(x.customers));
     if (!segs.length) return note(el, "No segments.");
     const sorted = segs.slice().sort((a, b) => (b.value || 0) - (a.value || 0));
-    el.innerHTML = `<div class="pair"><div class="half" id="seg-customers"></div><div class="half" id="seg-value"></div></div>`;
-    drawBars($("#seg-customers", el), sorted.map((s) => ({ label: label(s.segment), value: s.customers })), { fmt: int, title: "Customers", desc: "Customers per segment", left: 150 });
-    drawBars($("#seg-value", el), sorted.map((s) => ({ label: label(s.segment), value: s.value, extra: "mean " + money(s.mean_clv) })), { fmt: money, title: "Predicted value ($)", cls: "alt", desc: "Predicted value per segment", left: 150 });
+    const rowH = 24, lw = 118, gap = 18, bw = (W - lw - 2 * gap) / 2 - 44, t = 24, H = t + sorted.length * rowH + 6;
+    const maxC = Math.max(1, ...sorted.map((x) => x.customers || 0)), maxV = Math.max(1e-9, ...sorted.map((x) => x.value || 0));
+    const x1 = lw + gap, x2 = x1 + bw + 44 + gap;
+    let s = axisText(x1, 14, "Customers", "start", 'class="axis-label"') + axisText(x2, 14, "Predicted value ($)", "start", 'class="axis-label"');
+    sorted.forEach((x, i) => {
+      const y = t + i * rowH, wc = Math.max(1, (x.customers / maxC) * bw), wv = Math.max(1, ((x.value || 0) / maxV) * bw);
+      const nm = label(gname(x, "segment"));
+      s += axisText(lw, y + 16, esc(nm), "end");
+      s += `<rect class="bar" x="${x1}" y="${y + 4}" width="${wc}" height="${rowH - 8}"><title>${esc(nm)}: ${int(x.customers)} customers</title></rect>${axisText(x1 + wc + 4, y + 16, int(x.customers), "start", 'class="val"')}`;
+      s += `<rect class="bar alt" x="${x2}" y="${y + 4}" width="${wv}" height="${rowH - 8}"><title>${esc(nm)}: ${money(x.value)}, mean CLV ${money(x.mean_clv)}</title></rect>${axisText(x2 + wv + 4, y + 16, "$" + shortNum(x.value), "start", 'class="val"')}`;
+    });
+    el.innerHTML = svg(H, s, "Customers and predicted value per segment");
   }
+  const TIER_ORDER = (t) => { const m = /top_?(\d+)/.exec(String(t)); return m ? +m[1] : 1e9; };
+  const RISK_ORDER = { high: 0, medium: 1, low: 2 };
   function drawQuadrants(el, q) {
     if (!q || !q.counts) return note(el, "Needs referral data: upload a customers file with who referred whom to see CLV × CRV quadrants.");
     const names = Object.keys(q.counts);
     const H = 260, m = { l: 40, r: 10, t: 10, b: 34 }, iw = W - m.l - m.r, ih = H - m.t - m.b;
     const total = names.reduce((a, k) => a + (q.counts[k] || 0), 0) || 1;
     // lay out four cells: high CRV on top, high CLV on the right
-    const pos = (k) => { const s = k.toLowerCase(); const hiClv = /champion|high.?clv|clv.?high|both|star|high_both|advocate/.test(s) && !/low.?clv|clv.?low/.test(s); const hiCrv = /champion|advocate|high.?crv|crv.?high|influenc|both/.test(s) && !/low.?crv|crv.?low/.test(s); return [hiClv ? 1 : 0, hiCrv ? 0 : 1]; };
+    // [column, row]: high CLV on the right, high CRV on top (clv-core's Quadrant names)
+    const QUAD = { champion: [1, 0], champions: [1, 0], affluent: [1, 1], advocate: [0, 0], advocates: [0, 0], misers: [0, 1], miser: [0, 1] };
+    const pos = (k) => QUAD[String(k).toLowerCase()] || [0, 0];
     const used = {};
     let s = "";
     names.forEach((k, i) => {
@@ -709,7 +724,8 @@
     if (!ps.length) return note(el, "No purchases.");
     const H = 240, m = { l: 56, r: 14, t: 14, b: 40 }, iw = W - m.l - m.r, ih = H - m.t - m.b;
     let x0 = Math.min(...ps.map((p) => Date.parse(p.date))), x1 = Math.max(...ps.map((p) => Date.parse(p.date)));
-    if (x1 - x0 < 60 * 864e5) { x0 -= 30 * 864e5; x1 += 30 * 864e5; }
+    const pad = Math.max(20 * 864e5, (x1 - x0) * 0.04);
+    x0 -= pad; x1 += pad;
     const ymax = Math.max(...ps.map((p) => p.amount), 1), yt = ticks(0, ymax, 4), y1 = Math.max(ymax, yt[yt.length - 1]);
     const sx = (t) => m.l + ((t - x0) / (x1 - x0)) * iw, sy = (v) => m.t + ih - (v / y1) * ih;
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, "$" + shortNum(t), "end")}`).join("");
@@ -733,11 +749,11 @@
     safe(() => drawCohorts($("#chart-cohorts"), c.cohort_retention));
     safe(() => drawQuadrants($("#chart-quadrants"), c.quadrants));
     safe(() => (c.channels && c.channels.length
-      ? drawBars($("#chart-channels"), c.channels.map((x) => ({ label: x.channel, value: x.value, extra: `${int(x.customers)} customers, mean ${money(x.mean_clv)}` })), { fmt: money, desc: "Value by channel" })
+      ? drawBars($("#chart-channels"), c.channels.map((x) => ({ label: label(gname(x, "channel")), value: x.value, extra: `${int(x.customers)} customers, mean ${money(x.mean_clv)}` })), { fmt: money, desc: "Value by channel" })
       : note($("#chart-channels"), "Needs customer data: upload a customers file with an acquisition channel to see value by channel.")));
     safe(() => drawSegments($("#chart-segments"), c.segments));
-    safe(() => drawBars($("#chart-tiers"), (c.tiers || []).map((x) => ({ label: label(x.tier), value: x.customers, extra: "value " + money(x.value) })), { fmt: int, title: "Customers per value tier", desc: "Customers per value tier", empty: "No tiers." }));
-    safe(() => drawBars($("#chart-risk"), (c.churn_risk || []).map((x) => ({ label: label(x.risk) + " risk", value: x.customers, extra: "value " + money(x.value) })), { fmt: int, title: "Customers per churn risk", cls: "alt", desc: "Customers per churn risk", empty: "No churn risk." }));
+    safe(() => drawBars($("#chart-tiers"), (c.tiers || []).slice().sort((a, b) => TIER_ORDER(gname(a, "tier")) - TIER_ORDER(gname(b, "tier"))).map((x) => ({ label: label(gname(x, "tier")), value: x.customers, extra: "value " + money(x.value) })), { fmt: int, title: "Customers per value tier", desc: "Customers per value tier", empty: "No tiers." }));
+    safe(() => drawBars($("#chart-risk"), (c.churn_risk || []).slice().sort((a, b) => (RISK_ORDER[gname(a, "risk")] ?? 9) - (RISK_ORDER[gname(b, "risk")] ?? 9)).map((x) => ({ label: label(gname(x, "risk")) + " risk", value: x.customers, extra: "value " + money(x.value) })), { fmt: int, title: "Customers per churn risk", cls: "alt", desc: "Customers per churn risk", empty: "No churn risk." }));
   }
 
   // ---------- start ----------
