@@ -265,6 +265,7 @@ def main():
             ok = b.js("return document.querySelector('[data-testid=upload-ok]').textContent")
             assert "cdnow" in ok and "2,357 customers" in ok, f"upload message: {ok!r}"
             ctx["report"] = lines
+            b.screenshot(os.path.join(shots, "upload.png"), full_page=False)
 
         checks.run("upload the CDNOW sample and see the data-quality report", upload)
 
@@ -274,8 +275,13 @@ def main():
             b.click("#run-button")
             b.wait("return /^#\\/analysis\\/[^/]+$/.test(location.hash);", 20, "the analysis page")
             ctx["analysis_hash"] = b.js("return location.hash")
-            # the progress bar shows while the job runs, or the job finished before we looked
-            b.wait("return document.getElementById('job-progress') || document.getElementById('chart-clv');", 20, "a progress bar")
+            # the progress bar shows while the job runs (or the job finished before we looked) ...
+            ctx["saw_progress"] = b.wait("return document.getElementById('job-progress') ? 'progress' : document.getElementById('chart-clv') ? 'done' : '';",
+                                         20, "a progress bar") == "progress"
+            # ... and comes back after a reload: the page polls /api/jobs/{id} again
+            b.js("location.reload()")
+            b.wait("return location.hash === arguments[0] && (document.getElementById('job-progress') || document.getElementById('chart-clv'));",
+                   20, "the job's progress after a reload", ctx["analysis_hash"])
             t0 = time.time()
             b.wait("const e = document.querySelector('[data-testid=job-error]'); if (e) return 'error: ' + e.textContent;"
                    "return document.querySelectorAll('#chart-clv rect').length > 0 ? 'done' : '';", args.timeout, "the analysis to finish")
@@ -435,6 +441,8 @@ def main():
     print(f"screenshots: {shots} ({', '.join(sorted(f for f in os.listdir(shots) if f.endswith('.png')))})")
     if "download" in ctx:
         print(f"downloaded {ctx['download'][0]}: {ctx['download'][1][:80]}")
+    if "saw_progress" in ctx:
+        print("saw the progress bar" if ctx["saw_progress"] else "the analysis finished before the progress bar showed")
     if "analysis_seconds" in ctx:
         print(f"analysis took {ctx['analysis_seconds']:.1f} s; whole test {time.time() - started:.1f} s")
     for name, why in checks.failed:

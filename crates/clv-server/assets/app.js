@@ -267,7 +267,15 @@
   // ---------- analysis ----------
   async function pageAnalysis(id, tab) {
     const stale = visit();
-    const a = await api("/api/analyses/" + encodeURIComponent(id));
+    let a;
+    try { a = await api("/api/analyses/" + encodeURIComponent(id)); }
+    catch (e) {
+      // a queued job may not be listed as an analysis yet: follow the job itself
+      if (e.status !== 404) throw e;
+      const j = await api("/api/jobs/" + encodeURIComponent(id));
+      if (stale()) return;
+      return showJob(id, { id, dataset: "", state: j.state, error: j.error });
+    }
     if (stale()) return;
     if (a.state !== "done" || !a.result) return showJob(id, a);
     const r = a.result;
@@ -297,7 +305,7 @@
   }
 
   function showJob(id, a) {
-    main.innerHTML = `<h1>Analysis of ${txt(a.dataset)}</h1>
+    main.innerHTML = `<h1>Analysis${a.dataset ? " of " + esc(a.dataset) : ""}</h1>
       <section class="card" aria-labelledby="job-h"><h2 id="job-h">Progress</h2>
         <div class="progress"><progress id="job-progress" data-testid="job-progress" max="1" value="0" aria-labelledby="job-stage"></progress><span id="job-pct">0%</span></div>
         <p id="job-stage" role="status" aria-live="polite">${txt(a.state)}</p>
@@ -324,7 +332,7 @@
       $("#job-pct").textContent = Math.round(p * 100) + "%";
       $("#job-stage").textContent = (j.state === "running" || j.state === "queued") ? `${label(j.state)}: ${j.stage || ""}` : label(j.state);
       $("#job-messages").innerHTML = (j.messages || []).slice(-8).map((m) => `<li>${esc(m)}</li>`).join("");
-      if (j.state === "done") { stopPolling(); return router(); }
+      if (j.state === "done") { stopPolling(); state.pollTimer = setTimeout(router, a.state === "done" ? 1000 : 200); return; }
       if (j.state === "failed" || j.state === "cancelled") {
         $("#cancel-button").hidden = true;
         $("#job-error").innerHTML = `<p class="error" role="alert" data-testid="job-error">${j.state === "failed" ? "The analysis failed: " + txt(j.error || a.error) : "The analysis was cancelled."}</p><p><a class="button" href="#/upload?dataset=${encodeURIComponent(a.dataset || "")}">Start again</a></p>`;
