@@ -453,7 +453,8 @@
     };
     async function load(focusSort) {
       updateHash();
-      const p = new URLSearchParams({ sort: st.sort, order: st.order, limit: st.limit, offset: st.offset, segment: st.segment, tier: st.tier, churn_risk: st.churn_risk, q: st.q });
+      const p = new URLSearchParams({ sort: st.sort, order: st.order, limit: st.limit, offset: st.offset });
+      ["segment", "tier", "churn_risk", "q"].forEach((k) => { if (st[k]) p.set(k, st[k]); });
       const box = $("#cust-table");
       let d;
       const stale = visit();
@@ -509,7 +510,11 @@
       ["Repeat purchases", int(r.frequency)], [`Recency (${esc(unit)})`, num(r.recency, 1)], [`Age T (${esc(unit)})`, num(r.T, 1)],
       ["P(alive)", pct(r.p_alive, 1)], ["P(purchase in 30 days)", pct(r.p_purchase_30d, 1)], ["Expected purchases", num(r.expected_purchases, 2)],
       ["Expected spend per order", money(r.expected_spend)], ["CLV", money(r.clv)], ["Referral value (CRV)", money(r.crv)], ["Expected next purchase", txt(r.expected_next_purchase)]];
-    const purchases = (h && h.purchases) || [];
+    // purchases one by one ({date, amount}) or by month ({month, orders, revenue})
+    const byMonth = !(h && h.purchases) && Array.isArray(h && h.months);
+    const purchases = byMonth
+      ? h.months.map((x) => ({ date: x.month + "-01", label: x.month, amount: x.revenue, orders: x.orders }))
+      : ((h && h.purchases) || []).map((x) => ({ date: x.date, label: x.date, amount: x.amount }));
     main.innerHTML = analysisHead(a, "customer") + `
       <p><a href="#/analysis/${encodeURIComponent(id)}/customers" data-testid="back-to-customers">← All customers</a></p>
       <h2 class="cust-title" id="customer-title" data-testid="customer-title">Customer ${esc(cid)}</h2>
@@ -521,16 +526,17 @@
       </div>
       <div class="grid">
         ${card("Purchase history", `<div class="chart" id="chart-purchases" data-testid="chart-purchases"></div>
-          <details><summary>${int(purchases.length)} purchases as a table</summary><div class="table-wrap"><table class="compact" data-testid="purchases-table"><thead><tr><th scope="col">Date</th><th scope="col" class="n">Amount</th></tr></thead><tbody>
-          ${purchases.map((p) => `<tr data-testid="purchase-row"><td>${txt(p.date)}</td><td class="n">${money(p.amount)}</td></tr>`).join("")}</tbody></table></div></details>`, { hid: "h-purch" })}
+          <details><summary>${byMonth ? `${int(purchases.length)} months with purchases` : `${int(purchases.length)} purchases`} as a table</summary><div class="table-wrap"><table class="compact" data-testid="purchases-table"><thead><tr><th scope="col">${byMonth ? "Month" : "Date"}</th>${byMonth ? `<th scope="col" class="n">Orders</th>` : ""}<th scope="col" class="n">${byMonth ? "Revenue" : "Amount"}</th></tr></thead><tbody>
+          ${purchases.map((p) => `<tr data-testid="purchase-row"><td>${txt(p.label)}</td>${byMonth ? `<td class="n">${int(p.orders)}</td>` : ""}<td class="n">${money(p.amount)}</td></tr>`).join("")}</tbody></table></div></details>`, { hid: "h-purch", sub: byMonth ? "Revenue per month" : "Each order's amount" })}
         ${card("P(alive) over time", `<div class="chart" id="chart-customer-palive" data-testid="chart-customer-palive"></div>`, { hid: "h-cpal" })}
         ${card("Why these numbers", `<ul class="explain" data-testid="explanation">${((h && h.explanation) || []).map((s) => `<li>${esc(s)}</li>`).join("") || `<li class="muted">No explanation available.</li>`}</ul>`, { hid: "h-why" })}
         ${card("All numbers", `<dl class="facts" data-testid="customer-facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("")}</dl>`, { hid: "h-facts" })}
       </div>`;
-    drawPurchases($("#chart-purchases"), purchases);
+    drawPurchases($("#chart-purchases"), purchases, byMonth);
     drawLine($("#chart-customer-palive"), {
       x: ((h && h.p_alive) || []).map((p) => Date.parse(p.date)), series: [{ name: "P(alive)", y: ((h && h.p_alive) || []).map((p) => p.p_alive), cls: "s1" }],
       xDate: true, yMin: 0, yMax: 1, yFmt: (v) => pct(v), yLabel: "P(alive)", marks: purchases.map((p) => Date.parse(p.date)),
+      empty: "No P(alive) history for this customer.",
     });
   }
 
@@ -541,7 +547,8 @@
     const span = max - min, step0 = span / (n || 5), mag = Math.pow(10, Math.floor(Math.log10(step0)));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= (n || 5)) || mag * 10;
     const out = [];
-    for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(+v.toFixed(10));
+    // up to the first tick at or above max, so the top gridline frames the data
+    for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 0.999; v += step) out.push(+v.toFixed(10));
     return out;
   }
   function note(el, msg) { el.innerHTML = `<p class="chart-note" data-testid="chart-note">${msg}</p>`; }
@@ -557,7 +564,7 @@
     const sx = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * iw, sy = (v) => m.t + ih - (v / top) * ih;
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, shortNum(t), "end")}`).join("");
     s += counts.map((c, i) => `<rect class="bar" x="${sx(edges[i]) + 0.5}" y="${sy(c)}" width="${Math.max(0.5, sx(edges[i + 1]) - sx(edges[i]) - 1)}" height="${Math.max(0, m.t + ih - sy(c))}"><title>${money(edges[i])}–${hist.last_bin_open && i === counts.length - 1 ? "more" : money(edges[i + 1])}: ${int(c)} customers</title></rect>`).join("");
-    s += ticks(x0, x1, 6).map((t) => `<line class="axis" x1="${sx(t)}" x2="${sx(t)}" y1="${m.t + ih}" y2="${m.t + ih + 4}"/>${axisText(sx(t), m.t + ih + 17, "$" + shortNum(t))}`).join("");
+    s += ticks(x0, x1, 6).filter((t) => t <= x1 + 1e-9).map((t) => `<line class="axis" x1="${sx(t)}" x2="${sx(t)}" y1="${m.t + ih}" y2="${m.t + ih + 4}"/>${axisText(sx(t), m.t + ih + 17, "$" + shortNum(t))}`).join("");
     s += `<line class="axis" x1="${m.l}" x2="${W - m.r}" y1="${m.t + ih}" y2="${m.t + ih}"/>`;
     s += axisText(m.l + iw / 2, H - 6, "Predicted CLV ($ per customer)" + (hist.last_bin_open ? "; the last bar holds everyone above" : ""), "middle", 'class="axis-label"');
     s += axisText(14, m.t + ih / 2, "Customers", "middle", `class="axis-label" transform="rotate(-90 14 ${m.t + ih / 2})"`);
@@ -727,17 +734,19 @@
     s += axisText(14, m.t + ih / 2, `CRV → (cut ${money(q.crv_cut)})`, "middle", `class="axis-label" transform="rotate(-90 14 ${m.t + ih / 2})"`);
     el.innerHTML = svg(H, s, "CLV by CRV quadrants");
   }
-  function drawPurchases(el, ps) {
+  function drawPurchases(el, ps, byMonth) {
     ps = (ps || []).filter((p) => ok(p.amount) && ok(Date.parse(p.date)));
     if (!ps.length) return note(el, "No purchases.");
     const H = 240, m = { l: 56, r: 14, t: 14, b: 40 }, iw = W - m.l - m.r, ih = H - m.t - m.b;
     let x0 = Math.min(...ps.map((p) => Date.parse(p.date))), x1 = Math.max(...ps.map((p) => Date.parse(p.date)));
+    if (byMonth) x1 += 31 * 864e5;
     const pad = Math.max(20 * 864e5, (x1 - x0) * 0.04);
     x0 -= pad; x1 += pad;
     const ymax = Math.max(...ps.map((p) => p.amount), 1), yt = ticks(0, ymax, 4), y1 = Math.max(ymax, yt[yt.length - 1]);
     const sx = (t) => m.l + ((t - x0) / (x1 - x0)) * iw, sy = (v) => m.t + ih - (v / y1) * ih;
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, "$" + shortNum(t), "end")}`).join("");
-    ps.forEach((p) => { const x = sx(Date.parse(p.date)); s += `<rect class="bar" x="${x - 3}" y="${sy(p.amount)}" width="6" height="${m.t + ih - sy(p.amount)}"><title>${esc(p.date)}: ${money(p.amount)}</title></rect>`; });
+    const bw = byMonth ? Math.max(4, Math.min(24, sx(x0 + 26 * 864e5) - sx(x0))) : 6;
+    ps.forEach((p) => { const x = sx(Date.parse(p.date) + (byMonth ? 15 * 864e5 : 0)); s += `<rect class="bar" x="${x - bw / 2}" y="${sy(p.amount)}" width="${bw}" height="${m.t + ih - sy(p.amount)}"><title>${esc(p.label || p.date)}: ${money(p.amount)}${ok(p.orders) ? ` in ${int(p.orders)} orders` : ""}</title></rect>`; });
     const d0 = new Date(x0), months = Math.round((x1 - x0) / (30.44 * 864e5)), step = Math.max(1, Math.ceil(months / 6));
     for (let k = 1; k <= months + 1; k += step) {
       const t = Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + k, 1);
@@ -746,7 +755,7 @@
       s += axisText(sx(t), m.t + ih + 17, d.toLocaleString("en-US", { month: "short", timeZone: "UTC" }) + " " + d.getUTCFullYear());
     }
     s += `<line class="axis" x1="${m.l}" x2="${W - m.r}" y1="${m.t + ih}" y2="${m.t + ih}"/>`;
-    s += axisText(14, m.t + ih / 2, "Order amount ($)", "middle", `class="axis-label" transform="rotate(-90 14 ${m.t + ih / 2})"`);
+    s += axisText(14, m.t + ih / 2, byMonth ? "Revenue per month ($)" : "Order amount ($)", "middle", `class="axis-label" transform="rotate(-90 14 ${m.t + ih / 2})"`);
     el.innerHTML = svg(H, s, "Purchases over time");
   }
   function drawCharts(c) {
