@@ -169,8 +169,10 @@ class Browser:
 
 
 class Checks:
-    def __init__(self):
+    def __init__(self, shots):
         self.passed, self.failed = [], []
+        self.shots = shots
+        self.browser = None
 
     def run(self, name, fn, critical=True):
         t = time.time()
@@ -179,6 +181,13 @@ class Checks:
         except Exception as e:  # a failed check: record it, stop the flow if later steps need it
             self.failed.append((name, f"{type(e).__name__}: {e}"))
             print(f"FAIL {name} ({time.time() - t:.1f} s): {e}", flush=True)
+            if self.browser is not None:  # what the page showed, for the CI log
+                try:
+                    path = os.path.join(self.shots, f"failed-{len(self.failed)}.png")
+                    self.browser.screenshot(path, full_page=False)
+                    print(f"     page at the failure: {path}, {self.browser.js('return location.href')}", flush=True)
+                except Exception:
+                    pass
             if os.environ.get("E2E_TRACE"):
                 traceback.print_exc()
             if critical:
@@ -212,7 +221,7 @@ def main():
         os.makedirs(d)
     port, wd_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
-    checks = Checks()
+    checks = Checks(shots)
     server = driver = browser = None
     server_log = open(os.path.join(work, "server.log"), "wb")
     driver_log = open(os.path.join(work, "chromedriver.log"), "wb")
@@ -238,7 +247,7 @@ def main():
 
         checks.run("server starts and answers /healthz with auth on", start_server)
         checks.run("chromedriver and headless Chromium start", start_browser)
-        b = browser
+        b = checks.browser = browser
 
         def token_form():
             b.get(url + "/")
@@ -279,7 +288,7 @@ def main():
             ctx["saw_progress"] = b.wait("return document.getElementById('job-progress') ? 'progress' : document.getElementById('chart-clv') ? 'done' : '';",
                                          20, "a progress bar") == "progress"
             # ... and comes back after a reload: the page polls /api/jobs/{id} again
-            b.js("location.reload()")
+            b.s("POST", "/refresh")
             b.wait("return location.hash === arguments[0] && (document.getElementById('job-progress') || document.getElementById('chart-clv'));",
                    20, "the job's progress after a reload", ctx["analysis_hash"])
             t0 = time.time()
@@ -320,7 +329,7 @@ def main():
         checks.run("overview numbers (thousands separators, validation, no NaN/undefined); screenshot", overview, critical=False)
 
         def reload_keeps_place():
-            b.js("location.reload()")
+            b.s("POST", "/refresh")
             b.wait("return location.hash === arguments[0] && document.querySelectorAll('#chart-clv rect').length > 0;", 30,
                    "the analysis after a reload", ctx["analysis_hash"])
 

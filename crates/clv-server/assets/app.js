@@ -168,6 +168,13 @@
           <label for="name-input">Dataset name</label>
           <input id="name-input" data-testid="name-input" type="text" pattern="[A-Za-z0-9_\\-]{1,64}" maxlength="64" required placeholder="e.g. orders_2024" aria-describedby="name-help">
           <small id="name-help" class="muted">Letters, digits, _ and -; up to 64 characters.</small>
+          <details class="advanced"><summary>Column names (when not customer_id, date, amount)</summary>
+            <div class="row three">
+              <div><label for="customer-col">Customer column</label><input id="customer-col" type="text" placeholder="customer_id"></div>
+              <div><label for="date-col">Date column</label><input id="date-col" type="text" placeholder="date"></div>
+              <div><label for="amount-col">Amount column</label><input id="amount-col" type="text" placeholder="amount"></div>
+            </div>
+          </details>
           <div><button type="submit" id="upload-button" data-testid="upload-button">Upload</button></div>
         </form>
         <div id="upload-status" role="status" aria-live="polite"></div>
@@ -220,7 +227,9 @@
       st.innerHTML = `<p class="muted">Uploading ${esc(f.name)} (${int(f.size)} bytes)…</p>`;
       $("#upload-button").disabled = true;
       try {
-        const d = await api("/api/datasets?name=" + encodeURIComponent(name), { method: "POST", body: f, headers: { "Content-Type": "application/octet-stream" } });
+        const qs = new URLSearchParams({ name });
+        [["customer_col", "#customer-col"], ["date_col", "#date-col"], ["amount_col", "#amount-col"]].forEach(([k, sel]) => { const v = $(sel).value.trim(); if (v) qs.set(k, v); });
+        const d = await api("/api/datasets?" + qs, { method: "POST", body: f, headers: { "Content-Type": "application/octet-stream" } });
         st.innerHTML = `<p class="success" data-testid="upload-ok">Uploaded <strong>${txt(d.name)}</strong>: ${int(d.rows)} rows, ${int(d.customers)} customers.</p>`;
         $("#report").innerHTML = reportHtml(d.report);
         await fillDatasets(d.name);
