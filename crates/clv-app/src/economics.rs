@@ -349,6 +349,7 @@ pub fn economics_staged(
 const HISTORY: clv_data::Aggregations = clv_data::Aggregations {
     history: true,
     purchase_days: false,
+    purchases: false,
 };
 
 type LoadedHistory = (Loaded, clv_data::PurchaseHistory);

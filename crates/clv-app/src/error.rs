@@ -32,6 +32,9 @@ pub enum Error {
     /// An internal failure that is not the user's to fix.
     #[error("{0}")]
     Failed(String),
+    /// The job was cancelled before it finished.
+    #[error("cancelled")]
+    Cancelled,
     /// An error with a sentence of context in front of it.
     #[error("{context}")]
     Context {
@@ -55,7 +58,7 @@ impl Error {
                 e,
                 clv_core::Error::FitFailed(_) | clv_core::Error::Numerical(_)
             ),
-            Error::Io(_) | Error::Json(_) | Error::Failed(_) => false,
+            Error::Io(_) | Error::Json(_) | Error::Failed(_) | Error::Cancelled => false,
             Error::Context { source, .. } => source.is_user_error(),
         }
     }

@@ -9,11 +9,13 @@
 //! | per-customer summary | [`load::summarize`] | [`settings::DataSettings`] |
 //! | fit a model | [`fit::fit`] | [`settings::FitSettings`] |
 //! | predict every customer | [`predict::predict`] | [`settings::PredictSettings`] |
+//! | score one customer (summary or transactions) from a model file | [`score::Scorer`] | a [`model_file::ModelFile`], horizon, discount rate, margin |
 //! | validate on a holdout | [`validate::validate`] | [`settings::ValidateSettings`] |
 //! | unit economics | [`economics::economics`] | [`settings::EconomicsSettings`] |
 //! | simulate a shop | [`simulate::simulate`] | [`settings::SimulateSettings`] |
 //! | segments (RFM, tiers, churn risk, next purchase, CRV, engagement) | [`influence::score`], [`influence::segment_table`] | [`settings::InfluenceSettings`] |
 //! | action lists | [`actions::actions`], [`actions::write_lists`] | [`settings::InfluenceSettings`], [`settings::ActionsSettings`] |
+//! | the whole job for a dashboard (fit, scores, action lists, validation, chart data) | [`analysis::run`] | [`analysis::AnalysisSettings`] |
 //! | referral sources, engagement, ideal customer profile | [`reports::referrals`], [`reports::engagement`], [`reports::profile`] on [`influence::score`] | [`settings::InfluenceSettings`] |
 //!
 //! Each takes plain settings and a [`Progress`] receiver and returns values
@@ -45,6 +47,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod analysis;
 mod auto;
 pub mod charts;
 pub mod economics;
@@ -59,6 +62,7 @@ pub mod predict;
 pub mod progress;
 pub mod reports;
 mod sbg;
+pub mod score;
 pub mod settings;
 pub mod simulate;
 pub mod validate;

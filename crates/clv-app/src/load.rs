@@ -58,6 +58,10 @@ pub struct Aggregated {
     pub history: Option<clv_data::PurchaseHistory>,
     /// Purchases per day (`validate`'s tracking curve).
     pub purchase_days: Option<clv_data::PurchaseDays>,
+    /// Each customer's purchase rows in the summary's order (a customer's
+    /// history page, scoring one customer again): ask with
+    /// [`clv_data::Aggregations::purchases`].
+    pub purchases: Option<clv_data::Purchases>,
 }
 
 /// Reads the transactions once and builds the summary plus the aggregations
@@ -81,6 +85,7 @@ pub fn load_with(
     let extra = Aggregated {
         history: out.history,
         purchase_days: out.purchase_days,
+        purchases: out.purchases,
     };
     Ok((
         Loaded::from_summary(out.summary, settings, path, time_unit)?,
@@ -222,4 +227,62 @@ pub(crate) fn examples(v: &[String]) -> String {
         s.push("...".into());
     }
     s.join(", ")
+}
+
+/// Reads the transactions once for their data-quality report: the summary
+/// and the [`clv_data::DataReport`] (the report is also sent to `progress`,
+/// as every read does).
+pub fn inspect(
+    settings: &DataSettings,
+    progress: &dyn Progress,
+) -> Result<(clv_data::Summary, clv_data::DataReport)> {
+    let time_unit = settings.time_unit.unwrap_or(TimeUnit::Week);
+    let read = settings.read_options();
+    let opts = settings.summary_options(time_unit);
+    let path = settings.transactions_path()?;
+    let (summary, report) = progress
+        .stage(&format!("read and summarised {}", path.display()), || {
+            clv_data::summarize_file(path, &read, &opts)
+        })?;
+    progress.say(report.to_string());
+    Ok((summary, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Silent;
+
+    #[test]
+    fn purchases_only_when_asked_and_in_the_summarys_order() {
+        let mut settings = DataSettings::for_file(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/cdnow_sample.csv"
+        ));
+        let cal = clv_data::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+        settings.calibration_end = Some(cal);
+        let (_, extra) =
+            load_with(&settings, None, clv_data::Aggregations::default(), &Silent).unwrap();
+        assert!(extra.purchases.is_none() && extra.history.is_none());
+        let want = clv_data::Aggregations {
+            purchases: true,
+            ..Default::default()
+        };
+        let (loaded, extra) = load_with(&settings, None, want, &Silent).unwrap();
+        let purchases = extra.purchases.unwrap();
+        let s = &loaded.summary;
+        assert_eq!(purchases.len(), s.len());
+        let totals = s.totals.as_ref().unwrap();
+        let cal = clv_data::date::to_days(cal);
+        for i in 0..s.len() {
+            let (days, amounts) = purchases.of(i);
+            assert!(days.is_sorted());
+            let n = days.iter().filter(|&&d| d <= cal).count();
+            assert_eq!(n as f64, totals.orders[i]);
+            let sum: f64 = amounts[..n].iter().sum();
+            assert!((sum - totals.revenue[i]).abs() <= 1e-9 * totals.revenue[i].max(1.0));
+        }
+        // The holdout's rows are there too, up to the observation end.
+        assert!(purchases.days.iter().any(|&d| d > cal));
+    }
 }

@@ -55,6 +55,29 @@ pub enum Command {
     /// Ideal customer profile: attribute values over-represented among the
     /// top decile by total value, with lift and Wilson intervals.
     Profile(ProfileArgs),
+    /// Serve the HTTP API (for the CRM) and the web dashboard (for the
+    /// marketing team) until stopped with Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// `clv serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Directory of the datasets, the results and the database (created when missing).
+    #[arg(long, value_name = "DIR", default_value = "clv-data")]
+    pub data: PathBuf,
+    /// Address to listen on; without a token only loopback addresses are allowed.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Token that writes and customer-level reads need (Authorization: Bearer TOKEN).
+    #[arg(long, value_name = "TOKEN", env = "CLV_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Largest upload, in megabytes.
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    pub max_upload_mb: u64,
+    /// Analyses that run at once (more wait in the queue).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub jobs: usize,
 }
 
 /// How purchase times become (x, t_x, T).

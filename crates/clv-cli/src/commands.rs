@@ -11,7 +11,7 @@ use clv_app::settings::ValidateFormat;
 
 use crate::args::{
     ActionsArgs, EconomicsArgs, EngagementArgs, FitArgs, OutputArgs, PredictArgs, ProfileArgs,
-    ReferralsArgs, SegmentArgs, SimulateArgs, SummarizeArgs, ValidateArgs,
+    ReferralsArgs, SegmentArgs, ServeArgs, SimulateArgs, SummarizeArgs, ValidateArgs,
 };
 use crate::output::write_to;
 
@@ -273,4 +273,26 @@ pub fn profile(args: &ProfileArgs, progress: &dyn Progress) -> Result<()> {
     report(&args.out, progress, |f| {
         clv_app::reports::profile(&scored, f, args.min_support)
     })
+}
+
+/// `clv serve`: the HTTP API and the dashboard, until Ctrl-C.
+pub fn serve(args: &ServeArgs) -> Result<()> {
+    if args.jobs == 0 {
+        return Err(clv_app::error::usage("--jobs must be at least 1").into());
+    }
+    if args.max_upload_mb == 0 {
+        return Err(clv_app::error::usage("--max-upload-mb must be at least 1").into());
+    }
+    let mut config = clv_server::Config::new(&args.data, args.token.clone());
+    config.max_upload_bytes = args.max_upload_mb.saturating_mul(1 << 20);
+    config.workers = args.jobs;
+    clv_server::check_bind(&config, args.bind).map_err(|e| clv_app::error::usage(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the server's runtime: {e}"))?;
+    runtime
+        .block_on(clv_server::serve(config, args.bind))
+        .map_err(|e| clv_app::error::usage(e.to_string()))?;
+    Ok(())
 }

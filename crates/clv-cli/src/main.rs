@@ -28,6 +28,7 @@ fn main() {
         args::Command::Referrals(a) => commands::referrals(a, &progress),
         args::Command::Engagement(a) => commands::engagement(a, &progress),
         args::Command::Profile(a) => commands::profile(a, &progress),
+        args::Command::Serve(a) => commands::serve(a),
     };
     if let Err(e) = result {
         if error::is_broken_pipe(&e) {

@@ -115,6 +115,19 @@ impl ActionList {
         ActionList::ActivateAdvocates,
     ];
 
+    /// What the list is for, in a sentence.
+    pub fn description(self) -> &'static str {
+        match self {
+            ActionList::WinBack => "Valuable customers whose P(alive) has fallen: win them back.",
+            ActionList::Remind => "Customers likely to buy soon: remind them.",
+            ActionList::Reward => "Top customers by total value: reward them.",
+            ActionList::AskReferral => "High CLV, few referrals so far: ask them to refer.",
+            ActionList::ActivateAdvocates => {
+                "High referral value, low CLV: activate them as advocates."
+            }
+        }
+    }
+
     /// The list's name: `win_back`, `remind`, `reward`, `ask_referral`, `activate_advocates`.
     pub fn name(self) -> &'static str {
         match self {

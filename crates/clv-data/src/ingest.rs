@@ -6,7 +6,8 @@
 //! per-customer [`Summary`] and its [`DataReport`] and, when asked
 //! ([`Aggregations`]), into the monthly [`PurchaseHistory`] (for
 //! `clv economics`) and the [`PurchaseDays`] (for the tracking curve of
-//! holdout validation). Every aggregation sees the same rows, so they agree
+//! holdout validation) and each customer's [`Purchases`] (rows by day,
+//! for a customer's history and for scoring one customer). Every aggregation sees the same rows, so they agree
 //! with each other and with the report.
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use std::path::Path;
 use crate::error::{DataError, Result};
 use crate::history::{self, PurchaseHistory};
 use crate::purchase_days::{self, PurchaseDays};
+use crate::purchases::{self, Purchases};
 use crate::read::ReadOptions;
 use crate::report::DataReport;
 use crate::source::{FileSource, ReadContext, Source};
@@ -28,6 +30,9 @@ pub struct Aggregations {
     pub history: bool,
     /// First and repeat purchases per calendar day ([`PurchaseDays`]).
     pub purchase_days: bool,
+    /// Each customer's purchase rows, day and amount ([`Purchases`]), up to
+    /// the observation end (with a calibration end too).
+    pub purchases: bool,
 }
 
 /// What [`ingest`] produces.
@@ -41,6 +46,8 @@ pub struct Ingested {
     pub history: Option<PurchaseHistory>,
     /// Purchases per day, when asked for.
     pub purchase_days: Option<PurchaseDays>,
+    /// Each customer's purchase rows in the summary's order, when asked for.
+    pub purchases: Option<Purchases>,
 }
 
 /// Reads `source` once with `read` and builds the summary and report with
@@ -73,8 +80,12 @@ pub fn ingest(
     let days = want
         .purchase_days
         .then(|| purchase_days::count_days(&rows.parts, &rows.stats, options, threads));
+    let rows_of = want
+        .purchases
+        .then(|| purchases::collect(&rows.parts, &rows.stats, options));
     let summary = summary::build(rows.parts, &rows.stats, options, threads, &mut report)?;
     let history = history.map(|h| h.align(&summary)).transpose()?;
+    let purchases = rows_of.map(|p| p.align(&summary)).transpose()?;
     let purchase_days = match days {
         None => None,
         Some(Some(counts)) => Some(counts.trim(&summary)?),
@@ -89,6 +100,7 @@ pub fn ingest(
         report,
         history,
         purchase_days,
+        purchases,
     })
 }
 
@@ -141,6 +153,7 @@ mod tests {
         let all = Aggregations {
             history: true,
             purchase_days: true,
+            purchases: true,
         };
         let out = ingest(&FileSource::new(&path), &read, &options, all).unwrap();
         let (s, report) = summarize_file(&path, &read, &options).unwrap();
@@ -152,6 +165,18 @@ mod tests {
         assert_eq!(out.report.to_string(), report.to_string());
         assert_eq!(out.history.unwrap(), history);
         assert_eq!(out.purchase_days.unwrap(), days);
+        let purchases = out.purchases.unwrap();
+        assert_eq!(purchases.len(), out.summary.len());
+        assert_eq!(
+            purchases.rows() as f64,
+            out.summary
+                .totals
+                .as_ref()
+                .unwrap()
+                .orders
+                .iter()
+                .sum::<f64>()
+        );
         // Only what is asked for.
         let out = ingest(
             &FileSource::new(&path),
@@ -160,7 +185,7 @@ mod tests {
             Aggregations::default(),
         )
         .unwrap();
-        assert!(out.history.is_none() && out.purchase_days.is_none());
+        assert!(out.history.is_none() && out.purchase_days.is_none() && out.purchases.is_none());
     }
 
     #[test]

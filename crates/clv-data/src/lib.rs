@@ -8,8 +8,8 @@
 //!   (customer id, day, amount), bucketed by customer; the aggregations the
 //!   caller asks for run on those same rows: the per-customer [`Summary`]
 //!   with its [`DataReport`] always, the monthly [`PurchaseHistory`] of
-//!   `clv economics` and the [`PurchaseDays`] of holdout validation on
-//!   request. [`summarize_file`], [`summarize_with_history`] and
+//!   `clv economics`, the [`PurchaseDays`] of holdout validation and each
+//!   customer's purchase rows ([`Purchases`]) on request. [`summarize_file`], [`summarize_with_history`] and
 //!   [`purchase_days::summarize_file_with_purchase_days`] are
 //!   [`ingest`] of a [`FileSource`] with one aggregation set each.
 //! * **Sources**: [`FileSource`] reads CSV (any delimiter, header, quoted
@@ -162,7 +162,7 @@
 //! ```no_run
 //! use clv_data::{Aggregations, FileSource, ReadOptions, SummaryOptions, ingest};
 //! # fn main() -> Result<(), clv_data::DataError> {
-//! let want = Aggregations { history: true, purchase_days: true };
+//! let want = Aggregations { history: true, purchase_days: true, purchases: true };
 //! let out = ingest(
 //!     &FileSource::new("orders.csv"),
 //!     &ReadOptions::default(),
@@ -170,6 +170,8 @@
 //!     want,
 //! )?;
 //! let (summary, history, days) = (out.summary, out.history.unwrap(), out.purchase_days.unwrap());
+//! let purchases = out.purchases.unwrap();
+//! let (days_of_first, amounts_of_first) = purchases.of(0); // the summary's first customer
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
@@ -182,6 +184,7 @@ mod error;
 mod history;
 mod ingest;
 pub mod purchase_days;
+mod purchases;
 mod read;
 mod report;
 mod rows;
@@ -201,6 +204,7 @@ pub use error::{DataError, Location, Result};
 pub use history::{PurchaseHistory, summarize_with_history};
 pub use ingest::{Aggregations, Ingested, ingest, summarize_file};
 pub use purchase_days::PurchaseDays;
+pub use purchases::Purchases;
 pub use read::{CsvReader, InputFormat, ReadOptions};
 pub use report::{DataReport, InvalidCount, InvalidExample};
 pub use rows::InvalidReason;
