@@ -256,6 +256,7 @@ def main():
             b.click("#token-submit")
             b.wait("const p = document.getElementById('token-panel'); return !p.hidden && /not accepted/.test(document.getElementById('token-msg').textContent);",
                    15, "the wrong token to be refused")
+            assert not b.js("return localStorage.getItem('clv.token')"), "a refused token was kept"
             b.type("#token-input", TOKEN)
             b.click("#token-submit")
             b.wait("return document.getElementById('token-panel').hidden && !!document.querySelector('[data-testid=home]');",

@@ -40,21 +40,38 @@
   const TOKEN_KEY = "clv.token";
   const token = () => localStorage.getItem(TOKEN_KEY) || "";
   let tokenWaiters = [];
-  function askToken(status) {
-    const panel = $("#token-panel");
-    $("#token-msg").textContent = status === 403 ? "That token was not accepted. Try again." : "This server needs an access token.";
-    panel.hidden = false;
+  function showTokenPanel(msg) {
+    $("#token-msg").textContent = msg;
+    $("#token-panel").hidden = false;
     $("#token-input").focus();
+  }
+  function askToken(status) {
+    showTokenPanel(status === 403 ? "That token was not accepted. Try again." : "Customer data and changes need the access token.");
     return new Promise((resolve) => tokenWaiters.push(resolve));
   }
-  $("#token-form").addEventListener("submit", (e) => {
+  // A customer-level read of an analysis that does not exist: the token is checked before the
+  // lookup, so 401/403 means a bad token and anything else (404) a good one.
+  async function tokenAccepted(t) {
+    try {
+      const res = await fetch("/api/analyses/token-check/customers?limit=1", { headers: { Authorization: "Bearer " + t } });
+      return res.status !== 401 && res.status !== 403;
+    } catch (e) { return true; }
+  }
+  $("#token-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    localStorage.setItem(TOKEN_KEY, $("#token-input").value.trim());
+    const t = $("#token-input").value.trim();
+    $("#token-submit").disabled = true;
+    const good = await tokenAccepted(t);
+    $("#token-submit").disabled = false;
+    if (!good) { $("#token-input").value = ""; showTokenPanel("That token was not accepted. Try again."); return; }
+    localStorage.setItem(TOKEN_KEY, t);
     $("#token-input").value = "";
     $("#token-panel").hidden = true;
+    $("#token-button").hidden = false;
     const w = tokenWaiters; tokenWaiters = [];
     w.forEach((r) => r());
   });
+  $("#token-button").addEventListener("click", () => showTokenPanel(token() ? "Enter another access token." : "Customer data and changes need the access token."));
 
   class ApiError extends Error {
     constructor(status, message) { super(message); this.status = status; }
@@ -188,7 +205,7 @@
           <label for="model-select">Purchase model</label>
           <select id="model-select" data-testid="model-select">${models.map((m) => `<option value="${esc(m)}">${esc(m)}</option>`).join("")}</select>
           <label for="spend-select">Spend model</label>
-          <select id="spend-select" data-testid="spend-select"><option value="gamma-gamma">gamma-gamma</option><option value="">none (purchases only)</option></select>
+          <select id="spend-select" data-testid="spend-select"><option value="gamma-gamma">gamma-gamma</option><option value="none">none (each customer's mean purchase)</option></select>
           <label for="horizon-input">Horizon</label>
           <input id="horizon-input" data-testid="horizon-input" type="text" value="12 months" aria-describedby="horizon-help">
           <small id="horizon-help" class="muted">e.g. 12 months, 52 weeks, 365 days.</small>
@@ -245,7 +262,7 @@
       const body = {
         dataset: sel.value,
         model: $("#model-select").value,
-        spend: $("#spend-select").value || null,
+        spend: $("#spend-select").value,
         horizon: $("#horizon-input").value.trim() || null,
         calibration_end: $("#calibration-input").value || null,
         observation_end: null,
@@ -787,6 +804,10 @@
     try {
       state.config = await api("/api/config");
       if (state.config && state.config.version) $("#version").textContent = "v" + state.config.version;
+      if (state.config && state.config.auth) {
+        $("#token-button").hidden = !token();
+        if (!token()) showTokenPanel("Customer data and changes need the access token.");
+      }
     } catch (e) { /* the page still routes; errors show per page */ }
     router();
   })();
