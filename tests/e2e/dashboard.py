@@ -215,6 +215,9 @@ def main():
     started = time.time()
     shots = os.path.abspath(args.screenshots or tempfile.mkdtemp(prefix="clv-e2e-shots-"))
     os.makedirs(shots, exist_ok=True)
+    for f in os.listdir(shots):  # failure screenshots of an earlier run
+        if f.startswith("failed-") and f.endswith(".png"):
+            os.remove(os.path.join(shots, f))
     work = tempfile.mkdtemp(prefix="clv-e2e-")
     data_dir, dl_dir, profile = (os.path.join(work, d) for d in ("data", "downloads", "profile"))
     for d in (data_dir, dl_dir, profile):
