@@ -418,7 +418,8 @@ def main():
                             ".slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
                 raise AssertionError(f"page scrolls sideways at {w[0]} px: {w[1]} px wide; too wide: {wide}")
             assert w[2] == 1, f"{w[2]} columns at phone width"
-            b.screenshot(os.path.join(shots, "overview-phone.png"))
+            b.screenshot(os.path.join(shots, "overview-phone.png"), full_page=False)
+            b.screenshot(os.path.join(shots, "overview-phone-full.png"))
             b.set_size(1280, 1800)
 
         checks.run("phone width (390 px): one column, no sideways scroll; screenshot", phone, critical=False)

@@ -25,6 +25,7 @@
     return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
   const gname = (x, key) => (x && ok(x[key]) ? x[key] : x && ok(x.name) ? x.name : null);
+  const plural = (u) => (/s$/.test(u) ? u : u + "s");
   const label = (s) => (ok(s) ? String(s).replace(/_/g, " ") : DASH);
   function shortNum(v) {
     if (!ok(v)) return DASH;
@@ -123,6 +124,7 @@
   async function router() {
     stopPolling();
     state.gen++;
+    state.redraw = null;
     const h = location.hash.replace(/^#/, "") || "/";
     state.route = h;
     const parts = h.split("?")[0].split("/").filter(Boolean).map(decodeURIComponent);
@@ -140,6 +142,15 @@
       main.innerHTML = `<h1>Something went wrong</h1><p class="error" role="alert">${esc(e.message)}</p><p><a href="#/">Back to the analyses</a></p>`;
     }
   }
+  let resizeTimer = null, lastWidth = window.innerWidth;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (Math.abs(window.innerWidth - lastWidth) < 40 || !state.redraw) return;
+      lastWidth = window.innerWidth;
+      state.redraw();
+    }, 200);
+  });
   window.addEventListener("hashchange", () => { router(); main.focus({ preventScroll: true }); window.scrollTo(0, 0); });
 
   // ---------- pages ----------
@@ -309,7 +320,8 @@
     const body = $("#tab-body");
     if (tab === "customers") return customersView(body, a);
     body.innerHTML = overviewHtml(a);
-    drawCharts(r.charts || {});
+    state.redraw = () => drawCharts(r.charts || {});
+    state.redraw();
     body.querySelectorAll("[data-download]").forEach((b) => b.addEventListener("click", async () => {
       const name = b.dataset.download, fmt = b.dataset.format || "csv";
       b.disabled = true;
@@ -530,7 +542,7 @@
     const stale = visit();
     const [a, r, h] = await Promise.all([api("/api/analyses/" + encodeURIComponent(id)), api(base), api(base + "/history")]);
     if (stale()) return;
-    const unit = (a.result && a.result.charts && a.result.charts.p_alive_matrix && a.result.charts.p_alive_matrix.unit) || "days";
+    const unit = plural((a.result && a.result.charts && a.result.charts.p_alive_matrix && a.result.charts.p_alive_matrix.unit) || "days");
     const facts = [["Segment", esc(label(r.segment))], ["Value tier", esc(label(r.value_tier))], ["Churn risk", esc(label(r.churn_risk))], ["RFM score", txt(r.rfm)],
       ["Orders", int(r.orders)], ["Revenue", money(r.revenue)], ["Average order", money(r.monetary_value)], ["First purchase", txt(r.first_purchase)], ["Last purchase", txt(r.last_purchase)],
       ["Repeat purchases", int(r.frequency)], [`Recency (${esc(unit)})`, num(r.recency, 1)], [`Age T (${esc(unit)})`, num(r.T, 1)],
@@ -558,16 +570,19 @@
         ${card("Why these numbers", `<ul class="explain" data-testid="explanation">${((h && h.explanation) || []).map((s) => `<li>${esc(s)}</li>`).join("") || `<li class="muted">No explanation available.</li>`}</ul>`, { hid: "h-why" })}
         ${card("All numbers", `<dl class="facts" data-testid="customer-facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("")}</dl>`, { hid: "h-facts" })}
       </div>`;
-    drawPurchases($("#chart-purchases"), purchases, byMonth);
-    drawLine($("#chart-customer-palive"), {
+    state.redraw = () => { drawPurchases($("#chart-purchases"), purchases, byMonth); drawPAliveHistory(); };
+    const drawPAliveHistory = () => drawLine($("#chart-customer-palive"), {
       x: ((h && h.p_alive) || []).map((p) => Date.parse(p.date)), series: [{ name: "P(alive)", y: ((h && h.p_alive) || []).map((p) => p.p_alive), cls: "s1" }],
       xDate: true, yMin: 0, yMax: 1, yFmt: (v) => pct(v), yLabel: "P(alive)", marks: purchases.map((p) => Date.parse(p.date)),
       empty: "No P(alive) history for this customer.",
     });
+    state.redraw();
   }
 
   // ---------- SVG charts ----------
-  const W = 560;
+  // drawing width = the chart's width on screen (so text keeps its size on a phone)
+  let W = 560;
+  function fit(el) { W = Math.round(Math.max(300, Math.min(760, (el && el.clientWidth) || 560))); }
   function ticks(min, max, n) {
     if (!(max > min)) return [min];
     const span = max - min, step0 = span / (n || 5), mag = Math.pow(10, Math.floor(Math.log10(step0)));
@@ -582,6 +597,7 @@
   function axisText(x, y, s, anchor, extra) { return `<text x="${x}" y="${y}" text-anchor="${anchor || "middle"}" ${extra || ""}>${s}</text>`; }
 
   function drawHistogram(el, hist) {
+    fit(el);
     const edges = (hist && hist.edges) || [], counts = (hist && hist.counts) || [];
     if (!counts.length || edges.length !== counts.length + 1) return note(el, "No CLV distribution to show.");
     const H = 280, m = { l: 56, r: 12, t: 12, b: 46 }, iw = W - m.l - m.r, ih = H - m.t - m.b;
@@ -592,7 +608,7 @@
     s += counts.map((c, i) => `<rect class="bar" x="${sx(edges[i]) + 0.5}" y="${sy(c)}" width="${Math.max(0.5, sx(edges[i + 1]) - sx(edges[i]) - 1)}" height="${Math.max(0, m.t + ih - sy(c))}"><title>${money(edges[i])}–${hist.last_bin_open && i === counts.length - 1 ? "more" : money(edges[i + 1])}: ${int(c)} customers</title></rect>`).join("");
     s += ticks(x0, x1, 6).filter((t) => t <= x1 + 1e-9).map((t) => `<line class="axis" x1="${sx(t)}" x2="${sx(t)}" y1="${m.t + ih}" y2="${m.t + ih + 4}"/>${axisText(sx(t), m.t + ih + 17, "$" + shortNum(t))}`).join("");
     s += `<line class="axis" x1="${m.l}" x2="${W - m.r}" y1="${m.t + ih}" y2="${m.t + ih}"/>`;
-    s += axisText(m.l + iw / 2, H - 6, "Predicted CLV ($ per customer)" + (hist.last_bin_open ? "; the last bar holds everyone above" : ""), "middle", 'class="axis-label"');
+    s += axisText(m.l + iw / 2, H - 6, "Predicted CLV ($ per customer)" + (hist.last_bin_open && W > 480 ? "; the last bar holds everyone above" : ""), "middle", 'class="axis-label"');
     s += axisText(14, m.t + ih / 2, "Customers", "middle", `class="axis-label" transform="rotate(-90 14 ${m.t + ih / 2})"`);
     el.innerHTML = svg(H, s, "Histogram of predicted CLV");
   }
@@ -611,6 +627,7 @@
       ${axisText(x, y + 22, lo, "start")}${axisText(x + w, y + 22, hi, "end")}</g>`;
   }
   function drawHeatmap(el, o) {
+    fit(el);
     // o: {rows: [labels], cols: [labels], values: [[...]], xLabel, yLabel, fmt, legendTitle, colEvery, desc, cellText}
     const nr = o.rows.length, nc = o.cols.length;
     if (!nr || !nc) return note(el, "No data to show.");
@@ -627,22 +644,23 @@
       }
       if (nr <= 20 || i % Math.ceil(nr / 16) === 0) s += axisText(m.l - 6, y + ch / 2 + 4, esc(o.rows[i]), "end");
     }
-    const every = Math.max(1, Math.ceil(nc / (o.maxColLabels || 10)));
+    const every = Math.max(1, Math.ceil(nc / Math.min(o.maxColLabels || 10, Math.floor((W - m.l - m.r) / 24))));
     for (let j = 0; j < nc; j += every) s += axisText(m.l + j * cw + cw / 2, m.t + nr * ch + 16, esc(o.cols[j]));
     s += axisText(m.l + (W - m.l - m.r) / 2, H - 6, esc(o.xLabel), "middle", 'class="axis-label"');
     s += axisText(12, m.t + (nr * ch) / 2, esc(o.yLabel), "middle", `class="axis-label" transform="rotate(-90 12 ${m.t + (nr * ch) / 2})"`);
     el.innerHTML = svg(H, s, o.desc);
   }
   function drawPAlive(el, pm) {
+    fit(el);
     if (!pm || !(pm.frequency || []).length || !(pm.recency || []).length) return note(el, "No P(alive) matrix to show.");
-    const unit = pm.unit || "days";
+    const unit = plural(pm.unit || "days");
     // rows: frequency descending (high at the top), columns: recency
     const idx = pm.frequency.map((_, i) => i).reverse();
     drawHeatmap(el, {
       rows: idx.map((i) => pm.frequency[i]), cols: pm.recency.map((r) => num(r, r >= 10 ? 0 : 1)), values: idx.map((i) => pm.values[i] || []),
-      xLabel: `Recency: time of last purchase (${unit} since first)`, yLabel: "Repeat purchases", fmt: (v) => pct(v), legendTitle: "P(alive)",
+      xLabel: W > 480 ? `Recency: time of the last purchase (${unit} after the first)` : `Recency (${unit})${ok(pm.T) ? `; age T = ${num(pm.T, 1)}` : ""}`, yLabel: "Repeat purchases", fmt: (v) => pct(v), legendTitle: "P(alive)",
       desc: "Heatmap of P(alive) by recency and frequency", cellH: 18, maxColLabels: 8,
-      extraLegend: ok(pm.T) ? (x, y) => axisText(x, y + 6, `customer age T = ${num(pm.T, 1)} ${esc(unit)}`, "end", 'class="muted-text"') : null,
+      extraLegend: ok(pm.T) && W > 480 ? (x, y) => axisText(x, y + 6, `for a customer of age T = ${num(pm.T, 1)} ${esc(unit)}`, "end", 'class="muted-text"') : null,
     });
   }
   function drawCohorts(el, cr) {
@@ -655,6 +673,7 @@
   }
 
   function drawLine(el, o) {
+    fit(el);
     // o: {x: [numbers], series: [{name, y, cls}], xDate, yMin, yMax, yFmt, yLabel, xLabel, vline: {x, label}, marks}
     const xs = (o.x || []).filter(ok);
     if (xs.length < 2) return note(el, o.empty || "Not enough points to draw.");
@@ -668,7 +687,7 @@
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, yf(t), "end")}`).join("");
     if (o.xDate) {
       const d0 = new Date(x0), d1 = new Date(x1), months = (d1.getUTCFullYear() - d0.getUTCFullYear()) * 12 + d1.getUTCMonth() - d0.getUTCMonth();
-      const step = Math.max(1, Math.ceil(months / 6));
+      const step = [1, 2, 3, 4, 6, 12, 24].find((st) => months / st <= Math.max(2, Math.floor(iw / 75))) || 24;
       for (let k = 0; k <= months + 1; k += step) {
         const t = Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + k + (d0.getUTCDate() > 1 ? 1 : 0), 1);
         if (t < x0 || t > x1) continue;
@@ -695,14 +714,16 @@
     el.innerHTML = svg(H, s, o.yLabel || "line chart");
   }
   function drawTracking(el, tr) {
+    fit(el);
     if (!tr || !(tr.dates || []).length) return note(el, "The tracking curve needs a calibration end (a holdout period).");
     drawLine(el, {
       x: tr.dates.map((d) => Date.parse(d)), xDate: true, yLabel: "Repeat purchases (cumulative)", yMin: 0,
       series: [{ name: "Actual", y: tr.actual || [], cls: "s1" }, { name: "Predicted", y: tr.predicted || [], cls: "s2" }],
-      vline: tr.calibration_end ? { x: Date.parse(tr.calibration_end), label: "calibration end " + tr.calibration_end } : null,
+      vline: tr.calibration_end ? { x: Date.parse(tr.calibration_end), label: (W > 480 ? "calibration end " : "") + tr.calibration_end } : null,
     });
   }
   function drawBars(el, items, o) {
+    fit(el);
     // horizontal bars: items [{label, value, extra}]
     items = (items || []).filter((x) => ok(x.value));
     if (!items.length) return note(el, o.empty || "Nothing to show.");
@@ -718,10 +739,11 @@
     el.innerHTML = svg(H, s, o.desc || o.title || "bar chart");
   }
   function drawSegments(el, segs) {
+    fit(el);
     segs = (segs || []).filter((x) => ok(x.customers));
     if (!segs.length) return note(el, "No segments.");
     const sorted = segs.slice().sort((a, b) => (b.value || 0) - (a.value || 0));
-    const rowH = 24, lw = 118, gap = 18, bw = (W - lw - 2 * gap) / 2 - 44, t = 24, H = t + sorted.length * rowH + 6;
+    const rowH = 24, lw = W < 420 ? 100 : 118, gap = W < 420 ? 10 : 18, bw = (W - lw - 2 * gap) / 2 - 44, t = 24, H = t + sorted.length * rowH + 6;
     const maxC = Math.max(1, ...sorted.map((x) => x.customers || 0)), maxV = Math.max(1e-9, ...sorted.map((x) => x.value || 0));
     const x1 = lw + gap, x2 = x1 + bw + 44 + gap;
     let s = axisText(x1, 14, "Customers", "start", 'class="axis-label"') + axisText(x2, 14, "Predicted value ($)", "start", 'class="axis-label"');
@@ -737,6 +759,7 @@
   const TIER_ORDER = (t) => { const m = /top_?(\d+)/.exec(String(t)); return m ? +m[1] : 1e9; };
   const RISK_ORDER = { high: 0, medium: 1, low: 2 };
   function drawQuadrants(el, q) {
+    fit(el);
     if (!q || !q.counts) return note(el, "Needs referral data: upload a customers file with who referred whom to see CLV × CRV quadrants.");
     const names = Object.keys(q.counts);
     const H = 260, m = { l: 40, r: 10, t: 10, b: 34 }, iw = W - m.l - m.r, ih = H - m.t - m.b;
@@ -761,6 +784,7 @@
     el.innerHTML = svg(H, s, "CLV by CRV quadrants");
   }
   function drawPurchases(el, ps, byMonth) {
+    fit(el);
     ps = (ps || []).filter((p) => ok(p.amount) && ok(Date.parse(p.date)));
     if (!ps.length) return note(el, "No purchases.");
     const H = 240, m = { l: 56, r: 14, t: 14, b: 40 }, iw = W - m.l - m.r, ih = H - m.t - m.b;
@@ -773,7 +797,7 @@
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, "$" + shortNum(t), "end")}`).join("");
     const bw = byMonth ? Math.max(4, Math.min(24, sx(x0 + 26 * 864e5) - sx(x0))) : 6;
     ps.forEach((p) => { const x = sx(Date.parse(p.date) + (byMonth ? 15 * 864e5 : 0)); s += `<rect class="bar" x="${x - bw / 2}" y="${sy(p.amount)}" width="${bw}" height="${m.t + ih - sy(p.amount)}"><title>${esc(p.label || p.date)}: ${money(p.amount)}${ok(p.orders) ? ` in ${int(p.orders)} orders` : ""}</title></rect>`; });
-    const d0 = new Date(x0), months = Math.round((x1 - x0) / (30.44 * 864e5)), step = Math.max(1, Math.ceil(months / 6));
+    const d0 = new Date(x0), months = Math.round((x1 - x0) / (30.44 * 864e5)), step = [1, 2, 3, 4, 6, 12, 24].find((st) => months / st <= Math.max(2, Math.floor(iw / 75))) || 24;
     for (let k = 1; k <= months + 1; k += step) {
       const t = Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + k, 1);
       if (t > x1) break;
