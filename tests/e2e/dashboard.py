@@ -269,8 +269,10 @@ def main():
         checks.run("token form: wrong token refused, right one kept", token_form)
 
         def upload():
+            b.get(url + "/#/")
+            b.wait("return !!document.querySelector('[data-testid=home]');", 10, "the analyses page")
             b.click("#nav-upload")
-            b.wait("return !!document.getElementById('file-input');", 10, "the upload page")
+            b.wait("return !!document.getElementById('file-input') && !document.querySelector('[data-testid=upload-error]');", 10, "the upload page")
             b.type("#file-input", os.path.abspath(SAMPLE))
             b.js("document.getElementById('name-input').value = 'cdnow';")
             b.click("#upload-button")
@@ -280,6 +282,20 @@ def main():
             ctx["report"] = lines
             b.screenshot(os.path.join(shots, "upload.png"), full_page=False)
 
+        def bad_upload():
+            bad = os.path.join(work, "bad.csv")
+            with open(bad, "w") as f:
+                f.write("customer_id,date,amount\n1,1997-01-01,10.0\n2,not-a-date,5.0\n")
+            b.click("#nav-upload")
+            b.wait("return !!document.getElementById('file-input');", 10, "the upload page")
+            b.type("#file-input", bad)
+            b.js("document.getElementById('name-input').value = 'bad';")
+            b.click("#upload-button")
+            err = b.wait("const e = document.querySelector('[data-testid=upload-error]'); return e && e.textContent;", 30, "the upload error")
+            assert "date" in err and ("3" in err or "line" in err), f"the error does not name the line and column: {err!r}"
+            ctx["bad_upload_error"] = err
+
+        checks.run("a bad file is refused with the line and column named", bad_upload, critical=False)
         checks.run("upload the CDNOW sample and see the data-quality report", upload)
 
         def run_analysis():

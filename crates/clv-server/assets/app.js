@@ -332,10 +332,11 @@
     body.querySelectorAll("[data-show-action]").forEach((b) => b.addEventListener("click", () => showAction(id, b.dataset.showAction, 0)));
   }
   function analysisHead(a, tab) {
-    const o = a.options || {};
+    const o = a.options || {}, m = (a.result && a.result.model) || {}, ov = (a.result && a.result.overview) || {};
     const base = "#/analysis/" + encodeURIComponent(a.id);
+    const spend = m.name ? m.spend || "mean purchase (no spend model)" : o.spend === "none" ? "mean purchase (no spend model)" : o.spend || "gamma-gamma";
     return `<div class="page-head"><div><h1>Analysis of ${txt(a.dataset)}</h1>
-      <p class="muted">${txt(o.model || "bg-nbd")} + ${txt(o.spend || "no spend model")} · horizon ${txt(o.horizon || "12 months")}${o.calibration_end ? " · calibration end " + esc(o.calibration_end) : ""} · id ${esc(a.id)}</p></div></div>
+      <p class="muted">${txt(m.name || o.model || "bg-nbd")} + ${esc(spend)} · horizon ${txt(ov.horizon || o.horizon || "12 months")}${o.calibration_end ? " · calibration end " + esc(o.calibration_end) : ""}${ok(ov.observation_end) ? " · data to " + esc(ov.observation_end) : ""} · id ${esc(a.id)}</p></div></div>
       <nav class="tabs" aria-label="Analysis sections">
         <a href="${base}" ${tab === "overview" ? 'aria-current="page"' : ""} data-testid="tab-overview">Overview</a>
         <a href="${base}/customers" ${tab === "customers" ? 'aria-current="page"' : ""} data-testid="tab-customers" id="tab-customers">Customers</a>
@@ -399,7 +400,8 @@
     ];
     const params = Object.keys(m.params || {});
     const fit = `<table class="compact" data-testid="model-params"><thead><tr><th scope="col">Parameter</th><th scope="col" class="n">Estimate</th><th scope="col" class="n">Std. error</th></tr></thead><tbody>
-      ${params.map((k) => `<tr><td>${esc(k)}</td><td class="n">${num(m.params[k], 4)}</td><td class="n">${num((m.standard_errors || {})[k], 4)}</td></tr>`).join("")}</tbody></table>
+      ${params.map((k) => `<tr><td>${esc(k)}</td><td class="n">${num(m.params[k], 4)}</td><td class="n">${num((m.standard_errors || {})[k], 4)}</td></tr>`).join("")}
+      ${Object.keys(m.spend_params || {}).map((k, i) => `<tr${i === 0 ? ' class="group-start"' : ""}><td>${esc(k)} <span class="muted">(${txt(m.spend)})</span></td><td class="n">${num(m.spend_params[k], 4)}</td><td class="n">${num((m.spend_standard_errors || {})[k], 4)}</td></tr>`).join("")}</tbody></table>
       <p class="muted">Log-likelihood ${num(m.log_likelihood, 2)} · ${m.converged ? "converged" : "<strong>did not converge</strong>"} · ${m.identified === false ? "<strong>not identified</strong>" : "identified"}</p>
       ${(m.warnings || []).map((w) => `<p class="warn">${esc(w)}</p>`).join("")}`;
     const valid = v ? `<p class="muted">Fitted up to ${txt(v.calibration_end)}, checked against purchases to ${txt(v.observation_end)}.</p>
