@@ -401,6 +401,11 @@ def main():
             b.js("document.getElementById('search-input').value = '';")
             b.click("#search-button")
             b.wait("return document.querySelectorAll('[data-testid=customer-row]').length >= 10;", 15, "the full table again")
+            b.s("POST", f"/element/{b.find('[data-testid=sort-clv]')}/value", {"text": KEY_ENTER})
+            b.wait("const th = document.querySelector('[data-testid=sort-clv]'); return th && th.closest('th').getAttribute('aria-sort') === 'descending';",
+                   15, "sorting by CLV, highest first")
+            clvs = b.js("return [...document.querySelectorAll('[data-testid=customer-row]')].map(r => parseFloat(r.children[8].textContent.replace(/[$,]/g, '')))")
+            assert clvs == sorted(clvs, reverse=True), f"CLV column not in descending order: {clvs[:5]}"
             bad = b.js(NO_BAD_TEXT)
             assert not bad, f"page shows {bad!r}"
             b.screenshot(os.path.join(shots, "customers.png"), full_page=False)
@@ -439,6 +444,14 @@ def main():
             b.set_size(1280, 1800)
 
         checks.run("phone width (390 px): one column, no sideways scroll; screenshot", phone, critical=False)
+
+        def analyses_list():
+            b.get(url + "/#/")
+            b.wait("return [...document.querySelectorAll('[data-testid=analyses-table] tbody tr')].some(r => /done/.test(r.textContent));",
+                   15, "the finished analysis in the list")
+            b.screenshot(os.path.join(shots, "analyses.png"), full_page=False)
+
+        checks.run("the analyses page lists the finished analysis; screenshot", analyses_list, critical=False)
     except StopFlow:
         pass
     except Exception as e:

@@ -165,7 +165,7 @@
       <div class="page-head" data-testid="home"><h1>Analyses</h1><a class="button" href="#/upload" data-testid="new-analysis">New analysis</a></div>
       <section class="card" aria-labelledby="an-h"><h2 id="an-h">Analyses</h2>
       ${analyses.length ? `<div class="table-wrap"><table data-testid="analyses-table"><thead><tr><th scope="col">Analysis</th><th scope="col">Dataset</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Created</th></tr></thead><tbody>
-        ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}</td><td>${txt(a.options && a.options.model)}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
+        ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}</td><td>${esc((a.options && a.options.model) || "bg-nbd")}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
       </tbody></table></div>` : `<p class="muted">No analyses yet. <a href="#/upload">Upload a transaction file</a> to start.</p>`}
       </section>
       <section class="card" aria-labelledby="ds-h"><h2 id="ds-h">Datasets</h2>
@@ -405,7 +405,7 @@
       <p class="muted">Log-likelihood ${num(m.log_likelihood, 2)} · ${m.converged ? "converged" : "<strong>did not converge</strong>"} · ${m.identified === false ? "<strong>not identified</strong>" : "identified"}</p>
       ${(m.warnings || []).map((w) => `<p class="warn">${esc(w)}</p>`).join("")}`;
     const valid = v ? `<p class="muted">Fitted up to ${txt(v.calibration_end)}, checked against purchases to ${txt(v.observation_end)}.</p>
-      <table class="compact" data-testid="validation"><tbody>${(v.metrics || []).map((x) => `<tr><th scope="row">${txt(x.label || x.name)}</th><td class="n">${num(x.value, Math.abs(x.value) >= 100 ? 0 : 3)}</td></tr>`).join("")}</tbody></table>`
+      <table class="compact" data-testid="validation"><tbody>${(v.metrics || []).map((x) => `<tr><th scope="row">${txt(x.label || x.name)}</th><td class="n">${/relative|share|rate/.test(x.name || "") ? pct(x.value, 1) : num(x.value, ok(x.value) && Math.abs(x.value) >= 100 ? 0 : 3)}</td></tr>`).join("")}</tbody></table>`
       : `<p class="muted">No holdout: set a calibration end to measure fit quality on later purchases.</p>`;
     const actions = (r.actions || []);
     const results = (r.results || []);
@@ -444,9 +444,10 @@
     try {
       const d = await api(`/api/analyses/${encodeURIComponent(id)}/actions/${encodeURIComponent(name)}?limit=20&offset=${offset}`);
       const rows = d.rows || [];
+      const extra = [["clv", "CLV", money], ["p_alive", "P(alive)", (v) => pct(v)], ["revenue", "Revenue", money]].filter(([k]) => rows.some((x) => ok(x[k])));
       box.innerHTML = `<h3>${esc(label(name))} <span class="muted">(${int(d.total)} customers, ranked by the expected value of acting)</span></h3>
-        <div class="table-wrap"><table data-testid="action-table"><thead><tr><th scope="col">Customer</th><th scope="col">Reason</th><th scope="col" class="n">Expected value</th></tr></thead><tbody>
-        ${rows.map((x) => `<tr><td><a href="#/analysis/${encodeURIComponent(id)}/customer/${encodeURIComponent(x.customer_id)}">${txt(x.customer_id)}</a></td><td>${txt(x.reason)}</td><td class="n">${money(x.expected_value)}</td></tr>`).join("")}
+        <div class="table-wrap"><table data-testid="action-table"><thead><tr><th scope="col">Customer</th><th scope="col">Reason</th><th scope="col" class="n">Expected value</th>${extra.map(([, t]) => `<th scope="col" class="n">${t}</th>`).join("")}</tr></thead><tbody>
+        ${rows.map((x) => `<tr><td><a href="#/analysis/${encodeURIComponent(id)}/customer/${encodeURIComponent(x.customer_id)}">${txt(x.customer_id)}</a></td><td>${txt(x.reason)}</td><td class="n">${money(x.expected_value)}</td>${extra.map(([k, , f]) => `<td class="n">${f(x[k])}</td>`).join("")}</tr>`).join("") || `<tr><td colspan="${3 + extra.length}" class="muted">Nobody on this list.</td></tr>`}
         </tbody></table></div>
         <div class="pager">${offset > 0 ? `<button type="button" class="small secondary" data-off="${Math.max(0, offset - 20)}">Previous</button>` : ""}
         <span class="muted">${rows.length ? `${int(offset + 1)}–${int(offset + rows.length)} of ${int(d.total)}` : "none"}</span>
