@@ -286,6 +286,12 @@ pub struct Analysis {
     pub history: clv_core::economics::MonthlyHistory,
     /// First purchase day (days since 1970-01-01) per customer.
     pub first_day: Vec<i32>,
+    /// Each customer's purchase rows, in the scores' row order.
+    pub purchases: clv_data::Purchases,
+    /// Mean value of a repeat purchase over the repeat buyers (what a
+    /// customer without repeat purchases is expected to spend when there is
+    /// no spend model).
+    pub mean_repeat_value: Option<f64>,
     /// Headline numbers.
     pub overview: Overview,
     /// The model in brief.
@@ -357,7 +363,7 @@ pub fn run(
         &FitSettings {
             data: data.clone(),
             tables: InputTables::default(),
-            model: model.clone(),
+            model,
         },
         progress,
     )?;
@@ -391,6 +397,7 @@ pub fn run(
         Some(lists.scored.time_unit),
         clv_data::Aggregations {
             history: true,
+            purchases: true,
             ..Default::default()
         },
         &crate::progress::Silent,
@@ -398,6 +405,9 @@ pub fn run(
     let history = extra
         .history
         .ok_or_else(|| Error::Failed("no purchase history".into()))?;
+    let purchases = extra
+        .purchases
+        .ok_or_else(|| Error::Failed("no purchases".into()))?;
     if loaded.summary.len() != lists.scored.len() {
         return Err(Error::Failed(
             "the purchase history and the scores disagree on the customers".into(),
@@ -468,7 +478,20 @@ pub fn run(
         .collect();
     let mut warnings = scored.warnings.clone();
     warnings.extend(model.warnings.iter().cloned());
+    let mean_repeat_value = {
+        let (mut n, mut sum) = (0usize, 0.0);
+        for (i, &x) in scored.loaded.data.frequency.iter().enumerate() {
+            let m = scored.loaded.summary.monetary_value[i];
+            if x > 0.0 && m.is_finite() {
+                n += 1;
+                sum += m;
+            }
+        }
+        (n > 0).then(|| sum / n as f64)
+    };
     Ok(Analysis {
+        mean_repeat_value,
+        purchases,
         first_day: history.first_day.clone(),
         history: history.monthly,
         model_file,

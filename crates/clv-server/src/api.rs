@@ -952,6 +952,8 @@ pub struct PAlivePoint {
 pub struct History {
     /// The customer's id.
     pub customer_id: String,
+    /// Every purchase row.
+    pub purchases: Vec<Transaction>,
     /// Purchases by month.
     pub months: Vec<MonthBucket>,
     /// P(alive) over time (at each month end and at the observation end).
@@ -986,12 +988,62 @@ async fn customer_history(
     };
     let row = &l.rows[i as usize];
     let months = l.history.get(i as usize).cloned().unwrap_or_default();
+    let purchases = l.purchases.dated(i as usize);
+    let end = l
+        .summary
+        .pointer("/overview/observation_end")
+        .and_then(|v| v.as_str())
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let p_alive = match (purchases.first(), end) {
+        (Some(&(first, _)), Some(end)) => {
+            let dates = path_dates(first, end, &purchases);
+            l.scorer
+                .p_alive_path(&purchases, &dates)
+                .map_err(|e| ApiError::internal(format!("p_alive path: {e}")))?
+                .into_iter()
+                .map(|(d, p)| PAlivePoint {
+                    date: d.to_string(),
+                    p_alive: p,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(Json(History {
         customer_id: customer,
-        p_alive: Vec::new(),
+        purchases: purchases
+            .into_iter()
+            .map(|(d, a)| Transaction {
+                date: d.to_string(),
+                amount: a,
+            })
+            .collect(),
+        p_alive,
         explanation: crate::explain::explain(row, &l.summary),
         months,
     }))
+}
+
+/// The dates of a P(alive) path: each purchase day, the day before it
+/// (the low point), every ~week (or month, for long histories) and the
+/// observation end; at most about 400.
+fn path_dates(first: NaiveDate, end: NaiveDate, purchases: &[(NaiveDate, f64)]) -> Vec<NaiveDate> {
+    let span = (end - first).num_days().max(0);
+    let step = (span / 200).max(1);
+    let mut dates: Vec<NaiveDate> = (0..=span / step)
+        .map(|k| first + chrono::Duration::days(k * step))
+        .collect();
+    for &(d, _) in purchases.iter().take(100) {
+        dates.push(d);
+        if d > first {
+            dates.push(d - chrono::Duration::days(1));
+        }
+    }
+    dates.push(end);
+    dates.retain(|d| *d >= first && *d <= end);
+    dates.sort();
+    dates.dedup();
+    dates
 }
 
 /// A page of an action list.
@@ -1122,7 +1174,7 @@ async fn download_result(
 // ---------------------------------------------------------------- scoring
 
 /// One purchase.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Transaction {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -1193,8 +1245,62 @@ async fn score_customer(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<ScoreOut>> {
-    let _req: ScoreRequest = serde_json::from_slice(&body)
+    let req: ScoreRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body must be a customer to score: {e}")))?;
-    let _l = loaded(&state, &id).await?;
-    Err(ApiError::internal("scoring is not wired yet"))
+    let l = loaded(&state, &id).await?;
+    let score = match (&req.transactions, req.frequency, req.recency, req.age) {
+        (Some(tx), None, None, None) => {
+            if tx.len() > 100_000 {
+                return Err(ApiError::BadRequest(
+                    "at most 100,000 transactions per customer".into(),
+                ));
+            }
+            let mut purchases = Vec::with_capacity(tx.len());
+            for (k, t) in tx.iter().enumerate() {
+                let d = NaiveDate::parse_from_str(&t.date, "%Y-%m-%d").map_err(|_| {
+                    ApiError::BadRequest(format!(
+                        "transactions[{k}].date must be a date YYYY-MM-DD, got {:?}",
+                        t.date
+                    ))
+                })?;
+                purchases.push((d, t.amount));
+            }
+            let end = match parse_date("observation_end", &req.observation_end)? {
+                Some(d) => d,
+                None => chrono::Utc::now().date_naive(),
+            };
+            l.scorer.score_transactions(&purchases, end)
+        }
+        (None, Some(x), Some(r), Some(t)) => {
+            if req.observation_end.is_some() {
+                return Err(ApiError::BadRequest(
+                    "observation_end goes with transactions, not with a summary".into(),
+                ));
+            }
+            l.scorer.score_summary(x, r, t, req.monetary_value)
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "send either frequency, recency and T (and monetary_value), or transactions".into(),
+            ));
+        }
+    };
+    let s = score.map_err(|e| {
+        if e.is_user_error() {
+            ApiError::BadRequest(e.to_string())
+        } else {
+            ApiError::internal(e)
+        }
+    })?;
+    Ok(Json(ScoreOut {
+        frequency: s.frequency,
+        recency: s.recency,
+        age: s.age,
+        monetary_value: s.monetary_value,
+        p_alive: s.p_alive,
+        expected_purchases: s.expected_purchases,
+        expected_spend: s.expected_spend,
+        clv: s.clv,
+        horizon: s.horizon,
+    }))
 }

@@ -170,6 +170,7 @@ pub fn start_workers(state: &Arc<State>, n: usize) {
 /// Receives an analysis's reports.
 struct JobProgress {
     job: Arc<Job>,
+    data_dir: PathBuf,
 }
 
 /// The stages of an analysis and the progress when each is done.
@@ -185,7 +186,7 @@ impl clv_app::Progress for JobProgress {
     fn message(&self, text: &str) {
         let mut s = self.job.status.lock().expect("status lock");
         if s.messages.len() < 200 {
-            s.messages.push(text.to_string());
+            s.messages.push(crate::scrub_paths(text, &self.data_dir));
         }
     }
     fn stage_finished(&self, what: &str, took: Duration) {
@@ -195,11 +196,12 @@ impl clv_app::Progress for JobProgress {
                 s.progress = *p;
             }
         }
-        s.stage = what.to_string();
+        let what = crate::scrub_paths(what, &self.data_dir);
         if s.messages.len() < 200 {
             s.messages
                 .push(format!("{what} ({:.2} s)", took.as_secs_f64()));
         }
+        s.stage = what;
     }
 }
 
@@ -246,7 +248,10 @@ fn run(state: &State, work: Work) {
         return;
     }
     set(state, &job, "running", 0.02, "reading the data", None);
-    let progress = JobProgress { job: job.clone() };
+    let progress = JobProgress {
+        job: job.clone(),
+        data_dir: state.config.data_dir.clone(),
+    };
     let cancelled = || job.cancel.load(Ordering::SeqCst);
     let _ = std::fs::remove_dir_all(&work.staging);
     let outcome = std::fs::create_dir_all(&work.staging)
@@ -263,9 +268,10 @@ fn run(state: &State, work: Work) {
                 set(state, &job, "cancelled", 0.0, "cancelled", None);
             } else {
                 set(state, &job, "running", 0.9, "writing the results", None);
-                let written = crate::results::write_all(&work.staging, &analysis).and_then(|()| {
-                    std::fs::rename(&work.staging, &work.dir).map_err(|e| e.to_string())
-                });
+                let written = crate::results::write_all(&work.staging, &analysis, &work.settings)
+                    .and_then(|()| {
+                        std::fs::rename(&work.staging, &work.dir).map_err(|e| e.to_string())
+                    });
                 match written {
                     Ok(()) => set(state, &job, "done", 1.0, "done", None),
                     Err(e) => {

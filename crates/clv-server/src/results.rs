@@ -214,9 +214,49 @@ pub fn summary_json(a: &Analysis, rows: usize) -> serde_json::Value {
     })
 }
 
+/// What the scorer of a finished analysis needs besides its model file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScoreSettings {
+    /// The horizon, as given.
+    pub horizon: String,
+    /// Yearly discount rate.
+    pub discount_rate: f64,
+    /// Margin.
+    pub margin: f64,
+    /// Mean repeat purchase value of the repeat buyers.
+    pub mean_repeat_value: Option<f64>,
+}
+
+/// Each customer's purchase rows (days since 1970-01-01 and amounts).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredPurchases {
+    /// Row ranges, customers + 1.
+    pub offsets: Vec<usize>,
+    /// Days.
+    pub days: Vec<i32>,
+    /// Amounts.
+    pub amounts: Vec<f64>,
+}
+
+impl StoredPurchases {
+    /// Customer `i`'s purchases as dates and amounts.
+    pub fn dated(&self, i: usize) -> Vec<(chrono::NaiveDate, f64)> {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => (a..b)
+                .map(|k| (clv_data::date::from_days(self.days[k]), self.amounts[k]))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Writes every file of a finished analysis into `dir` (a fresh staging
 /// directory the caller renames into place).
-pub fn write_all(dir: &Path, a: &Analysis) -> Result<(), String> {
+pub fn write_all(
+    dir: &Path,
+    a: &Analysis,
+    settings: &clv_app::analysis::AnalysisSettings,
+) -> Result<(), String> {
     let rows = customer_rows(a);
     let put = |name: &str, v: &dyn erased::Ser| -> Result<(), String> {
         let bytes = v.to_json().map_err(|e| format!("{name}: {e}"))?;
@@ -226,6 +266,23 @@ pub fn write_all(dir: &Path, a: &Analysis) -> Result<(), String> {
     put("customers.json", &rows)?;
     put("history.json", &histories(a))?;
     put("lists.json", &lists(a))?;
+    put(
+        "purchases.json",
+        &StoredPurchases {
+            offsets: a.purchases.offsets.clone(),
+            days: a.purchases.days.clone(),
+            amounts: a.purchases.amounts.clone(),
+        },
+    )?;
+    put(
+        "score.json",
+        &ScoreSettings {
+            horizon: settings.horizon.to_string(),
+            discount_rate: settings.discount_rate,
+            margin: settings.margin,
+            mean_repeat_value: a.mean_repeat_value,
+        },
+    )?;
     let table = clv_app::influence::segment_table(&a.lists.scored);
     for (ext, fmt) in [
         ("csv", clv_data::OutputFormat::Csv),
@@ -305,6 +362,10 @@ pub struct Loaded {
     pub lists: Vec<StoredList>,
     /// The model file.
     pub model: clv_app::model_file::ModelFile,
+    /// Each customer's purchases.
+    pub purchases: StoredPurchases,
+    /// Scores customers with the model.
+    pub scorer: clv_app::score::Scorer,
     /// Ascending orders computed so far, per sort key.
     sorted: Mutex<hashbrown::HashMap<String, Arc<Vec<u32>>>>,
 }
@@ -324,7 +385,22 @@ impl Loaded {
         let lists = read_json(dir, "lists.json")?;
         let model = clv_app::model_file::ModelFile::read(&dir.join("model.json"))
             .map_err(|e| ApiError::internal(format!("model.json: {e}")))?;
-        Ok(Loaded::new(summary, rows, history, lists, model))
+        let purchases: StoredPurchases = read_json(dir, "purchases.json")?;
+        let ss: ScoreSettings = read_json(dir, "score.json")?;
+        let horizon = ss
+            .horizon
+            .parse()
+            .map_err(|e| ApiError::internal(format!("score.json horizon: {e}")))?;
+        let mut scorer = clv_app::score::Scorer::new(&model, horizon, ss.discount_rate, ss.margin)
+            .map_err(|e| ApiError::internal(format!("scorer: {e}")))?;
+        if let Some(m) = ss.mean_repeat_value {
+            scorer = scorer
+                .with_mean_repeat_value(m)
+                .map_err(|e| ApiError::internal(format!("scorer: {e}")))?;
+        }
+        Ok(Loaded::new(
+            summary, rows, history, lists, model, purchases, scorer,
+        ))
     }
 
     fn new(
@@ -333,6 +409,8 @@ impl Loaded {
         history: Vec<Vec<MonthBucket>>,
         lists: Vec<StoredList>,
         model: clv_app::model_file::ModelFile,
+        purchases: StoredPurchases,
+        scorer: clv_app::score::Scorer,
     ) -> Loaded {
         let row_json = rows
             .iter()
@@ -353,6 +431,8 @@ impl Loaded {
             history,
             lists,
             model,
+            purchases,
+            scorer,
             sorted: Mutex::new(hashbrown::HashMap::new()),
         }
     }
