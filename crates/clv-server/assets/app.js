@@ -798,7 +798,7 @@
     const ymax = Math.max(...ps.map((p) => p.amount), 1), yt = ticks(0, ymax, 4), y1 = Math.max(ymax, yt[yt.length - 1]);
     const sx = (t) => m.l + ((t - x0) / (x1 - x0)) * iw, sy = (v) => m.t + ih - (v / y1) * ih;
     let s = yt.map((t) => `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}"/>${axisText(m.l - 6, sy(t) + 4, "$" + shortNum(t), "end")}`).join("");
-    const bw = byMonth ? Math.max(4, Math.min(24, sx(x0 + 26 * 864e5) - sx(x0))) : 6;
+    const bw = byMonth ? Math.max(4, Math.min(24, sx(x0 + 26 * 864e5) - sx(x0))) : Math.max(2, Math.min(6, (iw / ps.length) * 0.5));
     ps.forEach((p) => { const x = sx(Date.parse(p.date) + (byMonth ? 15 * 864e5 : 0)); s += `<rect class="bar" x="${x - bw / 2}" y="${sy(p.amount)}" width="${bw}" height="${m.t + ih - sy(p.amount)}"><title>${esc(p.label || p.date)}: ${money(p.amount)}${ok(p.orders) ? ` in ${int(p.orders)} orders` : ""}</title></rect>`; });
     const d0 = new Date(x0), months = Math.round((x1 - x0) / (30.44 * 864e5)), step = [1, 2, 3, 4, 6, 12, 24].find((st) => months / st <= Math.max(2, Math.floor(iw / 75))) || 24;
     for (let k = 1; k <= months + 1; k += step) {
