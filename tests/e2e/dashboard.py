@@ -445,13 +445,24 @@ def main():
 
         checks.run("phone width (390 px): one column, no sideways scroll; screenshot", phone, critical=False)
 
+        def failing_analysis():
+            b.get(url + "/#/upload?dataset=cdnow")
+            b.wait("return document.getElementById('dataset-select') && document.getElementById('dataset-select').value === 'cdnow';", 15, "the analysis form")
+            b.js("document.getElementById('calibration-input').value = '2030-01-01';")
+            b.click("#run-button")
+            err = b.wait("const e = document.querySelector('[data-testid=job-error]') || document.querySelector('#run-status .error'); return e && e.textContent;",
+                         60, "the analysis to fail")
+            assert "2030-01-01" in err or "calibration" in err, f"the error does not say what is wrong: {err!r}"
+
+        checks.run("an analysis that cannot run shows why", failing_analysis, critical=False)
+
         def analyses_list():
             b.get(url + "/#/")
-            b.wait("return [...document.querySelectorAll('[data-testid=analyses-table] tbody tr')].some(r => /done/.test(r.textContent));",
-                   15, "the finished analysis in the list")
+            b.wait("const r = [...document.querySelectorAll('[data-testid=analyses-table] tbody tr')]; return r.some(x => /done/.test(x.textContent)) && r.some(x => /failed/.test(x.textContent));",
+                   15, "the finished and the failed analysis in the list")
             b.screenshot(os.path.join(shots, "analyses.png"), full_page=False)
 
-        checks.run("the analyses page lists the finished analysis; screenshot", analyses_list, critical=False)
+        checks.run("the analyses page lists the finished and the failed analysis; screenshot", analyses_list, critical=False)
     except StopFlow:
         pass
     except Exception as e:
