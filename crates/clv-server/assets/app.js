@@ -618,7 +618,7 @@
 
   // colour scale: light to dark blue
   function color(v) {
-    if (!ok(v)) return "var(--empty)";
+    if (!ok(v)) return "#f1f5f9";
     const t = Math.max(0, Math.min(1, v));
     const a = [239, 246, 255], b = [29, 78, 216];
     return `rgb(${a.map((x, i) => Math.round(x + (b[i] - x) * t)).join(",")})`;
