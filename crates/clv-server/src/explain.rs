@@ -25,7 +25,12 @@ pub fn explain(r: &CustomerRow, summary: &serde_json::Value) -> Vec<String> {
     let unit = summary
         .pointer("/charts/p_alive_matrix/unit")
         .and_then(|v| v.as_str())
-        .unwrap_or("weeks");
+        .unwrap_or("week");
+    let unit = if unit.ends_with('s') {
+        unit.to_string()
+    } else {
+        format!("{unit}s")
+    };
     let horizon = summary
         .pointer("/overview/horizon")
         .and_then(|v| v.as_str())
@@ -37,7 +42,7 @@ pub fn explain(r: &CustomerRow, summary: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     let orders = r.orders.round() as i64;
     out.push(format!(
-        "Seen: {orders} purchase{} worth {} in all{}. Counted as {} repeat purchase{} over {:.1} {unit}, the last {:.1} {unit} after the first; first purchase {:.1} {unit} before the end of the data.",
+        "Seen: {orders} purchase{} worth {} in all{}. The model counts {} repeat purchase{}; the last came {:.1} {unit} after the first, and the first was {:.1} {unit} before the end of the data.",
         if orders == 1 { "" } else { "s" },
         money(r.revenue),
         match (&r.first_purchase, &r.last_purchase) {
@@ -47,7 +52,6 @@ pub fn explain(r: &CustomerRow, summary: &serde_json::Value) -> Vec<String> {
         },
         r.frequency,
         if r.frequency == 1.0 { "" } else { "s" },
-        r.age,
         r.recency,
         r.age,
     ));

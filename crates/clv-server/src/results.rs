@@ -346,6 +346,20 @@ fn key_value(r: &CustomerRow, key: &str) -> f64 {
     }
 }
 
+/// Ids made of digits compare as numbers (2 before 10), others as text.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if digits(a) && digits(b) {
+        let (ta, tb) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+        ta.len()
+            .cmp(&tb.len())
+            .then_with(|| ta.cmp(tb))
+            .then_with(|| a.cmp(b))
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// A finished analysis in memory.
 pub struct Loaded {
     /// The `result` object.
@@ -445,9 +459,10 @@ impl Loaded {
         let mut idx: Vec<u32> = (0..self.rows.len() as u32).collect();
         if key == "customer_id" {
             idx.sort_by(|&a, &b| {
-                self.rows[a as usize]
-                    .customer_id
-                    .cmp(&self.rows[b as usize].customer_id)
+                natural_cmp(
+                    &self.rows[a as usize].customer_id,
+                    &self.rows[b as usize].customer_id,
+                )
             });
         } else {
             idx.sort_by(|&a, &b| {
