@@ -1046,3 +1046,34 @@ fn customers_and_events_datasets_give_channels_quadrants_and_economics() {
         StatusCode::NO_CONTENT
     );
 }
+
+#[test]
+fn a_parquet_upload_is_detected_and_read_like_the_csv() {
+    let s = server();
+    let text = std::fs::read_to_string(CDNOW).unwrap();
+    let (mut ids, mut dates, mut amounts) = (Vec::new(), Vec::new(), Vec::new());
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        ids.push(f[0].to_string());
+        dates.push(f[1].to_string());
+        amounts.push(f[3].parse::<f64>().unwrap());
+    }
+    let table = clv_data::Table::new()
+        .with_str("customer_id", ids)
+        .with_str("date", dates)
+        .with_f64("amount", amounts);
+    let path = s.dir.path().join("cdnow.parquet");
+    clv_data::write_table(&table, Some(&path), clv_data::OutputFormat::Parquet).unwrap();
+    let r = s.upload("cdnowpq", std::fs::read(&path).unwrap());
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let d = r.json();
+    assert_eq!(d["format"], "parquet");
+    assert_eq!(d["rows"], 6919);
+    assert_eq!(d["customers"], 2357);
+    let id = s.start(json!({"dataset": "cdnowpq"}));
+    assert_eq!(s.wait(&id)["state"], "done");
+    assert_eq!(
+        s.get(&format!("/api/analyses/{id}")).json()["result"]["overview"]["customers"],
+        2357
+    );
+}
