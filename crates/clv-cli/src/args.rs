@@ -69,8 +69,9 @@ pub struct ServeArgs {
     /// Address to listen on; without a token only loopback addresses are allowed.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
-    /// Token that writes and customer-level reads need (Authorization: Bearer TOKEN).
-    #[arg(long, value_name = "TOKEN", env = "CLV_TOKEN", hide_env_values = true)]
+    /// Token that writes and customer-level reads need (Authorization: Bearer TOKEN);
+    /// default: the environment variable CLV_TOKEN.
+    #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
     /// Largest upload, in megabytes.
     #[arg(long, value_name = "MB", default_value_t = 1024)]

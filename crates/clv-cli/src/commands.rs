@@ -283,7 +283,11 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     if args.max_upload_mb == 0 {
         return Err(clv_app::error::usage("--max-upload-mb must be at least 1").into());
     }
-    let mut config = clv_server::Config::new(&args.data, args.token.clone());
+    let token = args
+        .token
+        .clone()
+        .or_else(|| std::env::var("CLV_TOKEN").ok().filter(|t| !t.is_empty()));
+    let mut config = clv_server::Config::new(&args.data, token);
     config.max_upload_bytes = args.max_upload_mb.saturating_mul(1 << 20);
     config.workers = args.jobs;
     clv_server::check_bind(&config, args.bind).map_err(|e| clv_app::error::usage(e.to_string()))?;
