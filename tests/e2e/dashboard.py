@@ -527,6 +527,19 @@ def main():
             assert not bad, f"page shows {bad!r}"
             ctx["side_overview"] = got
             b.screenshot(os.path.join(shots, "overview-with-customers.png"))
+            # the economics table scrolls inside its card on a phone, not the page
+            b.set_size(390, 1800)
+            try:
+                b.wait("return document.querySelectorAll('[data-testid=economics-row]').length > 0 && document.documentElement.clientWidth <= 420;", 10, "the phone width")
+                w = b.js("return [document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+                if w[1] > w[0] + 1:
+                    wide = b.js("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+                                ".slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+                    raise AssertionError(f"page scrolls sideways at {w[0]} px with customers data: {w[1]} px wide; too wide: {wide}")
+                b.js("document.getElementById('economics-card').scrollIntoView()")
+                b.screenshot(os.path.join(shots, "overview-with-customers-phone.png"), full_page=False)
+            finally:
+                b.set_size(1280, 1800)
 
         checks.run("with customers: quadrants, channels, unit economics by channel; screenshot", side_overview, critical=False)
 

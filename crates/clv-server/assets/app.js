@@ -50,7 +50,7 @@
   function datasetsTable(datasets, withActions) {
     if (!datasets.length) return `<p class="muted">No datasets uploaded.</p>`;
     return `<div class="table-wrap"><table data-testid="datasets-table"><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Format</th><th scope="col" class="n">Rows</th><th scope="col" class="n">Customers</th><th scope="col">Uploaded</th>${withActions ? `<th scope="col"><span class="sr-only">Actions</span></th>` : ""}</tr></thead><tbody>
-      ${datasets.map((d) => { const k = dsKind(d); return `<tr data-testid="dataset-row" data-kind="${esc(k)}"><td>${txt(d.name)}</td><td><span class="badge kind-${esc(k)}" data-testid="dataset-kind">${esc(KIND_NAME[k] || k)}</span></td><td>${txt(d.format)}</td><td class="n">${int(d.rows)}</td><td class="n">${k === "spend" ? DASH : int(d.customers)}</td><td>${txt(fmtTime(d.uploaded_at))}</td>${withActions ? `<td class="actions-cell">${k === "transactions" ? `<a class="button small" href="#/upload?dataset=${encodeURIComponent(d.name)}">Analyse</a>` : `<a class="button small secondary" href="#/upload?dataset=${encodeURIComponent(d.name)}">Use</a>`} <button type="button" class="small secondary" data-delete="${esc(d.name)}">Delete</button></td>` : ""}</tr>`; }).join("")}
+      ${datasets.map((d) => { const k = dsKind(d); return `<tr data-testid="dataset-row" data-kind="${esc(k)}"><td>${txt(d.name)}</td><td><span class="badge kind-${esc(k)}" data-testid="dataset-kind">${esc(KIND_NAME[k] || k)}</span></td><td>${txt(d.format)}</td><td class="n">${int(d.rows)}</td><td class="n">${k !== "transactions" && !d.customers ? DASH : int(d.customers)}</td><td>${txt(fmtTime(d.uploaded_at))}</td>${withActions ? `<td class="actions-cell">${k === "transactions" ? `<a class="button small" href="#/upload?dataset=${encodeURIComponent(d.name)}">Analyse</a>` : `<a class="button small secondary" href="#/upload?dataset=${encodeURIComponent(d.name)}">Use</a>`} <button type="button" class="small secondary" data-delete="${esc(d.name)}">Delete</button></td>` : ""}</tr>`; }).join("")}
     </tbody></table></div>`;
   }
 
@@ -232,10 +232,10 @@
           <select id="dataset-select" data-testid="dataset-select" required></select>
           <fieldset class="side-inputs">
             <legend>Optional data (only datasets of that kind are offered)</legend>
-            <div class="row three">
-              <div><label for="customers-select">Customers</label><select id="customers-select" data-testid="customers-select"></select></div>
-              <div><label for="spendfile-select">Marketing spend</label><select id="spendfile-select" data-testid="spendfile-select"></select></div>
-              <div><label for="events-select">Engagement events</label><select id="events-select" data-testid="events-select"></select></div>
+            <div class="side-grid">
+              <label for="customers-select">Customers</label><select id="customers-select" data-testid="customers-select"></select>
+              <label for="spendfile-select">Marketing spend</label><select id="spendfile-select" data-testid="spendfile-select"></select>
+              <label for="events-select">Engagement events</label><select id="events-select" data-testid="events-select"></select>
             </div>
             <small class="muted" id="side-help">Customers give value by channel, referral value (CRV) and, with acquisition costs or with spend, unit economics; spend needs customers.</small>
           </fieldset>
@@ -273,7 +273,7 @@
       if (keep && tx.some((d) => d.name === keep)) sel.value = keep;
       sides.forEach(([k, id]) => {
         const el = $(id), cur = el.value, list = of(k);
-        el.innerHTML = `<option value="">none</option>` + list.map((d) => `<option value="${esc(d.name)}">${esc(d.name)}${k === "spend" ? ` (${int(d.rows)} rows)` : ` (${int(d.customers)} customers)`}</option>`).join("");
+        el.innerHTML = `<option value="">none</option>` + list.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${k === "customers" && d.customers ? `${int(d.customers)} customers` : `${int(d.rows)} rows`})</option>`).join("");
         el.disabled = !list.length;
         if (cur && list.some((d) => d.name === cur)) el.value = cur;
       });
@@ -310,7 +310,7 @@
         if (kind === "transactions") [["customer_col", "#customer-col"], ["date_col", "#date-col"], ["amount_col", "#amount-col"]].forEach(([k, sel]) => { const v = $(sel).value.trim(); if (v) qs.set(k, v); });
         const d = await api("/api/datasets?" + qs, { method: "POST", body: f, headers: { "Content-Type": "application/octet-stream" } });
         const k = dsKind(d);
-        st.innerHTML = `<p class="success" data-testid="upload-ok">Uploaded <strong>${txt(d.name)}</strong> (${esc(KIND_NAME[k] || k)}): ${int(d.rows)} rows${k === "spend" ? "" : `, ${int(d.customers)} customers`}.</p>`;
+        st.innerHTML = `<p class="success" data-testid="upload-ok">Uploaded <strong>${txt(d.name)}</strong> (${esc(KIND_NAME[k] || k)}): ${int(d.rows)} rows${d.customers ? `, ${int(d.customers)} customers` : ""}.</p>`;
         $("#report").innerHTML = k === "transactions" ? reportHtml(d.report) : sideReportHtml(d.report);
         await fillDatasets(d.name);
         $("#run-button").focus();
@@ -461,9 +461,9 @@
       paybackKpi(e),
     ];
     const params = Object.keys(m.params || {});
-    const fit = `<table class="compact" data-testid="model-params"><thead><tr><th scope="col">Parameter</th><th scope="col" class="n">Estimate</th><th scope="col" class="n">Std. error</th></tr></thead><tbody>
+    const fit = `<div class="table-wrap"><table class="compact" data-testid="model-params"><thead><tr><th scope="col">Parameter</th><th scope="col" class="n">Estimate</th><th scope="col" class="n">Std. error</th></tr></thead><tbody>
       ${params.map((k) => `<tr><td>${esc(k)}</td><td class="n">${num(m.params[k], 4)}</td><td class="n">${num((m.standard_errors || {})[k], 4)}</td></tr>`).join("")}
-      ${Object.keys(m.spend_params || {}).map((k, i) => `<tr${i === 0 ? ' class="group-start"' : ""}><td>${esc(k)} <span class="muted">(${txt(m.spend)})</span></td><td class="n">${num(m.spend_params[k], 4)}</td><td class="n">${num((m.spend_standard_errors || {})[k], 4)}</td></tr>`).join("")}</tbody></table>
+      ${Object.keys(m.spend_params || {}).map((k, i) => `<tr${i === 0 ? ' class="group-start"' : ""}><td>${esc(k)} <span class="muted">(${txt(m.spend)})</span></td><td class="n">${num(m.spend_params[k], 4)}</td><td class="n">${num((m.spend_standard_errors || {})[k], 4)}</td></tr>`).join("")}</tbody></table></div>
       <p class="muted">Log-likelihood ${num(m.log_likelihood, 2)} · ${m.converged ? "converged" : "<strong>did not converge</strong>"} · ${m.identified === false ? "<strong>not identified</strong>" : "identified"}</p>
       ${(m.warnings || []).map((w) => `<p class="warn">${esc(w)}</p>`).join("")}`;
     const valid = v ? `<p class="muted">Fitted up to ${txt(v.calibration_end)}, checked against purchases to ${txt(v.observation_end)}.</p>
@@ -502,7 +502,7 @@
   }
 
   // ---------- unit economics ----------
-  const NEEDS_CAC = "needs acquisition costs: upload a customers file with acquisition costs, or customers + spend";
+  const NEEDS_CAC = "upload a customers file with acquisition costs, or customers + spend";
   function ltvCacKpi(e) {
     if (!e) return ["kpi-ltvcac", "LTV:CAC", DASH, esc(NEEDS_CAC)];
     const v = ok(e.ltv_cac) ? num(e.ltv_cac, 1) + "×" : DASH;
@@ -514,32 +514,34 @@
     if (ok(e.payback_months)) return ["kpi-payback", "Payback", `${num(e.payback_months, 0)} months`, "blended"];
     const chans = (e.channels || []).filter((c) => ok(c.cac));
     const reached = chans.filter((c) => ok(c.payback_months)).sort((a, b) => a.payback_months - b.payback_months);
-    const months = (m) => `${int(m)} month${m === 1 ? "" : "s"}`;
+    const months = (m) => `${int(m + 1)} month${m === 0 ? "" : "s"}`;
     if (!chans.length) return ["kpi-payback", "Payback", DASH, "no channel has a CAC"];
     if (!reached.length) {
       const st = chans.map((c) => c.payback_status).find(ok);
       return ["kpi-payback", "Payback", "not reached", `${chans.length === 1 ? txt(chans[0].channel) : "no channel"} paid back${st ? ": " + esc(st) : ""}`];
     }
     const lo = reached[0], hi = reached[reached.length - 1];
-    const v = lo.payback_months === hi.payback_months ? months(lo.payback_months) : `${int(lo.payback_months)}–${months(hi.payback_months)}`;
+    const v = lo.payback_months === hi.payback_months ? months(lo.payback_months) : `${int(lo.payback_months + 1)}–${months(hi.payback_months)}`;
     const notYet = chans.length - reached.length;
-    const sub = reached.length === 1 ? `${txt(lo.channel)}` : `fastest ${txt(lo.channel)}, slowest ${txt(hi.channel)}`;
+    const sub = "to earn back the CAC; " + (reached.length === 1 ? `${txt(lo.channel)}` : `fastest ${txt(lo.channel)}, slowest ${txt(hi.channel)}`);
     return ["kpi-payback", "Payback", v, sub + (notYet ? `; ${int(notYet)} not paid back yet (see channels)` : "")];
   }
   const VERDICT_CLS = { "loses money": "verdict-loses", "makes money": "verdict-makes", "not enough data to tell": "verdict-unsure" };
   function economicsCard(e) {
     const chans = e.channels || [];
     const payback = (c) => {
-      if (ok(c.payback_months)) return `${int(c.payback_months)} month${c.payback_months === 1 ? "" : "s"}`;
+      // payback month 0 is the acquisition month: month m means within m + 1 months
+      if (ok(c.payback_months)) return `within ${int(c.payback_months + 1)} month${c.payback_months === 0 ? "" : "s"}`;
       if (!ok(c.cac)) return DASH;
       return `<span class="muted">${txt(c.payback_status)}</span>`;
     };
-    const rows = chans.map((c) => `<tr data-testid="economics-row"><td>${esc(label(c.channel))}</td><td class="n">${int(c.customers)}</td><td class="n">${money(c.cac)}</td><td class="n">${money(c.margin_ltv)}</td>
-      <td class="n">${ok(c.ltv_to_cac) ? num(c.ltv_to_cac, 1) + "×" : DASH}</td><td class="payback">${payback(c)}</td>
-      <td><span class="badge verdict ${VERDICT_CLS[c.verdict] || "verdict-unknown"}" data-testid="verdict">${txt(c.verdict)}</span></td></tr>`).join("");
-    const blended = ok(e.ltv_cac) ? `<tr class="group-start total"><th scope="row">Blended</th><td class="n">${int(e.customers_with_cac)}</td><td class="n">${money(e.cac)}</td><td class="n">${money(e.margin_ltv)}</td><td class="n">${num(e.ltv_cac, 1)}×</td><td></td><td></td></tr>` : "";
+    // data-label: the column's name, shown beside each value when the table stacks on a phone
+    const rows = chans.map((c) => `<tr data-testid="economics-row"><th scope="row" class="chan">${esc(label(c.channel))}</th><td class="n" data-label="Customers">${int(c.customers)}</td><td class="n" data-label="CAC">${money(c.cac)}</td><td class="n" data-label="Margin LTV">${money(c.margin_ltv)}</td>
+      <td class="n" data-label="LTV:CAC">${ok(c.ltv_to_cac) ? num(c.ltv_to_cac, 1) + "×" : DASH}</td><td class="payback" data-label="Payback">${payback(c)}</td>
+      <td class="verdict-cell" data-label="Verdict"><span class="badge verdict ${VERDICT_CLS[c.verdict] || "verdict-unknown"}" data-testid="verdict">${txt(c.verdict)}</span></td></tr>`).join("");
+    const blended = ok(e.ltv_cac) ? `<tr class="group-start total"><th scope="row" class="chan">Blended</th><td class="n" data-label="With a CAC">${int(e.customers_with_cac)}</td><td class="n" data-label="CAC">${money(e.cac)}</td><td class="n" data-label="Margin LTV">${money(e.margin_ltv)}</td><td class="n" data-label="LTV:CAC">${num(e.ltv_cac, 1)}×</td><td class="empty"></td><td class="empty"></td></tr>` : "";
     const warns = (e.warnings || []).filter(ok);
-    return card("Unit economics by channel", `<div class="table-wrap"><table data-testid="economics-table"><thead><tr><th scope="col">Channel</th><th scope="col" class="n">Customers</th><th scope="col" class="n">CAC</th><th scope="col" class="n">Margin LTV</th><th scope="col" class="n">LTV:CAC</th><th scope="col">Payback</th><th scope="col">Verdict</th></tr></thead>
+    return card("Unit economics by channel", `<div class="table-wrap"><table class="econ" data-testid="economics-table"><thead><tr><th scope="col">Channel</th><th scope="col" class="n">Customers</th><th scope="col" class="n">CAC</th><th scope="col" class="n">Margin LTV</th><th scope="col" class="n">LTV:CAC</th><th scope="col">Payback</th><th scope="col">Verdict</th></tr></thead>
       <tbody>${rows || `<tr><td colspan="7" class="muted">No channels.</td></tr>`}${blended}</tbody></table></div>
       ${warns.length ? `<ul class="econ-warnings" data-testid="economics-warnings">${warns.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}`,
       { hid: "h-econ", id: "economics-card", sub: "Acquisition cost against the margin a customer brings; blended figures are weighted by customers over the channels with a CAC" });
