@@ -554,6 +554,7 @@ def main():
                        "const r = document.querySelector('[data-testid=customer-row]'); return r ? r.children[i].textContent : ''")
             assert crv.startswith("$") and crv != "$0.00", f"top customer's CRV cell {crv!r}"
             ctx["top_crv"] = crv
+            b.screenshot(os.path.join(shots, "customers-with-crv.png"), full_page=False)
 
         checks.run("with customers: the customer table shows a CRV (sorted by it)", side_customers, critical=False)
     except StopFlow:

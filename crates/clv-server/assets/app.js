@@ -182,7 +182,7 @@
       <div class="page-head" data-testid="home"><h1>Analyses</h1><a class="button" href="#/upload" data-testid="new-analysis">New analysis</a></div>
       <section class="card" aria-labelledby="an-h"><h2 id="an-h">Analyses</h2>
       ${analyses.length ? `<div class="table-wrap"><table data-testid="analyses-table"><thead><tr><th scope="col">Analysis</th><th scope="col">Dataset</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Created</th></tr></thead><tbody>
-        ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}</td><td>${esc((a.options && a.options.model) || "bg-nbd")}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
+        ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}${sideNames(a.options)}</td><td>${esc((a.options && a.options.model) || "bg-nbd")}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
       </tbody></table></div>` : `<p class="muted">No analyses yet. <a href="#/upload">Upload a transaction file</a> to start.</p>`}
       </section>
       <section class="card" aria-labelledby="ds-h"><h2 id="ds-h">Datasets</h2>
@@ -193,6 +193,10 @@
       await api("/api/datasets/" + encodeURIComponent(b.dataset.delete), { method: "DELETE" });
       pageHome();
     }));
+  }
+  function sideNames(o) {
+    const side = [["customers", "customers"], ["spend_file", "spend"], ["events", "events"]].filter(([k]) => o && o[k]).map(([k, t]) => `${t} ${esc(o[k])}`);
+    return side.length ? ` <span class="muted">+ ${side.join(", ")}</span>` : "";
   }
   function fmtTime(t) { return ok(t) ? String(t).replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : t; }
 
@@ -623,7 +627,7 @@
           const cls = ["int", "money", "pct", "num2"].includes(kind) ? "n" : "";
           if (!SORTABLE.has(k)) return `<th scope="col" class="${cls}">${name}</th>`;
           const cur = st.sort === k;
-          return `<th scope="col" class="${cls}" aria-sort="${cur ? (st.order === "asc" ? "ascending" : "descending") : "none"}"><button type="button" class="sort" data-sort="${k}" data-testid="sort-${k}">${name}<span aria-hidden="true">${cur ? (st.order === "asc" ? " ▲" : " ▼") : " ↕"}</span></button>${numeric}</th>`;
+          return `<th scope="col" class="${cls}" aria-sort="${cur ? (st.order === "asc" ? "ascending" : "descending") : "none"}"><button type="button" class="sort" data-sort="${k}" data-testid="sort-${k}">${name}<span aria-hidden="true">${cur ? (st.order === "asc" ? "&nbsp;▲" : "&nbsp;▼") : "&nbsp;↕"}</span></button>${numeric}</th>`;
         }).join("")}</tr></thead><tbody>
         ${rows.map((r) => `<tr data-testid="customer-row" data-customer="${esc(r.customer_id)}">${cols.map(([k, , kind]) => k === "customer_id"
           ? `<td><a href="#/analysis/${encodeURIComponent(a.id)}/customer/${encodeURIComponent(r.customer_id)}" data-testid="customer-link">${txt(r.customer_id)}</a></td>`
