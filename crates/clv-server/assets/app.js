@@ -481,7 +481,7 @@
     const segRows = (c.segments || []).map((s) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}/customers?segment=${encodeURIComponent(gname(s, "segment"))}">${esc(label(gname(s, "segment")))}</a></td><td class="n">${int(s.customers)}</td><td class="n">${money(s.value)}</td><td class="n">${money(s.mean_clv)}</td></tr>`).join("");
     return `
       ${(r.warnings || []).length ? `<div class="notice" role="note">${r.warnings.map((w) => `<p>${esc(w)}</p>`).join("")}</div>` : ""}
-      <div class="kpis" id="overview" data-testid="overview">${kpis.map(([id, k, val, sub]) => `<div class="kpi" id="${id}" data-testid="${id}"><div class="k">${k}</div><div class="v">${val}</div><div class="s muted">${sub}</div></div>`).join("")}</div>
+      <div class="kpis" id="overview" data-testid="overview">${kpis.map(([id, k, val, sub]) => `<div class="kpi" id="${id}" data-testid="${id}"><div class="k">${k}</div><div class="v${String(val).replace(/<[^>]*>|&[a-z]+;/g, "x").length > 9 ? " long" : ""}">${val}</div><div class="s muted">${sub}</div></div>`).join("")}</div>
       ${e ? economicsCard(e) : ""}
       <div class="grid">
         ${card("Model fit", fit, { hid: "fit-h", sub: `${txt(m.name)}${m.spend ? " + " + esc(m.spend) : ""}` })}
@@ -522,7 +522,7 @@
     if (!chans.length) return ["kpi-payback", "Payback", DASH, "no channel has a CAC"];
     if (!reached.length) {
       const st = chans.map((c) => c.payback_status).find(ok);
-      return ["kpi-payback", "Payback", "not reached", `${chans.length === 1 ? txt(chans[0].channel) : "no channel"} paid back${st ? ": " + esc(st) : ""}`];
+      return ["kpi-payback", "Payback", "not reached", `${chans.length === 1 ? `${txt(chans[0].channel)}'s CAC not earned back` : "CAC not earned back in any channel"}${st ? ` (${esc(st)})` : ""}`];
     }
     const lo = reached[0], hi = reached[reached.length - 1];
     const v = lo.payback_months === hi.payback_months ? months(lo.payback_months) : `${int(lo.payback_months + 1)}–${months(hi.payback_months)}`;
