@@ -277,7 +277,7 @@
       if (keep && tx.some((d) => d.name === keep)) sel.value = keep;
       sides.forEach(([k, id]) => {
         const el = $(id), cur = el.value, list = of(k);
-        el.innerHTML = `<option value="">none</option>` + list.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${k === "customers" && d.customers ? `${int(d.customers)} customers` : `${int(d.rows)} rows`})</option>`).join("");
+        el.innerHTML = `<option value="">${list.length ? "none" : `none (no ${esc(KIND_NAME[k])} file uploaded)`}</option>` + list.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${k === "customers" && d.customers ? `${int(d.customers)} customers` : `${int(d.rows)} rows`})</option>`).join("");
         el.disabled = !list.length;
         if (cur && list.some((d) => d.name === cur)) el.value = cur;
       });
