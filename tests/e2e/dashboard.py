@@ -27,6 +27,9 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLE = os.path.join(REPO, "data", "cdnow_sample.csv")
+SIDE_DATA = os.path.join(REPO, "crates", "clv-server", "tests", "data")
+CUSTOMERS = os.path.join(SIDE_DATA, "cdnow_customers.csv")
+EVENTS = os.path.join(SIDE_DATA, "cdnow_events.csv")
 TOKEN = "e2e-secret-token"
 KEY_ENTER = "\ue007"
 
@@ -463,6 +466,97 @@ def main():
             b.screenshot(os.path.join(shots, "analyses.png"), full_page=False)
 
         checks.run("the analyses page lists the finished and the failed analysis; screenshot", analyses_list, critical=False)
+
+        # ---- second flow: a customers file and engagement events beside the transactions ----
+        def side_uploads():
+            b.get(url + "/#/upload")
+            b.wait("return !!document.getElementById('kind-select') && document.getElementById('dataset-select').value === 'cdnow';", 15, "the upload page")
+            for path, kind, name in ((CUSTOMERS, "customers", "cdnow_customers"), (EVENTS, "events", "cdnow_events")):
+                b.js("const k = document.getElementById('kind-select'); k.value = arguments[0]; k.dispatchEvent(new Event('change'));"
+                     "document.getElementById('upload-status').innerHTML = ''; document.getElementById('file-input').value = '';", kind)
+                help_text = b.js("return document.getElementById('kind-help').textContent")
+                assert "customer_id" in help_text and (kind != "customers" or "referred_by" in help_text), f"help for {kind}: {help_text!r}"
+                b.type("#file-input", os.path.abspath(path))
+                b.js("document.getElementById('name-input').value = arguments[0];", name)
+                b.click("#upload-button")
+                msg = b.wait("const e = document.querySelector('[data-testid=upload-error]'); if (e) return 'error: ' + e.textContent;"
+                             "const o = document.querySelector('[data-testid=upload-ok]'); return o && o.textContent;", 30, f"the {kind} upload")
+                assert not msg.startswith("error") and name in msg, f"{kind} upload: {msg!r}"
+                b.wait("return [...document.querySelectorAll('#' + arguments[0] + ' option')].some(o => o.value === arguments[1]);",
+                       10, f"{name} offered in the {kind} select", {"customers": "customers-select", "events": "events-select"}[kind], name)
+            kinds = b.js("return Object.fromEntries([...document.querySelectorAll('#upload-datasets [data-testid=dataset-row]')].map(r => [r.children[0].textContent, r.dataset.kind]))")
+            assert kinds.get("cdnow") == "transactions" and kinds.get("cdnow_customers") == "customers" and kinds.get("cdnow_events") == "events", f"dataset kinds: {kinds}"
+            tx = b.js("return [...document.querySelectorAll('#dataset-select option')].map(o => o.value)")
+            assert "cdnow_customers" not in tx and "cdnow_events" not in tx, f"the transactions select offers other kinds: {tx}"
+            b.screenshot(os.path.join(shots, "upload-kinds.png"), full_page=False)
+            ctx["side_uploaded"] = True
+
+        checks.run("upload a customers file and an events file as their kinds; the list shows the kinds; screenshot", side_uploads, critical=False)
+
+        def side_analysis():
+            assert ctx.get("side_uploaded"), "the side files were not uploaded"
+            b.js("document.getElementById('dataset-select').value = 'cdnow'; document.getElementById('calibration-input').value = '';"
+                 "document.getElementById('customers-select').value = 'cdnow_customers'; document.getElementById('events-select').value = 'cdnow_events';")
+            b.click("#run-button")
+            b.wait("return /^#\\/analysis\\/[^/]+$/.test(location.hash) && location.hash !== arguments[0];", 20, "the new analysis page", ctx.get("analysis_hash", ""))
+            ctx["side_hash"] = b.js("return location.hash")
+            t0 = time.time()
+            b.wait("const e = document.querySelector('[data-testid=job-error]'); if (e) return 'error: ' + e.textContent;"
+                   "return document.querySelectorAll('#chart-clv rect').length > 0 ? 'done' : '';", args.timeout, "the analysis with customers to finish")
+            err = b.js("const e = document.querySelector('[data-testid=job-error]'); return e ? e.textContent : ''")
+            assert not err, err
+            ctx["side_seconds"] = time.time() - t0
+
+        checks.run("run an analysis with the customers and events datasets", side_analysis, critical=False)
+
+        def side_overview():
+            assert ctx.get("side_hash"), "no analysis with customers"
+            got = b.js("""
+              const n = (sel) => document.querySelectorAll(sel).length;
+              return {quadrants: n('#chart-quadrants rect.quad'), quad_note: n('#chart-quadrants .chart-note'),
+                      channels: n('#chart-channels rect.bar'), chan_note: n('#chart-channels .chart-note'),
+                      econ_rows: n('[data-testid=economics-row]'), verdicts: n('[data-testid=economics-row] [data-testid=verdict]'),
+                      ltvcac: document.querySelector('#kpi-ltvcac .v').textContent, ltvcac_sub: document.querySelector('#kpi-ltvcac .s').textContent,
+                      payback: document.querySelector('#kpi-payback .v').textContent};""")
+            assert got["quadrants"] == 4 and not got["quad_note"], f"quadrants not drawn: {got}"
+            assert got["channels"] > 0 and not got["chan_note"], f"channel chart not drawn: {got}"
+            assert got["econ_rows"] > 0 and got["verdicts"] == got["econ_rows"], f"economics card: {got}"
+            assert "×" in got["ltvcac"] and "CAC $" in got["ltvcac_sub"], f"LTV:CAC card: {got}"
+            assert "needs" not in got["payback"], f"payback card: {got}"
+            bad = b.js(NO_BAD_TEXT)
+            assert not bad, f"page shows {bad!r}"
+            ctx["side_overview"] = got
+            b.screenshot(os.path.join(shots, "overview-with-customers.png"))
+            # the economics table scrolls inside its card on a phone, not the page
+            b.set_size(390, 1800)
+            try:
+                b.wait("return document.querySelectorAll('[data-testid=economics-row]').length > 0 && document.documentElement.clientWidth <= 420;", 10, "the phone width")
+                w = b.js("return [document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+                if w[1] > w[0] + 1:
+                    wide = b.js("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+                                ".slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+                    raise AssertionError(f"page scrolls sideways at {w[0]} px with customers data: {w[1]} px wide; too wide: {wide}")
+                b.js("document.getElementById('economics-card').scrollIntoView()")
+                b.screenshot(os.path.join(shots, "overview-with-customers-phone.png"), full_page=False)
+            finally:
+                b.set_size(1280, 1800)
+
+        checks.run("with customers: quadrants, channels, unit economics by channel; screenshot", side_overview, critical=False)
+
+        def side_customers():
+            assert ctx.get("side_hash"), "no analysis with customers"
+            b.click("#tab-customers")
+            b.wait("return document.querySelectorAll('[data-testid=customer-row]').length > 0 && !!document.querySelector('[data-testid=sort-crv]');", 20, "customer rows with a CRV column")
+            b.s("POST", f"/element/{b.find('[data-testid=sort-crv]')}/value", {"text": KEY_ENTER})
+            b.wait("const th = document.querySelector('[data-testid=sort-crv]'); return th && th.closest('th').getAttribute('aria-sort') === 'descending';",
+                   15, "sorting by CRV, highest first")
+            crv = b.js("const i = [...document.querySelectorAll('#customers-table thead th')].findIndex(th => /CRV/.test(th.textContent));"
+                       "const r = document.querySelector('[data-testid=customer-row]'); return r ? r.children[i].textContent : ''")
+            assert crv.startswith("$") and crv != "$0.00", f"top customer's CRV cell {crv!r}"
+            ctx["top_crv"] = crv
+            b.screenshot(os.path.join(shots, "customers-with-crv.png"), full_page=False)
+
+        checks.run("with customers: the customer table shows a CRV (sorted by it)", side_customers, critical=False)
     except StopFlow:
         pass
     except Exception as e:
@@ -499,6 +593,8 @@ def main():
         print("saw the progress bar" if ctx["saw_progress"] else "the analysis finished before the progress bar showed")
     if "analysis_seconds" in ctx:
         print(f"analysis took {ctx['analysis_seconds']:.1f} s; whole test {time.time() - started:.1f} s")
+    if "side_seconds" in ctx:
+        print(f"analysis with customers and events took {ctx['side_seconds']:.1f} s" + (f"; top CRV {ctx['top_crv']}" if "top_crv" in ctx else ""))
     for name, why in checks.failed:
         print(f"FAILED: {name}: {why}")
     print(f"{len(checks.passed)} passed, {len(checks.failed)} failed")

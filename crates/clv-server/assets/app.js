@@ -37,6 +37,23 @@
     return num(v, a >= 1 ? 1 : 2);
   }
 
+  // ---------- dataset kinds ----------
+  const KINDS = [["transactions", "Transactions"], ["customers", "Customers"], ["spend", "Marketing spend"], ["events", "Engagement events"]];
+  const KIND_NAME = { transactions: "transactions", customers: "customers", spend: "marketing spend", events: "engagement events" };
+  const KIND_HELP = {
+    transactions: "One row per purchase: <code>customer_id</code>, <code>date</code>, <code>amount</code> (CSV or Parquet).",
+    customers: "One row per customer: <code>customer_id</code>, <code>channel</code>, <code>acquisition_cost</code>, <code>referred_by</code>, then any attributes (CSV).",
+    spend: "Marketing spend: <code>date</code>, <code>channel</code>, <code>amount</code> (CSV); with a customers file it gives CAC per channel.",
+    events: "Engagement: <code>customer_id</code>, <code>timestamp</code>, <code>kind</code> (review, mention, …), <code>weight</code> (CSV).",
+  };
+  const dsKind = (d) => (d && d.kind) || "transactions";
+  function datasetsTable(datasets, withActions) {
+    if (!datasets.length) return `<p class="muted">No datasets uploaded.</p>`;
+    return `<div class="table-wrap"><table data-testid="datasets-table"><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Format</th><th scope="col" class="n">Rows</th><th scope="col" class="n">Customers</th><th scope="col">Uploaded</th>${withActions ? `<th scope="col"><span class="sr-only">Actions</span></th>` : ""}</tr></thead><tbody>
+      ${datasets.map((d) => { const k = dsKind(d); return `<tr data-testid="dataset-row" data-kind="${esc(k)}"><td>${txt(d.name)}</td><td><span class="badge kind-${esc(k)}" data-testid="dataset-kind">${esc(KIND_NAME[k] || k)}</span></td><td>${txt(d.format)}</td><td class="n">${int(d.rows)}</td><td class="n">${k !== "transactions" && !d.customers ? DASH : int(d.customers)}</td><td>${txt(fmtTime(d.uploaded_at))}</td>${withActions ? `<td class="actions-cell">${k === "transactions" ? `<a class="button small" href="#/upload?dataset=${encodeURIComponent(d.name)}">Analyse</a>` : `<a class="button small secondary" href="#/upload?dataset=${encodeURIComponent(d.name)}">Use</a>`} <button type="button" class="small secondary" data-delete="${esc(d.name)}">Delete</button></td>` : ""}</tr>`; }).join("")}
+    </tbody></table></div>`;
+  }
+
   // ---------- API with token handling ----------
   const TOKEN_KEY = "clv.token";
   const token = () => localStorage.getItem(TOKEN_KEY) || "";
@@ -165,19 +182,21 @@
       <div class="page-head" data-testid="home"><h1>Analyses</h1><a class="button" href="#/upload" data-testid="new-analysis">New analysis</a></div>
       <section class="card" aria-labelledby="an-h"><h2 id="an-h">Analyses</h2>
       ${analyses.length ? `<div class="table-wrap"><table data-testid="analyses-table"><thead><tr><th scope="col">Analysis</th><th scope="col">Dataset</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Created</th></tr></thead><tbody>
-        ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}</td><td>${esc((a.options && a.options.model) || "bg-nbd")}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
+        ${analyses.map((a) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}">${esc(a.id)}</a></td><td>${txt(a.dataset)}${sideNames(a.options)}</td><td>${esc((a.options && a.options.model) || "bg-nbd")}</td><td><span class="badge state-${esc(a.state)}">${txt(a.state)}</span></td><td>${txt(fmtTime(a.created_at))}</td></tr>`).join("")}
       </tbody></table></div>` : `<p class="muted">No analyses yet. <a href="#/upload">Upload a transaction file</a> to start.</p>`}
       </section>
       <section class="card" aria-labelledby="ds-h"><h2 id="ds-h">Datasets</h2>
-      ${datasets.length ? `<div class="table-wrap"><table data-testid="datasets-table"><thead><tr><th scope="col">Name</th><th scope="col">Format</th><th scope="col" class="n">Rows</th><th scope="col" class="n">Customers</th><th scope="col">Uploaded</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>
-        ${datasets.map((d) => `<tr><td>${txt(d.name)}</td><td>${txt(d.format)}</td><td class="n">${int(d.rows)}</td><td class="n">${int(d.customers)}</td><td>${txt(fmtTime(d.uploaded_at))}</td><td class="actions-cell"><a class="button small" href="#/upload?dataset=${encodeURIComponent(d.name)}">Analyse</a> <button type="button" class="small secondary" data-delete="${esc(d.name)}">Delete</button></td></tr>`).join("")}
-      </tbody></table></div>` : `<p class="muted">No datasets uploaded.</p>`}
+      ${datasetsTable(datasets, true)}
       </section>`;
     main.querySelectorAll("[data-delete]").forEach((b) => b.addEventListener("click", async () => {
       if (!confirm("Delete dataset " + b.dataset.delete + "?")) return;
       await api("/api/datasets/" + encodeURIComponent(b.dataset.delete), { method: "DELETE" });
       pageHome();
     }));
+  }
+  function sideNames(o) {
+    const side = [["customers", "customers"], ["spend_file", "spend"], ["events", "events"]].filter(([k]) => o && o[k]).map(([k, t]) => `${t} ${esc(o[k])}`);
+    return side.length ? ` <span class="muted">+ ${side.join(", ")}</span>` : "";
   }
   function fmtTime(t) { return ok(t) ? String(t).replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : t; }
 
@@ -188,15 +207,17 @@
       <h1>Upload data and run an analysis</h1>
       <div class="grid two">
       <section class="card" aria-labelledby="up-h">
-        <h2 id="up-h">1. Upload a transaction file</h2>
-        <p class="muted">CSV or Parquet, one row per purchase with columns <code>customer_id</code>, <code>date</code>, <code>amount</code>.</p>
+        <h2 id="up-h">1. Upload a file</h2>
         <form id="upload-form" class="form">
+          <label for="kind-select">What the file holds</label>
+          <select id="kind-select" data-testid="kind-select" aria-describedby="kind-help">${KINDS.map(([k, t]) => `<option value="${k}">${esc(t)}</option>`).join("")}</select>
+          <small id="kind-help" class="muted" data-testid="kind-help">${KIND_HELP.transactions}</small>
           <label for="file-input">File</label>
           <input id="file-input" data-testid="file-input" type="file" accept=".csv,.parquet,.txt,text/csv" required>
           <label for="name-input">Dataset name</label>
           <input id="name-input" data-testid="name-input" type="text" pattern="[A-Za-z0-9_\\-]{1,64}" maxlength="64" required placeholder="e.g. orders_2024" aria-describedby="name-help">
           <small id="name-help" class="muted">Letters, digits, _ and -; up to 64 characters.</small>
-          <details class="advanced"><summary>Column names (when not customer_id, date, amount)</summary>
+          <details class="advanced" id="columns-details"><summary>Column names (when not customer_id, date, amount)</summary>
             <div class="row three">
               <div><label for="customer-col">Customer column</label><input id="customer-col" type="text" placeholder="customer_id"></div>
               <div><label for="date-col">Date column</label><input id="date-col" type="text" placeholder="date"></div>
@@ -211,8 +232,17 @@
       <section class="card" aria-labelledby="an-h">
         <h2 id="an-h">2. Run an analysis</h2>
         <form id="analysis-form" class="form">
-          <label for="dataset-select">Dataset</label>
+          <label for="dataset-select">Transactions</label>
           <select id="dataset-select" data-testid="dataset-select" required></select>
+          <fieldset class="side-inputs">
+            <legend>Optional data (only datasets of that kind are offered)</legend>
+            <div class="side-grid">
+              <label for="customers-select">Customers</label><select id="customers-select" data-testid="customers-select"></select>
+              <label for="spendfile-select">Marketing spend</label><select id="spendfile-select" data-testid="spendfile-select"></select>
+              <label for="events-select">Engagement events</label><select id="events-select" data-testid="events-select"></select>
+            </div>
+            <small class="muted" id="side-help">Customers give value by channel, referral value (CRV) and, with acquisition costs or with spend, unit economics; spend needs customers.</small>
+          </fieldset>
           <label for="model-select">Purchase model</label>
           <select id="model-select" data-testid="model-select">${models.map((m) => `<option value="${esc(m)}">${esc(m)}</option>`).join("")}</select>
           <label for="spend-select">Spend model</label>
@@ -232,16 +262,40 @@
         </form>
         <div id="run-status" role="status" aria-live="polite"></div>
       </section>
-      </div>`;
+      </div>
+      <section class="card" aria-labelledby="dsl-h"><h2 id="dsl-h">Datasets on the server</h2><div id="upload-datasets" data-testid="upload-datasets"></div></section>`;
     const sel = $("#dataset-select");
+    const sides = [["customers", "#customers-select"], ["spend", "#spendfile-select"], ["events", "#events-select"]];
     const stale = visit();
     async function fillDatasets(selectName) {
       const ds = ((await api("/api/datasets")) || {}).datasets || [];
       if (stale()) return;
-      sel.innerHTML = ds.length ? ds.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${int(d.customers)} customers)</option>`).join("") : `<option value="">Upload a file first</option>`;
-      if (selectName) sel.value = selectName;
+      const of = (k) => ds.filter((d) => dsKind(d) === k);
+      const tx = of("transactions");
+      const keep = sel.value;
+      sel.innerHTML = tx.length ? tx.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${int(d.customers)} customers)</option>`).join("") : `<option value="">Upload a transaction file first</option>`;
+      if (keep && tx.some((d) => d.name === keep)) sel.value = keep;
+      sides.forEach(([k, id]) => {
+        const el = $(id), cur = el.value, list = of(k);
+        el.innerHTML = `<option value="">${list.length ? "none" : `none (no ${esc(KIND_NAME[k])} file uploaded)`}</option>` + list.map((d) => `<option value="${esc(d.name)}">${esc(d.name)} (${k === "customers" && d.customers ? `${int(d.customers)} customers` : `${int(d.rows)} rows`})</option>`).join("");
+        el.disabled = !list.length;
+        if (cur && list.some((d) => d.name === cur)) el.value = cur;
+      });
+      const pick = ds.find((d) => d.name === selectName);
+      if (pick) {
+        const side = sides.find(([k]) => k === dsKind(pick));
+        (side ? $(side[1]) : sel).value = pick.name;
+      }
+      $("#upload-datasets").innerHTML = datasetsTable(ds, false);
     }
     await fillDatasets(pre);
+    const kindSel = $("#kind-select");
+    kindSel.addEventListener("change", () => {
+      const k = kindSel.value;
+      $("#kind-help").innerHTML = KIND_HELP[k] || "";
+      $("#columns-details").hidden = k !== "transactions";
+      $("#file-input").accept = k === "transactions" ? ".csv,.parquet,.txt,text/csv" : ".csv,.txt,text/csv";
+    });
     $("#file-input").addEventListener("change", () => {
       const f = $("#file-input").files[0];
       if (f && !$("#name-input").value) $("#name-input").value = f.name.replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
@@ -255,11 +309,13 @@
       st.innerHTML = `<p class="muted">Uploading ${esc(f.name)} (${int(f.size)} bytes)…</p>`;
       $("#upload-button").disabled = true;
       try {
-        const qs = new URLSearchParams({ name });
-        [["customer_col", "#customer-col"], ["date_col", "#date-col"], ["amount_col", "#amount-col"]].forEach(([k, sel]) => { const v = $(sel).value.trim(); if (v) qs.set(k, v); });
+        const kind = kindSel.value;
+        const qs = new URLSearchParams({ name, kind });
+        if (kind === "transactions") [["customer_col", "#customer-col"], ["date_col", "#date-col"], ["amount_col", "#amount-col"]].forEach(([k, sel]) => { const v = $(sel).value.trim(); if (v) qs.set(k, v); });
         const d = await api("/api/datasets?" + qs, { method: "POST", body: f, headers: { "Content-Type": "application/octet-stream" } });
-        st.innerHTML = `<p class="success" data-testid="upload-ok">Uploaded <strong>${txt(d.name)}</strong>: ${int(d.rows)} rows, ${int(d.customers)} customers.</p>`;
-        $("#report").innerHTML = reportHtml(d.report);
+        const k = dsKind(d);
+        st.innerHTML = `<p class="success" data-testid="upload-ok">Uploaded <strong>${txt(d.name)}</strong> (${esc(KIND_NAME[k] || k)}): ${int(d.rows)} rows${d.customers ? `, ${int(d.customers)} customers` : ""}.</p>`;
+        $("#report").innerHTML = k === "transactions" ? reportHtml(d.report) : sideReportHtml(d.report);
         await fillDatasets(d.name);
         $("#run-button").focus();
       } catch (err) {
@@ -269,7 +325,8 @@
     $("#analysis-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       const st = $("#run-status");
-      if (!sel.value) { st.innerHTML = `<p class="error">Upload a dataset first.</p>`; return; }
+      if (!sel.value) { st.innerHTML = `<p class="error">Upload a transaction file first.</p>`; return; }
+      if ($("#spendfile-select").value && !$("#customers-select").value) { st.innerHTML = `<p class="error" role="alert">Marketing spend needs a customers file too (it gives each customer's channel).</p>`; $("#customers-select").focus(); return; }
       const body = {
         dataset: sel.value,
         model: $("#model-select").value,
@@ -279,6 +336,9 @@
         observation_end: null,
         margin: numOrNull($("#margin-input").value),
         discount_rate: numOrNull($("#discount-input").value),
+        customers: $("#customers-select").value || null,
+        spend_file: $("#spendfile-select").value || null,
+        events: $("#events-select").value || null,
       };
       $("#run-button").disabled = true;
       try {
@@ -289,6 +349,12 @@
         $("#run-button").disabled = false;
       }
     });
+  }
+  function sideReportHtml(r) {
+    if (!r) return "";
+    return `<h3>What was read</h3>
+      <dl class="facts"><div><dt>Rows read</dt><dd>${int(r.rows_read)}</dd></div>${ok(r.customers) && r.customers > 0 ? `<div><dt>Customers</dt><dd>${int(r.customers)}</dd></div>` : ""}</dl>
+      ${(r.lines || []).length ? `<pre class="report-lines" data-testid="report-lines">${(r.lines || []).map(esc).join("\n")}</pre>` : ""}`;
   }
   function numOrNull(s) { const v = parseFloat(s); return isFinite(v) ? v : null; }
   function reportHtml(r) {
@@ -336,7 +402,7 @@
     const base = "#/analysis/" + encodeURIComponent(a.id);
     const spend = m.name ? m.spend || "mean purchase (no spend model)" : o.spend === "none" ? "mean purchase (no spend model)" : o.spend || "gamma-gamma";
     return `<div class="page-head"><div><h1>Analysis of ${txt(a.dataset)}</h1>
-      <p class="muted">${txt(m.name || o.model || "bg-nbd")} + ${esc(spend)} · horizon ${txt(ov.horizon || o.horizon || "12 months")}${o.calibration_end ? " · calibration end " + esc(o.calibration_end) : ""}${ok(ov.observation_end) ? " · data to " + esc(ov.observation_end) : ""} · id ${esc(a.id)}</p></div></div>
+      <p class="muted">${txt(m.name || o.model || "bg-nbd")} + ${esc(spend)} · horizon ${txt(ov.horizon || o.horizon || "12 months")}${o.calibration_end ? " · calibration end " + esc(o.calibration_end) : ""}${ok(ov.observation_end) ? " · data to " + esc(ov.observation_end) : ""}${[["customers", "customers"], ["spend_file", "spend"], ["events", "events"]].filter(([k]) => o[k]).map(([k, t]) => ` · ${t} ${esc(o[k])}`).join("")} · id ${esc(a.id)}</p></div></div>
       <nav class="tabs" aria-label="Analysis sections">
         <a href="${base}" ${tab === "overview" ? 'aria-current="page"' : ""} data-testid="tab-overview">Overview</a>
         <a href="${base}/customers" ${tab === "customers" ? 'aria-current="page"' : ""} data-testid="tab-customers" id="tab-customers">Customers</a>
@@ -395,13 +461,13 @@
       ["kpi-revenue", "Revenue to date", money(o.revenue), `${int(o.orders)} orders since ${txt(o.first_date)}`],
       ["kpi-predicted", `Predicted value, next ${esc(horizon)}`, money(o.predicted_value), `${num(o.predicted_purchases, 0)} purchases expected`],
       ["kpi-clv", "CLV per customer", money(o.mean_clv), `mean; median ${money(o.median_clv)}`],
-      ["kpi-ltvcac", "LTV:CAC", e && ok(e.ltv_cac) ? num(e.ltv_cac, 1) + "×" : DASH, e ? `CAC ${money(e.cac)}` : "LTV:CAC needs spend data"],
-      ["kpi-payback", "Payback", e && ok(e.payback_months) ? num(e.payback_months, 1) + " months" : DASH, e ? `${int(e.customers_with_channel)} customers with a channel` : "needs spend data"],
+      ltvCacKpi(e),
+      paybackKpi(e),
     ];
     const params = Object.keys(m.params || {});
-    const fit = `<table class="compact" data-testid="model-params"><thead><tr><th scope="col">Parameter</th><th scope="col" class="n">Estimate</th><th scope="col" class="n">Std. error</th></tr></thead><tbody>
+    const fit = `<div class="table-wrap"><table class="compact" data-testid="model-params"><thead><tr><th scope="col">Parameter</th><th scope="col" class="n">Estimate</th><th scope="col" class="n">Std. error</th></tr></thead><tbody>
       ${params.map((k) => `<tr><td>${esc(k)}</td><td class="n">${num(m.params[k], 4)}</td><td class="n">${num((m.standard_errors || {})[k], 4)}</td></tr>`).join("")}
-      ${Object.keys(m.spend_params || {}).map((k, i) => `<tr${i === 0 ? ' class="group-start"' : ""}><td>${esc(k)} <span class="muted">(${txt(m.spend)})</span></td><td class="n">${num(m.spend_params[k], 4)}</td><td class="n">${num((m.spend_standard_errors || {})[k], 4)}</td></tr>`).join("")}</tbody></table>
+      ${Object.keys(m.spend_params || {}).map((k, i) => `<tr${i === 0 ? ' class="group-start"' : ""}><td>${esc(k)} <span class="muted">(${txt(m.spend)})</span></td><td class="n">${num(m.spend_params[k], 4)}</td><td class="n">${num((m.spend_standard_errors || {})[k], 4)}</td></tr>`).join("")}</tbody></table></div>
       <p class="muted">Log-likelihood ${num(m.log_likelihood, 2)} · ${m.converged ? "converged" : "<strong>did not converge</strong>"} · ${m.identified === false ? "<strong>not identified</strong>" : "identified"}</p>
       ${(m.warnings || []).map((w) => `<p class="warn">${esc(w)}</p>`).join("")}`;
     const valid = v ? `<p class="muted">Fitted up to ${txt(v.calibration_end)}, checked against purchases to ${txt(v.observation_end)}.</p>
@@ -415,7 +481,8 @@
     const segRows = (c.segments || []).map((s) => `<tr><td><a href="#/analysis/${encodeURIComponent(a.id)}/customers?segment=${encodeURIComponent(gname(s, "segment"))}">${esc(label(gname(s, "segment")))}</a></td><td class="n">${int(s.customers)}</td><td class="n">${money(s.value)}</td><td class="n">${money(s.mean_clv)}</td></tr>`).join("");
     return `
       ${(r.warnings || []).length ? `<div class="notice" role="note">${r.warnings.map((w) => `<p>${esc(w)}</p>`).join("")}</div>` : ""}
-      <div class="kpis" id="overview" data-testid="overview">${kpis.map(([id, k, val, sub]) => `<div class="kpi" id="${id}" data-testid="${id}"><div class="k">${k}</div><div class="v">${val}</div><div class="s muted">${sub}</div></div>`).join("")}</div>
+      <div class="kpis" id="overview" data-testid="overview">${kpis.map(([id, k, val, sub]) => `<div class="kpi" id="${id}" data-testid="${id}"><div class="k">${k}</div><div class="v${String(val).replace(/<[^>]*>|&[a-z]+;/g, "x").length > 9 ? " long" : ""}">${val}</div><div class="s muted">${sub}</div></div>`).join("")}</div>
+      ${e ? economicsCard(e) : ""}
       <div class="grid">
         ${card("Model fit", fit, { hid: "fit-h", sub: `${txt(m.name)}${m.spend ? " + " + esc(m.spend) : ""}` })}
         ${card("Fit quality on held-out data", valid, { hid: "val-h", id: "validation-card" })}
@@ -436,6 +503,52 @@
             <div id="action-rows" aria-live="polite"></div>`, { hid: "h-actions", id: "actions-card" })}
         ${card("Downloads", `<div class="table-wrap"><table data-testid="results-table"><thead><tr><th scope="col">Table</th><th scope="col" class="n">Rows</th><th scope="col">Download</th></tr></thead><tbody>${resultRows || `<tr><td colspan="3" class="muted">No result tables.</td></tr>`}</tbody></table></div>`, { hid: "h-downloads" })}
       </div>`;
+  }
+
+  // ---------- unit economics ----------
+  const NEEDS_CAC = "upload a customers file with acquisition costs, or customers + spend";
+  function ltvCacKpi(e) {
+    if (!e) return ["kpi-ltvcac", "LTV:CAC", DASH, esc(NEEDS_CAC)];
+    const v = ok(e.ltv_cac) ? num(e.ltv_cac, 1) + "×" : DASH;
+    const sub = ok(e.cac) ? `blended CAC ${money(e.cac)} · margin LTV ${money(e.margin_ltv)}` : "no channel has a CAC";
+    return ["kpi-ltvcac", "LTV:CAC", v, sub];
+  }
+  function paybackKpi(e) {
+    if (!e) return ["kpi-payback", "Payback", DASH, esc(NEEDS_CAC)];
+    if (ok(e.payback_months)) return ["kpi-payback", "Payback", `${num(e.payback_months, 0)} months`, "blended"];
+    const chans = (e.channels || []).filter((c) => ok(c.cac));
+    const reached = chans.filter((c) => ok(c.payback_months)).sort((a, b) => a.payback_months - b.payback_months);
+    const months = (m) => `${int(m + 1)} month${m === 0 ? "" : "s"}`;
+    if (!chans.length) return ["kpi-payback", "Payback", DASH, "no channel has a CAC"];
+    if (!reached.length) {
+      const st = chans.map((c) => c.payback_status).find(ok);
+      return ["kpi-payback", "Payback", "not reached", `${chans.length === 1 ? `${txt(chans[0].channel)}'s CAC not earned back` : "CAC not earned back in any channel"}${st ? ` (${esc(st)})` : ""}`];
+    }
+    const lo = reached[0], hi = reached[reached.length - 1];
+    const v = lo.payback_months === hi.payback_months ? months(lo.payback_months) : `${int(lo.payback_months + 1)}–${months(hi.payback_months)}`;
+    const notYet = chans.length - reached.length;
+    const sub = "to earn back the CAC; " + (reached.length === 1 ? `${txt(lo.channel)}` : `fastest ${txt(lo.channel)}, slowest ${txt(hi.channel)}`);
+    return ["kpi-payback", "Payback", v, sub + (notYet ? `; ${int(notYet)} not paid back yet (see channels)` : "")];
+  }
+  const VERDICT_CLS = { "loses money": "verdict-loses", "makes money": "verdict-makes", "not enough data to tell": "verdict-unsure" };
+  function economicsCard(e) {
+    const chans = e.channels || [];
+    const payback = (c) => {
+      // payback month 0 is the acquisition month: month m means within m + 1 months
+      if (ok(c.payback_months)) return `within ${int(c.payback_months + 1)} month${c.payback_months === 0 ? "" : "s"}`;
+      if (!ok(c.cac)) return DASH;
+      return `<span class="muted">${txt(c.payback_status)}</span>`;
+    };
+    // data-label: the column's name, shown beside each value when the table stacks on a phone
+    const rows = chans.map((c) => `<tr data-testid="economics-row"><th scope="row" class="chan">${esc(label(c.channel))}</th><td class="n" data-label="Customers">${int(c.customers)}</td><td class="n" data-label="CAC">${money(c.cac)}</td><td class="n" data-label="Margin LTV">${money(c.margin_ltv)}</td>
+      <td class="n" data-label="LTV:CAC">${ok(c.ltv_to_cac) ? num(c.ltv_to_cac, 1) + "×" : DASH}</td><td class="payback" data-label="Payback">${payback(c)}</td>
+      <td class="verdict-cell" data-label="Verdict"><span class="badge verdict ${VERDICT_CLS[c.verdict] || "verdict-unknown"}" data-testid="verdict">${txt(c.verdict)}</span></td></tr>`).join("");
+    const blended = ok(e.ltv_cac) ? `<tr class="group-start total"><th scope="row" class="chan">Blended</th><td class="n" data-label="With a CAC">${int(e.customers_with_cac)}</td><td class="n" data-label="CAC">${money(e.cac)}</td><td class="n" data-label="Margin LTV">${money(e.margin_ltv)}</td><td class="n" data-label="LTV:CAC">${num(e.ltv_cac, 1)}×</td><td class="empty"></td><td class="empty"></td></tr>` : "";
+    const warns = (e.warnings || []).filter(ok);
+    return card("Unit economics by channel", `<div class="table-wrap"><table class="econ" data-testid="economics-table"><thead><tr><th scope="col">Channel</th><th scope="col" class="n">Customers</th><th scope="col" class="n">CAC</th><th scope="col" class="n">Margin LTV</th><th scope="col" class="n">LTV:CAC</th><th scope="col">Payback</th><th scope="col">Verdict</th></tr></thead>
+      <tbody>${rows || `<tr><td colspan="7" class="muted">No channels.</td></tr>`}${blended}</tbody></table></div>
+      ${warns.length ? `<ul class="econ-warnings" data-testid="economics-warnings">${warns.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}`,
+      { hid: "h-econ", id: "economics-card", sub: "Acquisition cost against the margin a customer brings; blended figures are weighted by customers over the channels with a CAC" });
   }
 
   async function showAction(id, name, offset) {
@@ -462,7 +575,10 @@
     ["orders", "Orders", "int"], ["revenue", "Revenue", "money"], ["p_alive", "P(alive)", "pct"], ["expected_purchases", "Exp. purchases", "num2"],
     ["clv", "CLV", "money"], ["expected_next_purchase", "Next purchase", "text"],
   ];
-  const SORTABLE = new Set(["customer_id", "orders", "revenue", "p_alive", "expected_purchases", "clv"]);
+  const SORTABLE = new Set(["customer_id", "orders", "revenue", "p_alive", "expected_purchases", "clv", "crv"]);
+  // with a customers file: referral value and referrals after the CLV
+  const colsFor = (rows) => rows.some((r) => ok(r.crv) || ok(r.referrals))
+    ? COLS.flatMap((c) => (c[0] === "clv" ? [c, ["crv", "CRV", "money"], ["referrals", "Referrals", "int"]] : [c])) : COLS;
   function cell(v, kind) {
     if (kind === "money") return money(v);
     if (kind === "pct") return pct(v);
@@ -503,18 +619,19 @@
       catch (e) { if (stale()) return; box.innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`; return; }
       if (stale() || !document.body.contains(box)) return;
       const rows = d.customers || [];
+      const cols = colsFor(rows);
       box.innerHTML = `<p class="muted">${int(d.total)} customers${d.total ? ` · showing ${int(st.offset + 1)}–${int(st.offset + rows.length)}` : ""}</p>
         <div class="table-wrap"><table id="customers-table" data-testid="customers-table" class="customers"><thead><tr>
-        ${COLS.map(([k, name, kind]) => {
+        ${cols.map(([k, name, kind]) => {
           const numeric = !["text", "label"].includes(kind) || k === "customer_id" ? "" : "";
           const cls = ["int", "money", "pct", "num2"].includes(kind) ? "n" : "";
           if (!SORTABLE.has(k)) return `<th scope="col" class="${cls}">${name}</th>`;
           const cur = st.sort === k;
-          return `<th scope="col" class="${cls}" aria-sort="${cur ? (st.order === "asc" ? "ascending" : "descending") : "none"}"><button type="button" class="sort" data-sort="${k}" data-testid="sort-${k}">${name}<span aria-hidden="true">${cur ? (st.order === "asc" ? " ▲" : " ▼") : " ↕"}</span></button>${numeric}</th>`;
+          return `<th scope="col" class="${cls}" aria-sort="${cur ? (st.order === "asc" ? "ascending" : "descending") : "none"}"><button type="button" class="sort" data-sort="${k}" data-testid="sort-${k}">${name}<span aria-hidden="true">${cur ? (st.order === "asc" ? "&nbsp;▲" : "&nbsp;▼") : "&nbsp;↕"}</span></button>${numeric}</th>`;
         }).join("")}</tr></thead><tbody>
-        ${rows.map((r) => `<tr data-testid="customer-row" data-customer="${esc(r.customer_id)}">${COLS.map(([k, , kind]) => k === "customer_id"
+        ${rows.map((r) => `<tr data-testid="customer-row" data-customer="${esc(r.customer_id)}">${cols.map(([k, , kind]) => k === "customer_id"
           ? `<td><a href="#/analysis/${encodeURIComponent(a.id)}/customer/${encodeURIComponent(r.customer_id)}" data-testid="customer-link">${txt(r.customer_id)}</a></td>`
-          : `<td class="${["int", "money", "pct", "num2"].includes(kind) ? "n" : ""}">${cell(r[k], kind)}</td>`).join("")}</tr>`).join("") || `<tr><td colspan="${COLS.length}" class="muted">No customers match.</td></tr>`}
+          : `<td class="${["int", "money", "pct", "num2"].includes(kind) ? "n" : ""}">${cell(r[k], kind)}</td>`).join("")}</tr>`).join("") || `<tr><td colspan="${cols.length}" class="muted">No customers match.</td></tr>`}
         </tbody></table></div>
         <div class="pager">
           <button type="button" class="small secondary" id="prev-page" ${st.offset <= 0 ? "disabled" : ""}>Previous</button>
@@ -550,7 +667,7 @@
       ["Orders", int(r.orders)], ["Revenue", money(r.revenue)], ["Average order", money(r.monetary_value)], ["First purchase", txt(r.first_purchase)], ["Last purchase", txt(r.last_purchase)],
       ["Repeat purchases", int(r.frequency)], [`Recency (${esc(unit)})`, num(r.recency, 1)], [`Age T (${esc(unit)})`, num(r.T, 1)],
       ["P(alive)", pct(r.p_alive, 1)], ["P(purchase in 30 days)", pct(r.p_purchase_30d, 1)], ["Expected purchases", num(r.expected_purchases, 2)],
-      ["Expected spend per order", money(r.expected_spend)], ["CLV", money(r.clv)], ["Referral value (CRV)", money(r.crv)], ["Expected next purchase", txt(r.expected_next_purchase)]];
+      ["Expected spend per order", money(r.expected_spend)], ["CLV", money(r.clv)], ["Referral value (CRV)", money(r.crv)], ...(ok(r.referrals) ? [["Referrals", int(r.referrals)]] : []), ["Expected next purchase", txt(r.expected_next_purchase)]];
     // purchases one by one ({date, amount}) or by month ({month, orders, revenue})
     const byMonth = !(h && h.purchases) && Array.isArray(h && h.months);
     const purchases = byMonth
