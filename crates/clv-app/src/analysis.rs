@@ -548,6 +548,7 @@ pub fn economics_brief(report: &serde_json::Value) -> serde_json::Value {
         "margin_ltv",
         "ltv_to_cac",
         "payback_months",
+        "payback_projected",
         "payback_status",
         "verdict",
     ];

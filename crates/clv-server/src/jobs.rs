@@ -270,7 +270,10 @@ fn run(state: &State, work: Work) {
                 set(state, &job, "cancelled", 0.0, "cancelled", None);
             } else {
                 set(state, &job, "running", 0.9, "writing the results", None);
-                let written = crate::results::write_all(&work.staging, &analysis, &work.settings)
+                let written =
+                    crate::results::write_all(&work.staging, &analysis, &work.settings, &|m| {
+                        state.scrub(m)
+                    })
                     .and_then(|()| {
                         std::fs::rename(&work.staging, &work.dir).map_err(|e| e.to_string())
                     });

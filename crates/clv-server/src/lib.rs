@@ -160,8 +160,35 @@ impl State {
     /// Replaces the data directory's paths in a message by what the client
     /// knows (dataset names), so that no message shows where files live.
     pub fn scrub(&self, msg: &str) -> String {
-        scrub_paths(msg, &self.config.data_dir)
+        api_words(&scrub_paths(msg, &self.config.data_dir))
     }
+}
+
+/// The application layer speaks of the CLI's flags; through the API the
+/// same settings are JSON fields (`--margin` is `margin`, `--spend-file` is
+/// `spend_file`, ...).
+pub fn api_words(msg: &str) -> String {
+    const FLAGS: &[(&str, &str)] = &[
+        ("--calibration-end", "calibration_end"),
+        ("--observation-end", "observation_end"),
+        ("--discount-rate", "discount_rate"),
+        ("--spend-file", "spend_file"),
+        ("--customer-col", "customer_col"),
+        ("--date-col", "date_col"),
+        ("--amount-col", "amount_col"),
+        ("--date-format", "date_format"),
+        ("--customers", "customers"),
+        ("--horizon", "horizon"),
+        ("--margin", "margin"),
+        ("--events", "events"),
+        ("--model", "model"),
+        ("--spend", "spend"),
+    ];
+    let mut out = msg.to_string();
+    for (flag, field) in FLAGS {
+        out = out.replace(flag, field);
+    }
+    out
 }
 
 /// Replaces `DIR/datasets/NAME.EXT` by `NAME.EXT` (the dataset as uploaded)

@@ -60,6 +60,10 @@ pub struct CustomerRow {
     pub first_purchase: Option<String>,
     /// Date of the last purchase.
     pub last_purchase: Option<String>,
+    /// Engagement score (events weighted by a half-life; null without events).
+    pub engagement: Option<f64>,
+    /// Engagement events (null without events).
+    pub events: Option<u32>,
 }
 
 /// One row of an action list.
@@ -151,6 +155,8 @@ pub fn customer_rows(a: &Analysis) -> Vec<CustomerRow> {
                 last_purchase: s.recency_days[i]
                     .is_finite()
                     .then(|| clv_data::date::from_days(last).to_string()),
+                engagement: s.engagement.as_ref().map(|e| e.score[i]),
+                events: s.engagement.as_ref().map(|e| e.events[i]),
             }
         })
         .collect()
@@ -256,13 +262,18 @@ pub fn write_all(
     dir: &Path,
     a: &Analysis,
     settings: &clv_app::analysis::AnalysisSettings,
+    scrub: &dyn Fn(&str) -> String,
 ) -> Result<(), String> {
     let rows = customer_rows(a);
     let put = |name: &str, v: &dyn erased::Ser| -> Result<(), String> {
         let bytes = v.to_json().map_err(|e| format!("{name}: {e}"))?;
         std::fs::write(dir.join(name), bytes).map_err(|e| format!("{name}: {e}"))
     };
-    put("result.json", &summary_json(a, rows.len()))?;
+    // The summary's words (warnings, notes) go to the client: no paths.
+    let summary =
+        scrub(&serde_json::to_string(&summary_json(a, rows.len())).map_err(|e| e.to_string())?);
+    let summary: serde_json::Value = serde_json::from_str(&summary).map_err(|e| e.to_string())?;
+    put("result.json", &summary)?;
     put("customers.json", &rows)?;
     put("history.json", &histories(a))?;
     put("lists.json", &lists(a))?;
@@ -326,6 +337,7 @@ pub const SORT_KEYS: &[&str] = &[
     "monetary_value",
     "p_purchase_30d",
     "crv",
+    "engagement",
 ];
 
 fn key_value(r: &CustomerRow, key: &str) -> f64 {
@@ -342,6 +354,7 @@ fn key_value(r: &CustomerRow, key: &str) -> f64 {
         "monetary_value" => r.monetary_value.unwrap_or(f64::NEG_INFINITY),
         "p_purchase_30d" => r.p_purchase_30d.unwrap_or(f64::NEG_INFINITY),
         "crv" => r.crv.unwrap_or(f64::NEG_INFINITY),
+        "engagement" => r.engagement.unwrap_or(f64::NEG_INFINITY),
         _ => 0.0,
     }
 }
