@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test of `clv serve` on loopback with wrk (Debian's package): one-customer
 # lookups and real-time scoring, each for a bounded time.
-# Usage: bench/serve.sh [CUSTOMERS] [SECONDS] [CONNECTIONS]
+# Usage: bench/serve.sh [CUSTOMERS] [SECONDS] [CONNECTIONS] [WRK_THREADS]
 #   (default: 100000 simulated customers, 10 s per load, 16 connections on 2 wrk threads)
 # Prints wrk's requests/s and latency percentiles. Only 127.0.0.1 is a target.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 n=${1:-100000}
 secs=${2:-10}
 conns=${3:-16}
+threads=${4:-2}
 command -v wrk > /dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -p clv-cli
 clv=$PWD/target/release/clv
@@ -68,6 +69,6 @@ request = function()
 end
 LUA
 echo "== one-customer lookups (GET /api/analyses/{id}/customers/{customer_id}), ${secs} s"
-timeout $((secs + 30)) wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$out/lookup.lua" "$url"
+timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$out/lookup.lua" "$url"
 echo "== real-time scoring (POST /api/analyses/{id}/score), ${secs} s"
-timeout $((secs + 30)) wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$out/score.lua" "$url"
+timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$out/score.lua" "$url"
