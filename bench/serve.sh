@@ -72,3 +72,16 @@ echo "== one-customer lookups (GET /api/analyses/{id}/customers/{customer_id}), 
 timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$out/lookup.lua" "$url"
 echo "== real-time scoring (POST /api/analyses/{id}/score), ${secs} s"
 timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$out/score.lua" "$url"
+# At the issue's rates: oha (crates.io: cargo install oha) sends a fixed rate
+# and corrects latency for coordinated omission, so the percentiles are those
+# of a client arriving at that rate, not of a closed loop.
+if command -v oha > /dev/null; then
+  echo "== oha: lookups at 20,000 requests/s, ${secs} s (random ids 1..99999)"
+  timeout $((secs + 30)) oha --no-tui -z "${secs}s" -q 20000 --latency-correction -c 64 \
+    -H "$auth" --rand-regex-url "$url/api/analyses/$id/customers/[1-9][0-9]{0,4}"
+  echo "== oha: scoring at 10,000 requests/s, ${secs} s"
+  timeout $((secs + 30)) oha --no-tui -z "${secs}s" -q 10000 --latency-correction -c 64 \
+    -H "$auth" -H "Content-Type: application/json" -m POST \
+    -d '{"frequency":3,"recency":40.5,"T":70.2,"monetary_value":35.5}' "$url/api/analyses/$id/score"
+fi
+
