@@ -166,6 +166,20 @@ fn asset_response(path: &str) -> Response {
                     header::HeaderName::from_static("x-content-type-options"),
                     HeaderValue::from_static("nosniff"),
                 ),
+                // The page runs only its own script and talks only to this
+                // server; no other site may frame it.
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                         img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; \
+                         base-uri 'none'; form-action 'self'",
+                    ),
+                ),
+                (
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ),
             ],
             bytes,
         )
