@@ -657,6 +657,7 @@ impl DataArgs {
             skip_invalid: self.skip_invalid,
             delimiter,
             decimal_comma: self.decimal_comma,
+            table: None,
         })
     }
 }

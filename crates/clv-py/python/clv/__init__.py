@@ -1,0 +1,1 @@
+from ._clv import *  # noqa
