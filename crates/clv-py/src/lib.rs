@@ -494,8 +494,8 @@ fn kind(name: &str) -> PyResult<ModelKind> {
 }
 
 /// Fits registry model `model` on `(x, t_x, T, weight)` (float64 bytes)
-/// with clv-core's MLE driver: `(params, standard errors, log-likelihood,
-/// converged, iterations)`.
+/// with clv-core's MLE driver: `(params, standard errors, covariance,
+/// log-likelihood, converged, iterations)`.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 fn fit_purchase(
@@ -506,7 +506,7 @@ fn fit_purchase(
     age: &[u8],
     weight: &[u8],
     penalty: f64,
-) -> PyResult<(Vec<f64>, Vec<f64>, f64, bool, usize)> {
+) -> PyResult<(Vec<f64>, Vec<f64>, Vec<Vec<f64>>, f64, bool, usize)> {
     let k = kind(model)?;
     let (x, t_x, age, w) = (
         floats(x, "frequency")?,
@@ -521,6 +521,7 @@ fn fit_purchase(
         Ok((
             fitted.model.param_values(),
             r.standard_errors,
+            r.covariance,
             r.log_likelihood,
             r.converged,
             r.iterations,
@@ -576,6 +577,36 @@ fn predict_purchase<'py>(
     Ok(bytes(py, &out))
 }
 
+/// BG/BB's `P(alive at opportunity n+m | x, t_x, n)` for every customer
+/// (see `clv_core::bgbb::BgBbParams::probability_alive_after`).
+#[pyfunction]
+fn bgbb_p_alive_after<'py>(
+    py: Python<'py>,
+    params: Vec<f64>,
+    m: &[u8],
+    x: &[u8],
+    t_x: &[u8],
+    n: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    use clv_core::model::Parameters;
+    let p = clv_core::bgbb::BgBbParams::from_values(&params).map_err(err)?;
+    let (m, x, t_x, n) = (
+        floats(m, "m_periods_in_future")?,
+        floats(x, "frequency")?,
+        floats(t_x, "recency")?,
+        floats(n, "n_periods")?,
+    );
+    if m.len() != x.len() || t_x.len() != x.len() || n.len() != x.len() {
+        return Err(usage("m_periods_in_future, frequency, recency and n_periods must have the same length"));
+    }
+    let out = run(py, || {
+        (0..x.len())
+            .map(|i| p.probability_alive_after(x[i], t_x[i], n[i], m[i]).map_err(err))
+            .collect::<PyResult<Vec<f64>>>()
+    })?;
+    Ok(bytes(py, &out))
+}
+
 /// For a new customer: expected purchases in `(0, t]` (`n` is `None`) or
 /// `P(X(t) = n)`, for every `t`.
 #[pyfunction]
@@ -602,15 +633,16 @@ fn predict_new<'py>(
 }
 
 /// Fits Gamma-Gamma on repeat buyers' `(x, mean spend, weight)`:
-/// `(params p, q, v; standard errors; log-likelihood; converged)`.
+/// `(params p, q, v; standard errors; covariance; log-likelihood; converged)`.
 #[pyfunction]
+#[allow(clippy::type_complexity)]
 fn fit_gamma_gamma(
     py: Python<'_>,
     x: &[u8],
     m: &[u8],
     weight: &[u8],
     penalty: f64,
-) -> PyResult<(Vec<f64>, Vec<f64>, f64, bool)> {
+) -> PyResult<(Vec<f64>, Vec<f64>, Vec<Vec<f64>>, f64, bool)> {
     let (x, m, w) = (
         floats(x, "frequency")?,
         floats(m, "monetary_value")?,
@@ -626,6 +658,7 @@ fn fit_gamma_gamma(
         Ok((
             f.params.values(),
             f.report.standard_errors,
+            f.report.covariance,
             f.report.log_likelihood,
             f.report.converged,
         ))
@@ -690,6 +723,7 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit_purchase, m)?)?;
     m.add_function(wrap_pyfunction!(predict_purchase, m)?)?;
     m.add_function(wrap_pyfunction!(predict_new, m)?)?;
+    m.add_function(wrap_pyfunction!(bgbb_p_alive_after, m)?)?;
     m.add_function(wrap_pyfunction!(fit_gamma_gamma, m)?)?;
     m.add_function(wrap_pyfunction!(gamma_gamma_spend, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;
