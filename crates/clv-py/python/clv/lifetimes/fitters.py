@@ -283,8 +283,8 @@ class _PurchaseFitter(BaseFitter):
 
     def conditional_probability_alive_matrix(self, max_frequency: Optional[int] = None,
                                              max_recency: Optional[int] = None) -> np.ndarray:
-        """P(alive) on the grid ``frequency = 0..max_frequency`` x ``recency =
-        0..max_recency`` with ``T = max_recency`` (rows: frequency).
+        """P(alive) on the grid ``recency = 0..max_recency`` x ``frequency =
+        0..max_frequency`` with ``T = max_recency`` (rows: recency, as lifetimes).
 
         Parameters
         ----------
@@ -300,8 +300,11 @@ class _PurchaseFitter(BaseFitter):
         if max_recency is None:
             max_recency = int(self.data["T"].max())
         f, r = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
+        # A customer without repeat purchases has recency 0 (lifetimes evaluates
+        # the row frequency = 0 at every recency; here the whole row is recency 0's).
+        r = np.where(f == 0, 0, r)
         alive = self.conditional_probability_alive(f.ravel(), r.ravel(), np.full(f.size, float(max_recency)))
-        return np.asarray(alive).reshape(f.shape)
+        return np.asarray(alive).reshape(f.shape).T
 
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
         """Expected purchases of a new customer in ``(0, t]``.

@@ -42,6 +42,15 @@ def _date_text(value: Any, datetime_format: Optional[str]) -> Optional[str]:
     return pd.to_datetime(value, format=datetime_format).date().isoformat()
 
 
+def _period_end(value: Any, datetime_format: Optional[str], freq: str) -> Optional[str]:
+    """The last day of the period holding ``value``: lifetimes keeps every
+    purchase of the observation end's period (it compares period starts)."""
+    if value is None:
+        return None
+    stamp = pd.to_datetime(value, format=datetime_format)
+    return stamp.to_period(freq).end_time.date().isoformat()
+
+
 def _transactions(transactions: pd.DataFrame, customer_id_col: str, datetime_col: str,
                   monetary_value_col: Optional[str]) -> Any:
     columns = {
@@ -127,7 +136,7 @@ def summary_data_from_transaction_data(
         Indexed by customer id (sorted), float columns.
     """
     s = _summarize(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, freq,
-                   None, _date_text(observation_period_end, datetime_format))
+                   None, _period_end(observation_period_end, datetime_format, freq))
     out = pd.DataFrame(index=s.index)
     out["frequency"] = s["frequency"]
     out["recency"] = s["recency"] / freq_multiplier
@@ -136,7 +145,7 @@ def summary_data_from_transaction_data(
         out["monetary_value"] = s["monetary_value"]
     if include_first_transaction:
         _include_first(out, transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, freq,
-                       _date_text(observation_period_end, datetime_format))
+                       _period_end(observation_period_end, datetime_format, freq))
     return _restore_ids(out.astype(float), transactions, customer_id_col)
 
 
