@@ -473,7 +473,7 @@ fn actions<'py>(
 // ------------------------------------------------- kernels for clv.lifetimes
 
 fn floats(b: &[u8], what: &str) -> PyResult<Vec<f64>> {
-    if b.len() % 8 != 0 {
+    if !b.len().is_multiple_of(8) {
         return Err(usage(format!("{what}: not an array of float64")));
     }
     Ok(b.chunks_exact(8)
@@ -597,11 +597,16 @@ fn bgbb_p_alive_after<'py>(
         floats(n, "n_periods")?,
     );
     if m.len() != x.len() || t_x.len() != x.len() || n.len() != x.len() {
-        return Err(usage("m_periods_in_future, frequency, recency and n_periods must have the same length"));
+        return Err(usage(
+            "m_periods_in_future, frequency, recency and n_periods must have the same length",
+        ));
     }
     let out = run(py, || {
         (0..x.len())
-            .map(|i| p.probability_alive_after(x[i], t_x[i], n[i], m[i]).map_err(err))
+            .map(|i| {
+                p.probability_alive_after(x[i], t_x[i], n[i], m[i])
+                    .map_err(err)
+            })
             .collect::<PyResult<Vec<f64>>>()
     })?;
     Ok(bytes(py, &out))
