@@ -167,15 +167,18 @@ class Model:
     # -- what was fitted
     @property
     def model(self) -> str:
+        """The purchase model's name (``"bg-nbd"``, ``"pareto-nbd"``, ...)."""
         return self._doc["model"]
 
     @property
     def spend_model(self) -> Optional[str]:
+        """The spend model's name (``"gamma-gamma"``), or ``None``."""
         spend = self._doc.get("spend")
         return spend["model"] if spend else None
 
     @property
     def time_unit(self) -> str:
+        """The time unit of the rates (``"week"``, ...): what ``predict`` reads the data in."""
         return self._doc["time_unit"]
 
     @property
