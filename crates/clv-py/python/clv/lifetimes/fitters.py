@@ -444,9 +444,6 @@ class ParetoNBDFitter(_PurchaseFitter):
         )
         return self
 
-    def probability_of_n_purchases_up_to_time(self, t: Any, n: int) -> Any:  # noqa: D102
-        return super().probability_of_n_purchases_up_to_time(t, n)
-
 
 class BetaGeoBetaBinomFitter(BaseFitter):
     """BG/BB (Fader, Hardie & Shang 2010) for discrete opportunities, as
