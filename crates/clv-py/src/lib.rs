@@ -562,17 +562,19 @@ fn predict_purchase<'py>(
         _ => return Err(usage(format!("unknown prediction {what:?}"))),
     };
     let out = run(py, || {
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let c = Customer::new(x[i], t_x[i], age[i])
-                .map_err(|e| usage(format!("customer at position {i}: {}", message(&e))))?;
-            out.push(if expected {
-                m.expected_purchases(&c, if t.len() == 1 { t[0] } else { t[i] })
-            } else {
-                m.p_alive(&c)
-            });
-        }
-        Ok(out)
+        use rayon::prelude::*;
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let c = Customer::new(x[i], t_x[i], age[i])
+                    .map_err(|e| usage(format!("customer at position {i}: {}", message(&e))))?;
+                Ok(if expected {
+                    m.expected_purchases(&c, if t.len() == 1 { t[0] } else { t[i] })
+                } else {
+                    m.p_alive(&c)
+                })
+            })
+            .collect::<PyResult<Vec<f64>>>()
     })?;
     Ok(bytes(py, &out))
 }

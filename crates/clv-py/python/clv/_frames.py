@@ -53,8 +53,13 @@ def _pandas_to_arrow(df: Any) -> pa.Table:
     for name in df.columns:
         col = df[name]
         if col.dtype == object:
-            # Mixed or text values: hand them over as text, so that the native
-            # reader parses them and names the row of a bad one.
+            try:
+                columns[str(name)] = pa.array(col, from_pandas=True)
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
+            # Mixed values: hand them over as text, so that the native reader
+            # parses them and names the row of a bad one.
             col = col.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
             columns[str(name)] = pa.array(col, type=pa.string())
         elif isinstance(col.dtype, pd.CategoricalDtype):

@@ -71,10 +71,16 @@ def _transactions(transactions: pd.DataFrame, customer_id_col: str, datetime_col
 
 def _restore_ids(summary: pd.DataFrame, transactions: pd.DataFrame, customer_id_col: str) -> pd.DataFrame:
     """Index by the original ids (their dtype, named as the column), sorted as lifetimes sorts them."""
-    original = pd.Series(transactions[customer_id_col].unique())
-    lookup = dict(zip(original.astype(str), original))
-    ids = [lookup.get(i, i) for i in summary.index.astype(str)]
-    summary.index = pd.Index(ids, name=customer_id_col)
+    column = transactions[customer_id_col]
+    if column.dtype.kind in "iu":
+        summary.index = pd.Index(summary.index.astype(column.dtype), name=customer_id_col)
+    elif pd.api.types.infer_dtype(column, skipna=True) == "string":
+        summary.index = pd.Index(summary.index, name=customer_id_col)
+    else:
+        original = pd.Series(column.unique())
+        lookup = dict(zip(original.astype(str), original))
+        ids = [lookup.get(i, i) for i in summary.index.astype(str)]
+        summary.index = pd.Index(ids, name=customer_id_col)
     try:
         summary = summary.sort_index()
     except TypeError:
