@@ -59,10 +59,11 @@ def _transactions(transactions: pd.DataFrame, customer_id_col: str, datetime_col
         "amount": transactions[monetary_value_col] if monetary_value_col else np.ones(len(transactions)),
     }
     frame = pd.DataFrame(columns)
-    if frame["date"].dtype == object:
-        # Timestamps given as Python objects (or text): let pandas parse
-        # what it recognises; anything else goes over as text and is
-        # reported by the native reader with its row.
+    if frame["date"].dtype == object and pd.api.types.infer_dtype(frame["date"], skipna=True) != "string":
+        # Timestamps given as Python objects: let pandas convert them. Text
+        # goes over as it is: the native reader parses ISO dates and
+        # timestamps, YYYYMMDD or ``datetime_format``, and names the row of
+        # a bad one.
         parsed = pd.to_datetime(frame["date"], errors="coerce")
         if parsed.notna().all():
             frame["date"] = parsed
