@@ -135,10 +135,9 @@ pub fn economics_staged(
         let read = data.read_options();
         let mut opts = data.summary_options(loaded.time_unit);
         opts.observation_end = Some(a.observation_end);
-        let path = data.transactions_path()?;
-        let source = clv_data::FileSource::new(path);
+        let (source, path) = data.source()?;
         let out = progress.stage(&format!("read the costs ({col})"), || {
-            clv_data::ingest(&source, &read, &opts, HISTORY)
+            clv_data::ingest(&*source, &read, &opts, HISTORY)
         })?;
         let (report, costs) = (out.report, out.history.expect("histories asked for"));
         let h = &a.input.history;

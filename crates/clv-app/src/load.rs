@@ -76,10 +76,10 @@ pub fn load_with(
     let time_unit = unit.or(settings.time_unit).unwrap_or(TimeUnit::Week);
     let read = settings.read_options();
     let opts = settings.summary_options(time_unit);
-    let path = settings.transactions_path()?;
-    let source = clv_data::FileSource::new(path);
+    let (source, path) = settings.source()?;
+    let path = path.as_path();
     let out = progress.stage(&format!("read and summarised {}", path.display()), || {
-        clv_data::ingest(&source, &read, &opts, want)
+        clv_data::ingest(&*source, &read, &opts, want)
     })?;
     progress.say(out.report.to_string());
     let extra = Aggregated {

@@ -45,6 +45,34 @@ pub struct DataSettings {
     /// `,` is the decimal separator of text amounts (`1.234,50`); when
     /// `false` it is still detected when the first rows settle it.
     pub decimal_comma: bool,
+    /// Transactions already in memory (a data frame from the Python module),
+    /// read instead of `transactions`; its name stands for the file's in
+    /// messages.
+    pub table: Option<TableSource>,
+}
+
+/// Transactions in memory, shared between the settings that read them (see
+/// [`DataSettings::table`]). Two are equal when they are the same table.
+#[derive(Clone)]
+pub struct TableSource(pub std::sync::Arc<dyn clv_data::Source + Send + Sync>);
+
+impl TableSource {
+    /// Wraps a source.
+    pub fn new(source: impl clv_data::Source + Send + Sync + 'static) -> Self {
+        TableSource(std::sync::Arc::new(source))
+    }
+}
+
+impl fmt::Debug for TableSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TableSource({:?})", self.0.name())
+    }
+}
+
+impl PartialEq for TableSource {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for DataSettings {
@@ -63,6 +91,7 @@ impl Default for DataSettings {
             skip_invalid: false,
             delimiter: None,
             decimal_comma: false,
+            table: None,
         }
     }
 }
@@ -81,6 +110,20 @@ impl DataSettings {
         self.transactions
             .as_deref()
             .ok_or_else(|| usage("the TRANSACTIONS file is required"))
+    }
+
+    /// The source of the transactions: the in-memory table, else the file
+    /// source of `transactions` (a usage error when neither is given), with
+    /// the path messages and the model file name it by.
+    pub fn source(&self) -> Result<(std::sync::Arc<dyn clv_data::Source + Send + Sync>, PathBuf)> {
+        if let Some(t) = &self.table {
+            return Ok((t.0.clone(), PathBuf::from(t.0.name())));
+        }
+        let path = self.transactions_path()?;
+        Ok((
+            std::sync::Arc::new(clv_data::FileSource::new(path)),
+            path.to_path_buf(),
+        ))
     }
 
     /// The data layer's read options.

@@ -658,6 +658,7 @@ impl DataArgs {
             skip_invalid: self.skip_invalid,
             delimiter,
             decimal_comma: self.decimal_comma,
+            table: None,
         })
     }
 }

@@ -233,6 +233,27 @@ impl BgBbParams {
         Ok((alive - ll).exp().min(1.0))
     }
 
+    /// `P(alive at opportunity n+m | x, t_x, n)`: the probability that the
+    /// customer survives the next `m` opportunities' churn draws, as
+    /// `lifetimes`' `BetaGeoBetaBinomFitter.conditional_probability_alive(m,
+    /// ...)` defines it; `m = 1` is [`BgBbParams::probability_alive`], `m = 0`
+    /// the probability of being alive through opportunity `n`.
+    ///
+    /// # Errors
+    ///
+    /// As [`BgBbParams::customer_log_likelihood`], and for a negative or
+    /// non-finite `m`.
+    pub fn probability_alive_after(&self, x: f64, t_x: f64, n: f64, m: f64) -> Result<f64> {
+        if !(m.is_finite() && m >= 0.0) {
+            return Err(Error::InvalidData(format!(
+                "BG/BB needs a number of future opportunities m >= 0, got {m}"
+            )));
+        }
+        let ll = self.customer_log_likelihood(x, t_x, n)?;
+        let alive = self.ln_p_part(x, n - x) + self.ln_theta_part(0.0, n + m);
+        Ok((alive - ll).exp().min(1.0))
+    }
+
     /// `Σ_{k=1}^{count} B(γ, δ+m0+k) / B(γ, δ+m0+1)`: expected opportunities
     /// alive among the next `count`, for a customer alive at `m0 + 1`
     /// (module docs).

@@ -332,7 +332,7 @@ fn text_of(a: &ArrayRef, i: usize) -> String {
 }
 
 /// Converts one batch (columns: customer, date, amount) into rows.
-fn convert_batch(
+pub(crate) fn convert_batch(
     batch: &RecordBatch,
     b: &mut PartBuilder<'static>,
     v: &Validator,

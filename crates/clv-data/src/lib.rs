@@ -177,6 +177,7 @@
 #![deny(missing_docs)]
 
 pub mod attributes;
+mod batches;
 mod csv;
 pub mod date;
 mod engine;
@@ -197,6 +198,7 @@ pub use attributes::{
     CustomerAttributes, CustomerColumns, EventColumns, Events, SpendColumns, SpendRow,
     read_customers, read_events, read_spend,
 };
+pub use batches::BatchSource;
 pub use chrono::NaiveDate;
 /// The DataFusion (and through it Arrow and Parquet) version this crate uses.
 pub use datafusion;
