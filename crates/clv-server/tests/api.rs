@@ -150,7 +150,10 @@ fn health_config_and_the_dashboard_need_no_token() {
     );
     assert!(page.text().contains("<html"));
     let csp = page.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     assert_eq!(
         s.call("GET", "/assets/nope.js", None, vec![]).status,
         StatusCode::NOT_FOUND
