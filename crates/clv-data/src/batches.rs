@@ -11,7 +11,7 @@
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::error::{DataError, Location, Result};
-use crate::read::{ROLES, date_hint_for, problem_error};
+use crate::read::{date_hint_for, problem_error};
 use crate::rows::{PartBuilder, partitions};
 use crate::source::{ReadContext, Rows, Source};
 
@@ -57,26 +57,11 @@ impl Source for BatchSource {
                 .collect(),
             None => Vec::new(),
         };
-        let mut idx = [0usize; 3];
-        if !self.batches.is_empty() {
-            for (k, want) in columns.iter().enumerate() {
-                idx[k] = names
-                    .iter()
-                    .position(|n| n == want)
-                    .or_else(|| {
-                        let c: Vec<usize> = (0..names.len())
-                            .filter(|&i| names[i].eq_ignore_ascii_case(want))
-                            .collect();
-                        (c.len() == 1).then(|| c[0])
-                    })
-                    .ok_or_else(|| DataError::MissingColumn {
-                        file: name.clone(),
-                        role: ROLES[k],
-                        column: want.to_string(),
-                        found: names.clone(),
-                    })?;
-            }
-        }
+        let idx = if self.batches.is_empty() {
+            [0usize; 3]
+        } else {
+            crate::engine::find_columns(&names, &columns, &name)?
+        };
         let cols = columns.map(|c| c.to_string());
         let mut b = PartBuilder::new(&[], partitions(ctx.threads()));
         let mut row0 = 0u64;

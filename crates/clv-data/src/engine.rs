@@ -118,24 +118,7 @@ pub(crate) fn read_with_datafusion(
                 .iter()
                 .map(|f| f.name().clone())
                 .collect();
-            let mut idx = [0usize; 3];
-            for (k, want) in columns.iter().enumerate() {
-                idx[k] = names
-                    .iter()
-                    .position(|n| n == want)
-                    .or_else(|| {
-                        let c: Vec<usize> = (0..names.len())
-                            .filter(|&i| names[i].eq_ignore_ascii_case(want))
-                            .collect();
-                        (c.len() == 1).then(|| c[0])
-                    })
-                    .ok_or_else(|| DataError::MissingColumn {
-                        file: file.clone(),
-                        role: ROLES[k],
-                        column: want.to_string(),
-                        found: names.clone(),
-                    })?;
-            }
+            let idx = find_columns(&names, &columns, &file)?;
             let selected: Vec<&str> = idx.iter().map(|&i| names[i].as_str()).collect();
             let df = df.select_columns(&selected).map_err(df_err(&file))?;
             let streams = df
@@ -474,4 +457,33 @@ pub(crate) fn convert_batch(
         }
     }
     Ok(Ok(()))
+}
+
+/// The positions of the customer, date and amount columns among `names`:
+/// the exact name, else the one name equal to it ignoring case; a missing
+/// column is an error naming what was found.
+pub(crate) fn find_columns(
+    names: &[String],
+    columns: &[&str; 3],
+    file: &str,
+) -> Result<[usize; 3]> {
+    let mut idx = [0usize; 3];
+    for (k, want) in columns.iter().enumerate() {
+        idx[k] = names
+            .iter()
+            .position(|n| n == want)
+            .or_else(|| {
+                let c: Vec<usize> = (0..names.len())
+                    .filter(|&i| names[i].eq_ignore_ascii_case(want))
+                    .collect();
+                (c.len() == 1).then(|| c[0])
+            })
+            .ok_or_else(|| DataError::MissingColumn {
+                file: file.to_string(),
+                role: ROLES[k],
+                column: want.to_string(),
+                found: names.to_vec(),
+            })?;
+    }
+    Ok(idx)
 }
