@@ -49,6 +49,12 @@ pub struct DataSettings {
     /// read instead of `transactions`; its name stands for the file's in
     /// messages.
     pub table: Option<TableSource>,
+    /// A SQL query whose result is the transactions, over `transactions`
+    /// (a table named by its file stem) and the files of `register`; the
+    /// column flags then name columns of the result.
+    pub query: Option<String>,
+    /// More files for `query`, as `(table name, file)`.
+    pub register: Vec<(String, PathBuf)>,
 }
 
 /// Transactions in memory, shared between the settings that read them (see
@@ -92,6 +98,8 @@ impl Default for DataSettings {
             delimiter: None,
             decimal_comma: false,
             table: None,
+            query: None,
+            register: Vec::new(),
         }
     }
 }
@@ -112,18 +120,59 @@ impl DataSettings {
             .ok_or_else(|| usage("the TRANSACTIONS file is required"))
     }
 
-    /// The source of the transactions: the in-memory table, else the file
-    /// source of `transactions` (a usage error when neither is given), with
-    /// the path messages and the model file name it by.
+    /// The source of the transactions: the in-memory table, else the
+    /// result of `query` over the registered files, else the file source of
+    /// `transactions` (a usage error when none is given), with the path
+    /// messages and the model file name it by.
     pub fn source(&self) -> Result<(std::sync::Arc<dyn clv_data::Source + Send + Sync>, PathBuf)> {
         if let Some(t) = &self.table {
             return Ok((t.0.clone(), PathBuf::from(t.0.name())));
+        }
+        if let Some(q) = &self.query {
+            let sql = clv_data::SqlSource::new(q.clone(), self.sql_tables())?;
+            return Ok((
+                std::sync::Arc::new(sql),
+                PathBuf::from(clv_data::sql::QUERY_RESULT),
+            ));
+        }
+        if !self.register.is_empty() {
+            return Err(usage(
+                "--register names tables for --query; give the query too (or drop --register)",
+            ));
         }
         let path = self.transactions_path()?;
         Ok((
             std::sync::Arc::new(clv_data::FileSource::new(path)),
             path.to_path_buf(),
         ))
+    }
+
+    /// The tables of `query`: `transactions` under its file stem, then the
+    /// files of `register`.
+    pub fn sql_tables(&self) -> Vec<clv_data::SqlTable> {
+        self.transactions
+            .iter()
+            .map(clv_data::SqlTable::from_path)
+            .chain(self.register.iter().map(|(name, path)| clv_data::SqlTable {
+                name: name.clone(),
+                path: path.clone(),
+            }))
+            .collect()
+    }
+
+    /// Registers the other input files of a use case (customers, spend,
+    /// events) as tables of `query` under their file stems, unless a table
+    /// of that name is already there. Nothing happens without a query.
+    pub fn register_inputs<'p>(&mut self, files: impl IntoIterator<Item = Option<&'p Path>>) {
+        if self.query.is_none() {
+            return;
+        }
+        for path in files.into_iter().flatten() {
+            let name = clv_data::sql::table_name(path);
+            if !self.sql_tables().iter().any(|t| t.name == name) {
+                self.register.push((name, path.to_path_buf()));
+            }
+        }
     }
 
     /// The data layer's read options.
@@ -420,6 +469,9 @@ pub struct SimulateSettings {
     /// Plant customer attributes: `region` (no effect) and `plan` (`plus`
     /// doubles the purchase rate); needs channels and a customers file.
     pub attributes: bool,
+    /// Write the transactions as Parquet (`customer_id` Int64, `date`
+    /// Date32, `amount` Float64) instead of CSV; without channels only.
+    pub parquet: bool,
 }
 
 /// How `clv simulate` draws the referrer of a customer of the `referral`

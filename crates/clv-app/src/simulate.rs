@@ -176,8 +176,46 @@ pub fn simulate(
         }
     }
     if let Some(spec) = &args.channels {
+        if args.parquet {
+            return Err(usage(
+                "Parquet output is for plain transaction logs: with --channels, write CSV",
+            ));
+        }
         let channels = parse_channels(spec)?;
         return run_channels(args, &sim, &channels, &dates, out, progress);
+    }
+    if args.parquet {
+        let first_day = clv_data::date::to_days(start);
+        let mut w = clv_data::PurchaseParquetWriter::new(out)?;
+        progress.stage(
+            &format!(
+                "simulated {} customers over {} days",
+                args.customers, args.days
+            ),
+            || -> Result<()> {
+                let chunk = 64 * BLOCK;
+                for from in (0..args.customers).step_by(chunk) {
+                    let customers = sim.run_range(from, chunk).context("simulation failed")?;
+                    for (k, c) in customers.iter().enumerate() {
+                        let id = (from + k + 1) as i64;
+                        for (day, i) in c.purchase_days(unit_days, dates.len() - 1) {
+                            w.push(
+                                id,
+                                first_day + day as i32,
+                                cents(c.amounts[i]) as f64 / 100.0,
+                            )?;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        let rows = w.rows() as usize;
+        w.finish()?;
+        return Ok(Simulated {
+            purchases: rows,
+            customers: args.customers,
+        });
     }
     let mut rows = 0usize;
     progress.stage(
@@ -284,10 +322,15 @@ pub fn parse_channels(text: &str) -> Result<Vec<ChannelSpec>> {
 
 /// `customer_id,date,amount` with the amount in cents, rounded half away
 /// from zero, at least one cent.
+/// An amount in whole cents, at least one (as written to the log).
+fn cents(amount: f64) -> u64 {
+    ((amount * 100.0).round() as u64).max(1)
+}
+
 fn purchase_line(line: &mut String, id: usize, date: &str, amount: f64) {
     use std::fmt::Write as _;
     line.clear();
-    let cents = ((amount * 100.0).round() as u64).max(1);
+    let cents = cents(amount);
     let _ = writeln!(line, "{id},{date},{}.{:02}", cents / 100, cents % 100);
 }
 

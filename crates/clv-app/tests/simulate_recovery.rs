@@ -39,6 +39,7 @@ fn simulate_then_fit_recovers_bg_nbd_parameters_within_5_percent_on_three_seeds(
             referrals: Default::default(),
             events_output: None,
             attributes: false,
+            parquet: false,
         };
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         clv_app::simulate::simulate(&settings, &mut out, &Silent).unwrap();

@@ -241,6 +241,27 @@ pub struct DataArgs {
     /// as in "1.234,50 EUR" [default: detected when the first rows settle it].
     #[arg(long)]
     pub decimal_comma: bool,
+    /// SQL query whose result is the transactions (DataFusion SQL), e.g.
+    /// "SELECT customer_id, date, SUM(amount) AS amount FROM orders WHERE
+    /// status = 'paid' GROUP BY customer_id, date". TRANSACTIONS (if given)
+    /// is the table named by its file stem in lower case; the column flags
+    /// name columns of the result.
+    #[arg(long, value_name = "SQL")]
+    pub query: Option<String>,
+    /// Another file (CSV, Parquet, JSON) as table NAME of --query (repeatable).
+    #[arg(long, value_name = "NAME=PATH", value_parser = parse_register, requires = "query")]
+    pub register: Vec<(String, PathBuf)>,
+}
+
+fn parse_register(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.trim().is_empty() && !path.is_empty() => {
+            Ok((name.trim().to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "expected NAME=PATH (a table name for --query, then the file), got {s:?}"
+        )),
+    }
 }
 
 /// Where and how to write a table.
@@ -285,11 +306,11 @@ pub struct TableInputs {
     /// A per-customer summary instead of transactions: CSV with columns
     /// frequency,recency,T and optional weight, customer_id, monetary_value (for
     /// BG/BB: T = opportunities, recency = last opportunity with a transaction).
-    #[arg(long, conflicts_with = "transactions")]
+    #[arg(long, conflicts_with_all = ["transactions", "query"])]
     pub summary: Option<PathBuf>,
     /// Subscribers for --model sbg: CSV with columns customer_id,duration,churned
     /// and an optional cohort (duration = whole periods stayed).
-    #[arg(long, conflicts_with_all = ["transactions", "summary"])]
+    #[arg(long, conflicts_with_all = ["transactions", "summary", "query"])]
     pub subscriptions: Option<PathBuf>,
 }
 
@@ -402,7 +423,9 @@ pub struct SimulateArgs {
     /// First purchases are spread uniformly over this many days from the start [default: a quarter of --days].
     #[arg(long)]
     pub acquisition_days: Option<u32>,
-    /// Output CSV file (written atomically); stdout when absent.
+    /// Output file (written atomically): CSV, or Parquet when the name ends in
+    /// .parquet or .pq (customer_id Int64, date Date32, amount Float64; without
+    /// --channels); CSV on stdout when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Acquisition channels, `name:share:cac[:rate[:spend]],...`: the share of
@@ -659,6 +682,8 @@ impl DataArgs {
             delimiter,
             decimal_comma: self.decimal_comma,
             table: None,
+            query: self.query.clone(),
+            register: self.register.clone(),
         })
     }
 }
@@ -751,6 +776,9 @@ impl SimulateArgs {
             },
             events_output: self.events_output.clone(),
             attributes: self.attributes,
+            parquet: self.output.as_deref().is_some_and(|p| {
+                clv_data::OutputFormat::from_path(p) == clv_data::OutputFormat::Parquet
+            }),
         }
     }
 }
@@ -768,8 +796,10 @@ impl EconomicsArgs {
 
     /// The economics settings for these flags.
     pub fn settings(&self) -> Result<app::EconomicsSettings> {
+        let mut data = self.data.settings()?;
+        data.register_inputs([self.customers.as_deref(), self.spend.as_deref()]);
         Ok(app::EconomicsSettings {
-            data: self.data.settings()?,
+            data,
             customers: self.customers.clone(),
             spend: self.spend.clone(),
             margin: self.margin,
@@ -904,7 +934,13 @@ pub struct InfluenceArgs {
 impl InfluenceArgs {
     /// The influence settings for these flags.
     pub fn settings(&self) -> Result<app::InfluenceSettings> {
-        let mut s = app::InfluenceSettings::new(self.data.settings()?);
+        let mut data = self.data.settings()?;
+        data.register_inputs([
+            self.customers.as_deref(),
+            self.spend_file.as_deref(),
+            self.events.as_deref(),
+        ]);
+        let mut s = app::InfluenceSettings::new(data);
         s.model = self.model.settings();
         s.model_file = self.model_file.clone();
         s.allow_unidentified = self.allow_unidentified;
@@ -926,13 +962,15 @@ impl InfluenceArgs {
 
     /// Every input file these flags name.
     pub fn inputs(&self) -> Vec<Option<&std::path::Path>> {
-        vec![
+        let mut v = vec![
             self.data.transactions.as_deref(),
             self.model_file.as_deref(),
             self.customers.as_deref(),
             self.spend_file.as_deref(),
             self.events.as_deref(),
-        ]
+        ];
+        v.extend(self.data.register.iter().map(|(_, p)| Some(p.as_path())));
+        v
     }
 }
 

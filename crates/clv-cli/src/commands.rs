@@ -43,7 +43,9 @@ fn warn_format_conflict(
 }
 
 fn data_inputs(d: &crate::args::DataArgs) -> Vec<Option<&Path>> {
-    vec![d.transactions.as_deref()]
+    let mut v = vec![d.transactions.as_deref()];
+    v.extend(d.register.iter().map(|(_, p)| Some(p.as_path())));
+    v
 }
 
 /// Writes a table to `--output` (or stdout) in the format the flags ask for.

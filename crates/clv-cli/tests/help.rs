@@ -128,7 +128,43 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
         "20",
         "-q",
     ]);
-    vec![
+    // `--query` and `--register` on every command that reads transactions:
+    // the sample's customers listed in a second file.
+    let query = |cmd: &'static str, extra: &[&str]| -> (&'static str, Vec<String>) {
+        let mut a = v(&[
+            &sample,
+            "--query",
+            "SELECT * FROM cdnow_sample WHERE customer_id IN \
+             (SELECT CAST(customer_id AS VARCHAR) FROM listed)",
+            "--register",
+            &format!("listed={cdnow_customers}"),
+            "-q",
+        ]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        (cmd, a)
+    };
+    let queries = vec![
+        query("summarize", &[]),
+        query("fit", &["--model", "bg-nbd"]),
+        query("predict", &["--model", "bg-nbd", "--horizon", "52 weeks"]),
+        query("economics", &[]),
+        query("validate", &["--calibration-end", "1997-09-30"]),
+        query("segment", &["--model", "bg-nbd"]),
+        query(
+            "actions",
+            &["--model", "bg-nbd", "--out-dir", "@/sql-actions"],
+        ),
+        query(
+            "referrals",
+            &["--model", "bg-nbd", "--customers", &cdnow_customers],
+        ),
+        query("engagement", &["--model", "bg-nbd", "--events", &events]),
+        query(
+            "profile",
+            &["--model", "bg-nbd", "--customers", &cdnow_customers],
+        ),
+    ];
+    let mut all = vec![
         (
             "summarize",
             with(
@@ -526,7 +562,9 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
                 ],
             ),
         ),
-    ]
+    ];
+    all.extend(queries);
+    all
 }
 
 #[test]

@@ -232,7 +232,7 @@ pub(crate) fn read_with_datafusion(
 }
 
 /// Whether the file has a `"` anywhere (streamed in 1 MiB blocks).
-fn file_has_quote(path: &Path) -> Result<bool> {
+pub(crate) fn file_has_quote(path: &Path) -> Result<bool> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut block = vec![0u8; 1 << 20];
@@ -248,7 +248,7 @@ fn file_has_quote(path: &Path) -> Result<bool> {
 }
 
 /// Reads up to the first 1 MiB (enough for a header).
-fn read_head(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_head(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut head = Vec::new();
@@ -258,7 +258,7 @@ fn read_head(path: &Path) -> Result<Vec<u8>> {
     Ok(head)
 }
 
-fn first_non_space(path: &Path) -> Result<Option<u8>> {
+pub(crate) fn first_non_space(path: &Path) -> Result<Option<u8>> {
     let head = read_head(path)?;
     let start = csv::bom_len(&head);
     Ok(head[start..]

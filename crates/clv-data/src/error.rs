@@ -99,6 +99,18 @@ pub enum DataError {
     /// after the observation end, an unknown file extension, an invalid date format).
     #[error("{0}")]
     InvalidOptions(String),
+    /// A SQL query (`--query`) could not be planned or run: a syntax error,
+    /// an unknown table or column, a type mismatch, a file that cannot be
+    /// registered as a table.
+    #[error("{origin}: {message}\n  the query: {query}")]
+    Query {
+        /// What failed: the query's result, or the file being registered.
+        origin: String,
+        /// The engine's message, with what to do.
+        message: String,
+        /// The query as given.
+        query: String,
+    },
     /// An error from the DataFusion engine or Arrow/Parquet, with context.
     #[error("{context}: {source}")]
     Engine {

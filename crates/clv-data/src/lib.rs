@@ -18,6 +18,8 @@
 //!   table, a distributed engine's dataset) is a [`Source`] that pushes its
 //!   rows through [`RowWriter`]s and names a bad row's place with a
 //!   [`Location`]; validation, counting and error messages are shared.
+//!   [`SqlSource`] is the result of a SQL query over files registered as
+//!   tables (`clv ... --query "SELECT ..."`), run by DataFusion and streamed.
 //!   Columns are mapped by name (default
 //!   `customer_id`, `date`, `amount`). CSV columns are read as text and parsed
 //!   here, never by type inference: ids stay strings, `YYYYMMDD` stays a date.
@@ -190,6 +192,7 @@ mod read;
 mod report;
 mod rows;
 mod source;
+pub mod sql;
 mod summary;
 mod table;
 pub mod tables;
@@ -211,11 +214,12 @@ pub use read::{CsvReader, InputFormat, ReadOptions};
 pub use report::{DataReport, InvalidCount, InvalidExample};
 pub use rows::InvalidReason;
 pub use source::{FileSource, ReadContext, RowError, RowWriter, Rows, Source};
+pub use sql::{SqlSource, SqlTable};
 pub use summary::{
     Convention, Holdout, Summary, SummaryOptions, Totals, ZeroAmounts, period_index, summarize,
 };
 pub use table::{
-    Column, OutputFormat, StagedFile, Table, stage_file, write_file_atomically, write_table,
-    write_table_to,
+    Column, OutputFormat, PurchaseParquetWriter, StagedFile, Table, stage_file,
+    write_file_atomically, write_table, write_table_to,
 };
 pub use tables::{SubscriptionTable, SummaryTable, read_subscription_file, read_summary_file};
