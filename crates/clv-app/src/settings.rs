@@ -55,6 +55,9 @@ pub struct DataSettings {
     pub query: Option<String>,
     /// More files for `query`, as `(table name, file)`.
     pub register: Vec<(String, PathBuf)>,
+    /// Cap on the memory `query` holds, in bytes, beyond which it spills to
+    /// disk; `None` for half the machine's memory.
+    pub query_memory_limit: Option<usize>,
 }
 
 /// Transactions in memory, shared between the settings that read them (see
@@ -100,6 +103,7 @@ impl Default for DataSettings {
             table: None,
             query: None,
             register: Vec::new(),
+            query_memory_limit: None,
         }
     }
 }
@@ -129,7 +133,8 @@ impl DataSettings {
             return Ok((t.0.clone(), PathBuf::from(t.0.name())));
         }
         if let Some(q) = &self.query {
-            let sql = clv_data::SqlSource::new(q.clone(), self.sql_tables())?;
+            let sql = clv_data::SqlSource::new(q.clone(), self.sql_tables())?
+                .with_memory_limit(self.query_memory_limit);
             return Ok((
                 std::sync::Arc::new(sql),
                 PathBuf::from(clv_data::sql::QUERY_RESULT),

@@ -251,6 +251,31 @@ pub struct DataArgs {
     /// Another file (CSV, Parquet, JSON) as table NAME of --query (repeatable).
     #[arg(long, value_name = "NAME=PATH", value_parser = parse_register, requires = "query")]
     pub register: Vec<(String, PathBuf)>,
+    /// Memory the --query engine may hold (e.g. 512M, 4G) before its sorts and
+    /// aggregations spill to temporary files [default: half the machine's memory].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "query")]
+    pub query_memory_limit: Option<usize>,
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (
+            &t[..i],
+            match c.to_ascii_uppercase() {
+                'K' => 1usize << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("expected a size such as 512M or 4G, got {s:?}")),
+            },
+        ),
+        _ => (t, 1),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x * mult as f64 >= 1.0 => Ok((x * mult as f64) as usize),
+        _ => Err(format!("expected a size such as 512M or 4G, got {s:?}")),
+    }
 }
 
 fn parse_register(s: &str) -> Result<(String, PathBuf), String> {
@@ -684,6 +709,7 @@ impl DataArgs {
             table: None,
             query: self.query.clone(),
             register: self.register.clone(),
+            query_memory_limit: self.query_memory_limit,
         })
     }
 }

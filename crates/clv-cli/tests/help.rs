@@ -138,6 +138,8 @@ fn runs() -> Vec<(&'static str, Vec<String>)> {
              (SELECT CAST(customer_id AS VARCHAR) FROM listed)",
             "--register",
             &format!("listed={cdnow_customers}"),
+            "--query-memory-limit",
+            "256M",
             "-q",
         ]);
         a.extend(extra.iter().map(|s| s.to_string()));

@@ -22,10 +22,13 @@
 //! moves only its result into the summary.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::TableReference;
 use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
 };
@@ -75,6 +78,7 @@ pub fn table_name(path: &Path) -> String {
 pub struct SqlSource {
     query: String,
     tables: Vec<SqlTable>,
+    memory_limit: Option<usize>,
 }
 
 impl SqlSource {
@@ -114,7 +118,21 @@ impl SqlSource {
                 )));
             }
         }
-        Ok(SqlSource { query, tables })
+        Ok(SqlSource {
+            query,
+            tables,
+            memory_limit: None,
+        })
+    }
+
+    /// Caps the memory the engine's joins, sorts and aggregations hold at
+    /// `bytes`; beyond it they spill to temporary files (in the system's
+    /// temporary directory) or, where an operator cannot spill, the query
+    /// fails with a message naming the limit. `None` (the default) caps it
+    /// at half the machine's memory ([`default_memory_limit`]).
+    pub fn with_memory_limit(mut self, bytes: Option<usize>) -> Self {
+        self.memory_limit = bytes;
+        self
     }
 
     /// The query.
@@ -143,10 +161,21 @@ impl SqlSource {
     }
 
     fn query_error(&self, e: DataFusionError) -> DataError {
+        let e_kind = if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
+            Kind::Memory
+        } else {
+            Kind::Other
+        };
         let mut message = e.to_string();
         let lower = message.to_ascii_lowercase();
         if lower.contains("table") && lower.contains("not found") {
             message = format!("{message}; {}", self.table_list());
+        }
+        if matches!(e_kind, Kind::Memory) {
+            message = format!(
+                "{message}; give the query more memory with --query-memory-limit SIZE \
+                 (e.g. 8G), or make it hold less (filter and aggregate before joining)"
+            );
         }
         DataError::Query {
             origin: QUERY_RESULT.into(),
@@ -247,6 +276,27 @@ impl SqlSource {
     }
 }
 
+/// What kind of failure a query error is, for the advice appended to it.
+enum Kind {
+    Memory,
+    Other,
+}
+
+/// Half the machine's physical memory (from `/proc/meminfo`), the default
+/// cap of a query's working memory; `None` where it cannot be read.
+pub fn default_memory_limit() -> Option<usize> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024 / 2)
+}
+
 /// Whether a CSV column is read as text whatever its inferred type: the
 /// customer column, and integer columns named like ids (`id`, `order_id`,
 /// `customerId`), so that `00123` keeps its zeros and ids join as text.
@@ -303,7 +353,13 @@ impl Source for SqlSource {
                 .with_target_partitions(threads)
                 .with_batch_size(16 * 1024)
                 .with_information_schema(true);
-            let sctx = SessionContext::new_with_config(config);
+            let limit = self.memory_limit.or_else(default_memory_limit);
+            let mut runtime = RuntimeEnvBuilder::new();
+            if let Some(bytes) = limit {
+                runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+            }
+            let runtime = runtime.build_arc().map_err(|e| self.query_error(e))?;
+            let sctx = SessionContext::new_with_config_rt(config, runtime);
             self.register(&sctx, &read.customer_col, read.delimiter)
                 .await?;
             let df = sctx
@@ -404,6 +460,53 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("--register NAME=PATH"), "{e}");
+    }
+
+    #[test]
+    fn the_default_memory_limit_is_half_the_machine() {
+        if let Some(b) = default_memory_limit() {
+            assert!(b > 1 << 20, "{b} bytes");
+        }
+    }
+
+    #[test]
+    fn a_query_over_its_memory_limit_fails_with_the_engine_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut text = String::from("customer_id,date,amount\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("c{i},2024-01-{:02},{}.5\n", i % 28 + 1, i % 90));
+        }
+        std::fs::write(&path, text).unwrap();
+        // A self-join's hash table cannot spill: 4 KiB is too little.
+        let src = SqlSource::new(
+            "SELECT a.customer_id, a.date, a.amount FROM t a JOIN t b ON a.customer_id = b.customer_id",
+            vec![SqlTable::from_path(&path)],
+        )
+        .unwrap()
+        .with_memory_limit(Some(4096));
+        let opts = crate::SummaryOptions::default();
+        let e = crate::ingest(
+            &src,
+            &crate::ReadOptions::default(),
+            &opts,
+            crate::Aggregations::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("query result:"), "{e}");
+        assert!(e.contains("Resources exhausted"), "{e}");
+        assert!(e.contains("--query-memory-limit"), "{e}");
+        // With room, the same query runs.
+        let src = src.with_memory_limit(Some(256 << 20));
+        let out = crate::ingest(
+            &src,
+            &crate::ReadOptions::default(),
+            &opts,
+            crate::Aggregations::default(),
+        )
+        .unwrap();
+        assert_eq!(out.summary.len(), 20_000);
     }
 
     #[test]
