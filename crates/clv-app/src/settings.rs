@@ -49,6 +49,17 @@ pub struct DataSettings {
     /// read instead of `transactions`; its name stands for the file's in
     /// messages.
     pub table: Option<TableSource>,
+    /// SQL query whose result is the transactions (with [`DataSettings::source`],
+    /// run by that PostgreSQL server).
+    pub query: Option<String>,
+    /// A PostgreSQL server to read the transactions from
+    /// (`postgres://USER@HOST:PORT/DATABASE`), with `source_table` or `query`.
+    pub source: Option<String>,
+    /// The table (or view) of `source` holding the transactions.
+    pub source_table: Option<String>,
+    /// Whether the PostgreSQL server groups the rows per customer and day
+    /// when only the summary is needed.
+    pub pushdown: clv_data::Pushdown,
 }
 
 /// Transactions in memory, shared between the settings that read them (see
@@ -92,6 +103,10 @@ impl Default for DataSettings {
             delimiter: None,
             decimal_comma: false,
             table: None,
+            query: None,
+            source: None,
+            source_table: None,
+            pushdown: clv_data::Pushdown::Auto,
         }
     }
 }
@@ -109,7 +124,7 @@ impl DataSettings {
     pub fn transactions_path(&self) -> Result<&Path> {
         self.transactions
             .as_deref()
-            .ok_or_else(|| usage("the TRANSACTIONS file is required"))
+            .ok_or_else(|| usage("the TRANSACTIONS file (or --source) is required"))
     }
 
     /// The source of the transactions: the in-memory table, else the file
@@ -119,11 +134,61 @@ impl DataSettings {
         if let Some(t) = &self.table {
             return Ok((t.0.clone(), PathBuf::from(t.0.name())));
         }
+        if let Some(pg) = self.postgres_source()? {
+            let name = clv_data::Source::name(&pg);
+            return Ok((std::sync::Arc::new(pg), PathBuf::from(name)));
+        }
         let path = self.transactions_path()?;
         Ok((
             std::sync::Arc::new(clv_data::FileSource::new(path)),
             path.to_path_buf(),
         ))
+    }
+
+    /// The PostgreSQL source of `source` with `source_table` or `query`;
+    /// `None` without `source`; a usage error for flags that do not go
+    /// together.
+    pub fn postgres_source(&self) -> Result<Option<clv_data::PostgresSource>> {
+        let Some(url) = &self.source else {
+            if self.source_table.is_some() {
+                return Err(usage("--source-table needs --source postgres://..."));
+            }
+            if self.query.is_some() {
+                return Err(usage(
+                    "--query needs --source postgres://... (the server that runs it)",
+                ));
+            }
+            return Ok(None);
+        };
+        if self.transactions.is_some() {
+            return Err(usage(
+                "--source reads the transactions from PostgreSQL: give no TRANSACTIONS file with it",
+            ));
+        }
+        let input = match (&self.source_table, &self.query) {
+            (Some(t), None) => clv_data::PgInput::Table(t.clone()),
+            (None, Some(q)) => clv_data::PgInput::Query(q.clone()),
+            (None, None) => {
+                return Err(usage(
+                    "--source needs --source-table NAME or --query SQL (which rows are the transactions)",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(usage("give --source-table or --query, not both"));
+            }
+        };
+        let conn = clv_data::PgConnect::parse(url)?;
+        Ok(Some(clv_data::PostgresSource::new(
+            conn,
+            input,
+            self.pushdown,
+        )))
+    }
+
+    /// Whether the transactions come from somewhere (a file, a table in
+    /// memory, a database).
+    pub fn has_transactions(&self) -> bool {
+        self.transactions.is_some() || self.table.is_some() || self.source.is_some()
     }
 
     /// The data layer's read options.

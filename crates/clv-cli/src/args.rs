@@ -241,6 +241,47 @@ pub struct DataArgs {
     /// as in "1.234,50 EUR" [default: detected when the first rows settle it].
     #[arg(long)]
     pub decimal_comma: bool,
+    /// SQL query whose result is the transactions
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Read the transactions from PostgreSQL instead of a file:
+    /// postgres://USER@HOST:PORT/DATABASE (a password from the URL,
+    /// PGPASSWORD or ~/.pgpass; PGHOST, PGPORT, PGUSER, PGDATABASE fill in
+    /// the rest), with --source-table or --query.
+    #[arg(long, value_name = "URL", conflicts_with = "transactions")]
+    pub source: Option<String>,
+    /// The table (or view, SCHEMA.TABLE) of --source holding the transactions.
+    #[arg(long, value_name = "NAME", conflicts_with = "query")]
+    pub source_table: Option<String>,
+    /// With --source, let PostgreSQL group the rows per customer and day
+    /// when only the summary is needed (same result, less data moved):
+    /// auto does when the planner expects fewer rows.
+    #[arg(long, value_enum, default_value_t = Pushdown::Auto)]
+    pub pushdown: Pushdown,
+}
+
+/// Whether PostgreSQL aggregates the rows (`--pushdown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pushdown {
+    /// When the planner expects at least a fifth fewer rows grouped.
+    Auto,
+    /// Whenever only the summary is needed and the columns allow it.
+    Always,
+    /// Never: every row is streamed.
+    Never,
+}
+
+/// Where to write a result table in PostgreSQL (`--sink`, `--sink-table`).
+#[derive(Debug, Clone, Args)]
+pub struct SinkArgs {
+    /// Write the result table to PostgreSQL: postgres://USER@HOST:PORT/DATABASE
+    /// (credentials as for --source). The table is replaced atomically and
+    /// the run recorded in clv_runs.
+    #[arg(long, value_name = "URL", requires = "sink_table")]
+    pub sink: Option<String>,
+    /// The table of --sink to replace with the result (SCHEMA.TABLE or TABLE).
+    #[arg(long, value_name = "NAME", requires = "sink")]
+    pub sink_table: Option<String>,
 }
 
 /// Where and how to write a table.
@@ -285,11 +326,11 @@ pub struct TableInputs {
     /// A per-customer summary instead of transactions: CSV with columns
     /// frequency,recency,T and optional weight, customer_id, monetary_value (for
     /// BG/BB: T = opportunities, recency = last opportunity with a transaction).
-    #[arg(long, conflicts_with = "transactions")]
+    #[arg(long, conflicts_with_all = ["transactions", "source"])]
     pub summary: Option<PathBuf>,
     /// Subscribers for --model sbg: CSV with columns customer_id,duration,churned
     /// and an optional cohort (duration = whole periods stayed).
-    #[arg(long, conflicts_with_all = ["transactions", "summary"])]
+    #[arg(long, conflicts_with_all = ["transactions", "summary", "source"])]
     pub subscriptions: Option<PathBuf>,
 }
 
@@ -373,6 +414,9 @@ pub struct PredictArgs {
     #[command(flatten)]
     /// Output.
     pub out: OutputArgs,
+    #[command(flatten)]
+    /// PostgreSQL output.
+    pub sink: SinkArgs,
 }
 
 /// `clv simulate`.
@@ -659,6 +703,14 @@ impl DataArgs {
             delimiter,
             decimal_comma: self.decimal_comma,
             table: None,
+            query: self.query.clone(),
+            source: self.source.clone(),
+            source_table: self.source_table.clone(),
+            pushdown: match self.pushdown {
+                Pushdown::Auto => clv_data::Pushdown::Auto,
+                Pushdown::Always => clv_data::Pushdown::Always,
+                Pushdown::Never => clv_data::Pushdown::Never,
+            },
         })
     }
 }
@@ -960,6 +1012,9 @@ pub struct SegmentArgs {
     #[command(flatten)]
     /// Output.
     pub out: OutputArgs,
+    #[command(flatten)]
+    /// PostgreSQL output.
+    pub sink: SinkArgs,
 }
 
 /// `clv actions`.
