@@ -844,7 +844,7 @@ pub struct SinkReport {
 }
 
 /// The environment variable of the test-only pause: after this many rows
-/// the load flushes what it has sent and sleeps (up to 60 seconds), so
+/// the load flushes what it has sent and sleeps for 10 seconds, so
 /// that a test can kill the connection in the middle of a write and check
 /// that the old table survives. Not for use outside tests.
 pub const SINK_PAUSE_ENV: &str = "CLV_TEST_PG_SINK_PAUSE_AFTER_ROWS";
@@ -951,7 +951,7 @@ pub fn write_table_postgres(
         if pause_after == Some(i + 1) {
             writer.flush().map_err(io_fail)?;
             eprintln!("{SINK_PAUSE_ENV}: paused after {} rows", i + 1);
-            std::thread::sleep(Duration::from_secs(60));
+            std::thread::sleep(Duration::from_secs(10));
         }
     }
     writer.finish().map_err(|e| fail("COPY", &e))?;
