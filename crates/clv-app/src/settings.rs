@@ -54,7 +54,7 @@ pub struct DataSettings {
     pub query: Option<String>,
     /// A PostgreSQL server to read the transactions from
     /// (`postgres://USER@HOST:PORT/DATABASE`), with `source_table` or `query`.
-    pub source: Option<String>,
+    pub source: Option<clv_data::PgUrl>,
     /// The table (or view) of `source` holding the transactions.
     pub source_table: Option<String>,
     /// Whether the PostgreSQL server groups the rows per customer and day

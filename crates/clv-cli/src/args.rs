@@ -248,8 +248,8 @@ pub struct DataArgs {
     /// postgres://USER@HOST:PORT/DATABASE (a password from the URL,
     /// PGPASSWORD or ~/.pgpass; PGHOST, PGPORT, PGUSER, PGDATABASE fill in
     /// the rest), with --source-table or --query.
-    #[arg(long, value_name = "URL", conflicts_with = "transactions")]
-    pub source: Option<String>,
+    #[arg(long, value_name = "URL", conflicts_with = "transactions", value_parser = pg_url)]
+    pub source: Option<clv_data::PgUrl>,
     /// The table (or view, SCHEMA.TABLE) of --source holding the transactions.
     #[arg(long, value_name = "NAME", conflicts_with = "query")]
     pub source_table: Option<String>,
@@ -258,6 +258,11 @@ pub struct DataArgs {
     /// auto does when the planner expects fewer rows.
     #[arg(long, value_enum, default_value_t = Pushdown::Auto)]
     pub pushdown: Pushdown,
+}
+
+/// A PostgreSQL URL (kept as given; shown without its password).
+fn pg_url(s: &str) -> std::result::Result<clv_data::PgUrl, String> {
+    Ok(clv_data::PgUrl::new(s))
 }
 
 /// Whether PostgreSQL aggregates the rows (`--pushdown`).
@@ -277,8 +282,8 @@ pub struct SinkArgs {
     /// Write the result table to PostgreSQL: postgres://USER@HOST:PORT/DATABASE
     /// (credentials as for --source). The table is replaced atomically and
     /// the run recorded in clv_runs.
-    #[arg(long, value_name = "URL", requires = "sink_table")]
-    pub sink: Option<String>,
+    #[arg(long, value_name = "URL", requires = "sink_table", value_parser = pg_url)]
+    pub sink: Option<clv_data::PgUrl>,
     /// The table of --sink to replace with the result (SCHEMA.TABLE or TABLE).
     #[arg(long, value_name = "NAME", requires = "sink")]
     pub sink_table: Option<String>,
@@ -1021,6 +1026,10 @@ pub struct SegmentArgs {
 #[derive(Debug, Args)]
 #[command(
     mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("sink_table", |a| a.help(
+        "The tables of --sink are NAME_win_back, NAME_remind, NAME_reward, NAME_ask_referral \
+         and NAME_activate_advocates, replaced together in one transaction"
+    )),
     mut_arg("model", |a| a
         .value_parser(PurchaseModelParser)
         .help("Purchase model to fit first (instead of --model-file)")),
@@ -1031,9 +1040,12 @@ pub struct ActionsArgs {
     pub input: InfluenceArgs,
     /// Directory for the lists: win_back.csv, remind.csv, reward.csv,
     /// ask_referral.csv, activate_advocates.csv (created when missing; its
-    /// parent must exist).
-    #[arg(long)]
-    pub out_dir: PathBuf,
+    /// parent must exist). Not needed with --sink.
+    #[arg(long, required_unless_present = "sink")]
+    pub out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    /// The lists as PostgreSQL tables, `<sink-table>_<list>`.
+    pub sink: SinkArgs,
     /// Win back: customers whose P(alive) is below this.
     #[arg(long, default_value_t = 0.3)]
     pub win_back_below: f64,

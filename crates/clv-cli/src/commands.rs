@@ -279,20 +279,63 @@ pub fn segment(args: &SegmentArgs, progress: &dyn Progress) -> Result<()> {
     )
 }
 
-/// `clv actions`.
+/// `clv actions`: the lists as CSV files in `--out-dir`, and/or as the
+/// tables `<sink-table>_<list>` of `--sink` (all replaced in one
+/// transaction).
 pub fn actions(args: &ActionsArgs, progress: &dyn Progress) -> Result<()> {
-    let names = clv_core::actions::ActionList::ALL.map(|l| args.out_dir.join(l.file_name()));
-    let outputs: Vec<Option<&Path>> = names.iter().map(|p| Some(p.as_path())).collect();
-    if args.out_dir.is_dir() {
-        check_outputs(&outputs, &args.input.inputs())?;
-    } else {
-        // Created once the lists are ready; its parent must exist.
-        clv_app::actions::check_out_dir(&args.out_dir)?;
+    if let Some(out_dir) = &args.out_dir {
+        let names = clv_core::actions::ActionList::ALL.map(|l| out_dir.join(l.file_name()));
+        let outputs: Vec<Option<&Path>> = names.iter().map(|p| Some(p.as_path())).collect();
+        if out_dir.is_dir() {
+            check_outputs(&outputs, &args.input.inputs())?;
+        } else {
+            // Created once the lists are ready; its parent must exist.
+            clv_app::actions::check_out_dir(out_dir)?;
+        }
     }
-    let lists = clv_app::actions::actions(&args.input.settings()?, &args.settings(), progress)?;
-    let counts = clv_app::actions::write_lists(&args.out_dir, &lists)?;
-    for (file, rows) in counts {
-        progress.say(format!("{file}: {rows} customers",));
+    let sink = sink_connect(&args.sink)?;
+    let settings = args.input.settings()?;
+    let lists = clv_app::actions::actions(&settings, &args.settings(), progress)?;
+    if let Some((conn, base)) = sink {
+        let tables: Vec<(String, clv_data::Table)> = lists
+            .lists
+            .iter()
+            .map(|(list, rows)| {
+                (
+                    format!("{base}_{}", list.name()),
+                    clv_app::actions::list_table(&lists, rows),
+                )
+            })
+            .collect();
+        let named: Vec<(&str, &clv_data::Table)> =
+            tables.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let run = clv_data::RunRecord {
+            command: "actions".into(),
+            model: Some(lists.scored.model.to_string()),
+            parameters: serde_json::json!({
+                "source": source_name(&settings.data),
+                "horizon": args.input.horizon.to_string(),
+                "discount_rate": args.input.discount_rate,
+                "margin": args.input.margin,
+            })
+            .to_string(),
+        };
+        let reports = progress.stage(
+            &format!("wrote {} tables to {}", named.len(), conn.shown()),
+            || clv_data::write_tables_postgres(&conn, &named, &run),
+        )?;
+        for r in reports {
+            progress.say(format!(
+                "{}: {} customers (run {} in clv_runs)",
+                r.table, r.rows, r.run_id
+            ));
+        }
+    }
+    if let Some(out_dir) = &args.out_dir {
+        let counts = clv_app::actions::write_lists(out_dir, &lists)?;
+        for (file, rows) in counts {
+            progress.say(format!("{file}: {rows} customers",));
+        }
     }
     Ok(())
 }

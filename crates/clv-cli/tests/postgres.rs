@@ -551,6 +551,39 @@ fn the_sink_replaces_the_table_and_records_each_run() {
         count(&mut c, "select count(*) from clv_segments"),
         customers
     );
+    // actions: one table per list, all in one transaction; no --out-dir needed.
+    let (_, err) = run(&[
+        "actions",
+        "--source",
+        &url,
+        "--source-table",
+        "orders",
+        "--model",
+        "bg-nbd",
+        "--sink",
+        &url,
+        "--sink-table",
+        "clv_actions",
+    ]);
+    for list in [
+        "win_back",
+        "remind",
+        "reward",
+        "ask_referral",
+        "activate_advocates",
+    ] {
+        let table = format!("clv_actions_{list}");
+        assert!(err.contains(&format!("{table}: ")), "{err}");
+        count(&mut c, &format!("select count(*) from {table}"));
+    }
+    assert_eq!(
+        count(
+            &mut c,
+            "select count(*) from clv_runs where command = 'actions'"
+        ),
+        5
+    );
+    assert!(count(&mut c, "select count(*) from clv_actions_reward") > 0);
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub enum DataError {
     /// A column of a database table or query has a type that cannot play its
     /// role; the message says what is expected and how to cast it.
     #[error(
-        "{source_name}: column \"{column}\" has PostgreSQL type {pg_type}, which cannot be read as {role}; expected {expected}. {hint}"
+        "{source_name}: column \"{column}\" has PostgreSQL type {pg_type}, which cannot be read as {role}; {advice}"
     )]
     ColumnType {
         /// The source's name (table or query, and the scrubbed URL).
@@ -109,10 +109,8 @@ pub enum DataError {
         pg_type: String,
         /// What it was to be read as.
         role: &'static str,
-        /// The types accepted for that role.
-        expected: &'static str,
-        /// What to do.
-        hint: String,
+        /// The types accepted for that role and what to do.
+        advice: String,
     },
     /// A database could not be reached, refused the credentials, or a query
     /// failed: what was being done (naming the scrubbed URL, the table or

@@ -207,7 +207,8 @@ pub use error::{DataError, Location, Result};
 pub use history::{PurchaseHistory, summarize_with_history};
 pub use ingest::{Aggregations, Ingested, ingest, summarize_file};
 pub use postgres::{
-    PgConnect, PgInput, PostgresSource, Pushdown, RunRecord, SinkReport, write_table_postgres,
+    PgConnect, PgInput, PgUrl, PostgresSource, Pushdown, RunRecord, SinkReport,
+    write_table_postgres, write_tables_postgres,
 };
 pub use purchase_days::PurchaseDays;
 pub use purchases::Purchases;

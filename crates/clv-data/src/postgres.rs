@@ -127,6 +127,44 @@ pub fn scrub_url(url: &str) -> String {
     out.join(" ")
 }
 
+/// A connection URL as the user gave it, password included: its `Debug`
+/// and `Display` show it without the password ([`scrub_url`]); only
+/// [`PgUrl::expose`] gives the text to connect with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PgUrl(String);
+
+impl PgUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        PgUrl(url.into())
+    }
+
+    /// The URL with its password, to connect with (never to print).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PgUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PgUrl({:?})", scrub_url(&self.0))
+    }
+}
+
+impl fmt::Display for PgUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&scrub_url(&self.0))
+    }
+}
+
+impl FromStr for PgUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(PgUrl::new(s))
+    }
+}
+
 /// How to reach a PostgreSQL server: the parsed URL completed from the
 /// environment and the password file. Its `Debug` and [`PgConnect::shown`]
 /// never include the password.
@@ -155,8 +193,10 @@ impl PgConnect {
     ///
     /// [`DataError::InvalidOptions`] for a URL that cannot be parsed (the
     /// message shows it without its password).
-    pub fn parse(url: &str) -> Result<Self> {
-        Self::parse_with_env(url, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    pub fn parse(url: &PgUrl) -> Result<Self> {
+        Self::parse_with_env(url.expose(), &|k| {
+            std::env::var(k).ok().filter(|v| !v.is_empty())
+        })
     }
 
     /// [`PgConnect::parse`] with the environment given as a function.
@@ -185,10 +225,10 @@ impl PgConnect {
             })?;
             config.port(port);
         }
-        if config.get_user().is_none() {
-            if let Some(u) = env("PGUSER").or_else(|| env("USER")) {
-                config.user(&u);
-            }
+        if config.get_user().is_none()
+            && let Some(u) = env("PGUSER").or_else(|| env("USER"))
+        {
+            config.user(&u);
         }
         if config.get_dbname().is_none()
             && let Some(d) = env("PGDATABASE").or_else(|| config.get_user().map(str::to_string))
@@ -482,7 +522,7 @@ impl PostgresSource {
 
     /// The SQL that yields the input's rows (a query is wrapped as a
     /// subquery), after checking that a table exists.
-    fn from_sql(&self, client: &mut postgres::Transaction<'_>) -> Result<String> {
+    fn input_sql(&self, client: &mut postgres::Transaction<'_>) -> Result<String> {
         match &self.input {
             PgInput::Table(name) => {
                 let row = client
@@ -543,13 +583,12 @@ impl PostgresSource {
         let idx = crate::engine::find_columns(&names, &wanted, &self.name())?;
         let col = |k: usize| ident(&names[idx[k]]);
         let ty = |k: usize| stmt.columns()[idx[k]].type_();
-        let bad = |k: usize, role, expected, hint: String| DataError::ColumnType {
+        let bad = |k: usize, role, expected: &str, hint: String| DataError::ColumnType {
             source_name: self.name(),
             column: names[idx[k]].clone(),
             pg_type: ty(k).name().to_string(),
             role,
-            expected,
-            hint,
+            advice: format!("expected {expected}. {hint}"),
         };
         let cast_hint = |k: usize, cast: &str| {
             let c = &names[idx[k]];
@@ -610,6 +649,7 @@ impl PostgresSource {
     }
 
     /// Streams every row through one writer.
+    #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
         tx: &mut postgres::Transaction<'_>,
@@ -798,7 +838,7 @@ impl Source for PostgresSource {
             .read_only(true)
             .start()
             .map_err(|e| self.query_error(&e, "starting a read-only transaction"))?;
-        let from = self.from_sql(&mut tx)?;
+        let from = self.input_sql(&mut tx)?;
         let probe = tx
             .prepare(&from)
             .map_err(|e| self.query_error(&e, "preparing"))?;
@@ -877,6 +917,47 @@ pub fn write_table_postgres(
     table: &Table,
     run: &RunRecord,
 ) -> Result<SinkReport> {
+    let mut reports = write_tables_postgres(conn, &[(name, table)], run)?;
+    Ok(reports.pop().expect("one table written"))
+}
+
+/// Writes several tables as [`write_table_postgres`] writes one, all in one
+/// transaction: every table is replaced, or (on any failure) none is. Each
+/// table gets its row in `clv_runs`.
+///
+/// # Errors
+///
+/// As [`write_table_postgres`].
+pub fn write_tables_postgres(
+    conn: &PgConnect,
+    tables: &[(&str, &Table)],
+    run: &RunRecord,
+) -> Result<Vec<SinkReport>> {
+    let mut client = conn.connect()?;
+    let mut tx = client.transaction().map_err(|e| DataError::Database {
+        context: format!("{}: starting a transaction", conn.shown()),
+        message: describe(&e),
+    })?;
+    let mut reports = Vec::with_capacity(tables.len());
+    for (name, table) in tables {
+        reports.push(load_table(&mut tx, conn, name, table, run)?);
+    }
+    tx.commit().map_err(|e| DataError::Database {
+        context: format!("{}: committing the new tables", conn.shown()),
+        message: describe(&e),
+    })?;
+    Ok(reports)
+}
+
+/// Loads `table` into a new table, swaps it in for `name` and records the
+/// run, inside `tx`.
+fn load_table(
+    tx: &mut postgres::Transaction<'_>,
+    conn: &PgConnect,
+    name: &str,
+    table: &Table,
+    run: &RunRecord,
+) -> Result<SinkReport> {
     let (schema, base) = qualified(name)?;
     let in_schema = |t: &str| match &schema {
         Some(s) => format!("{}.{}", ident(s), ident(t)),
@@ -890,8 +971,6 @@ pub fn write_table_postgres(
         context: format!("{}: writing table {name:?} ({what})", conn.shown()),
         message: describe(e),
     };
-    let mut client = conn.connect()?;
-    let mut tx = client.transaction().map_err(|e| fail("starting", &e))?;
     let columns: Vec<String> = table
         .column_names()
         .iter()
@@ -976,10 +1055,8 @@ pub fn write_table_postgres(
             ],
         )
         .map_err(|e| fail("recording the run in clv_runs", &e))?;
-    let run_id: i64 = row.get(0);
-    tx.commit().map_err(|e| fail("committing", &e))?;
     Ok(SinkReport {
-        run_id,
+        run_id: row.get(0),
         rows: n as u64,
         table: name.to_string(),
     })
@@ -1031,6 +1108,14 @@ mod tests {
             "host=db user=ann dbname=shop"
         );
         assert_eq!(scrub_url("postgres://db/shop"), "postgres://db/shop");
+    }
+
+    #[test]
+    fn urls_never_show_their_password() {
+        let u: PgUrl = "postgres://ann:s3cret@db/shop".parse().unwrap();
+        assert_eq!(u.to_string(), "postgres://ann@db/shop");
+        assert!(!format!("{u:?}").contains("s3cret"));
+        assert!(u.expose().contains("s3cret"));
     }
 
     #[test]

@@ -1041,6 +1041,69 @@ mod tests {
         assert_eq!(period_index(day("2015-12-31"), TimeUnit::Year), 2015);
     }
 
+    /// Same-day amounts whose sum depends on the order of addition
+    /// (`0.1 + 0.2 + 0.3` is not `0.3 + 0.2 + 0.1` in binary): any row order
+    /// gives the same summary, and a pre-summed day (as a database's pushdown
+    /// sends it, [`crate::RowWriter::group`]) gives it too.
+    #[test]
+    fn a_days_total_does_not_depend_on_the_row_order() {
+        let d0 = day("2024-01-01");
+        let amounts = [0.3, 0.1, 0.2, 1e-3, 7.7];
+        assert_ne!((0.1 + 0.2) + 0.3, (0.3 + 0.2) + 0.1);
+        let rows: Vec<(&str, i32, f64)> = amounts
+            .iter()
+            .map(|&a| ("a", d0 + 1, a))
+            .chain([
+                ("a", d0, 1.0),
+                ("a", d0 + 9, 0.7),
+                ("a", d0 + 9, 0.1),
+                ("a", d0 + 9, 0.2),
+            ])
+            .collect();
+        for convention in [Convention::Exact, Convention::Period] {
+            let options = SummaryOptions {
+                time_unit: TimeUnit::Week,
+                convention,
+                observation_end: NaiveDate::from_ymd_opt(2024, 1, 31),
+                threads: Some(1),
+                ..Default::default()
+            };
+            let run = |rows: &[(&str, i32, f64)]| {
+                let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+                let days: Vec<i32> = rows.iter().map(|r| r.1).collect();
+                let amounts: Vec<f64> = rows.iter().map(|r| r.2).collect();
+                summarize(&ids, &days, &amounts, &options).unwrap().0
+            };
+            let forward = run(&rows);
+            let mut reversed = rows.clone();
+            reversed.reverse();
+            assert_eq!(run(&reversed), forward);
+            // One row per day, its amounts summed in ascending order.
+            let mut b = PartBuilder::new(&[], 1);
+            for d in [d0, d0 + 1, d0 + 9] {
+                let mut of_day: Vec<f64> = rows.iter().filter(|r| r.1 == d).map(|r| r.2).collect();
+                of_day.sort_by(f64::total_cmp);
+                let sum = of_day[1..].iter().fold(of_day[0], |s, a| s + a);
+                b.group(
+                    b"a",
+                    d,
+                    of_day.len() as u64,
+                    0,
+                    0.0,
+                    0,
+                    of_day.len() as u32,
+                    sum,
+                );
+            }
+            let part = b.finish();
+            let stats = part.stats.clone();
+            let mut report = DataReport::new("<memory>", "test");
+            let grouped = build(vec![part], &stats, &options, 1, &mut report).unwrap();
+            assert_eq!(grouped, forward, "{convention}");
+            assert_eq!(report.rows_used, rows.len() as u64);
+        }
+    }
+
     #[test]
     fn int_keys() {
         assert_eq!(int_key(b"123"), Some(123));
