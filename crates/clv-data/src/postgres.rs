@@ -54,6 +54,10 @@ use crate::error::{DataError, Location, Result};
 use crate::source::{ReadContext, Rows, Source};
 use crate::table::{Column, Table};
 
+/// The `work_mem` of the pushdown's transaction (`SET LOCAL`): the
+/// grouped query sorts the rows by customer and day.
+pub const PUSHDOWN_WORK_MEM: &str = "256MB";
+
 /// Rows fetched from the cursor at a time.
 pub const FETCH_ROWS: i32 = 20_000;
 
@@ -850,6 +854,11 @@ impl Source for PostgresSource {
             let push = self.pushdown == Pushdown::Always
                 || self.worth_pushing(&mut tx, &from, &grouped)?;
             if push {
+                // The grouping sorts the rows (an ordered aggregate): room
+                // for it in memory rather than on disk, for this
+                // transaction only.
+                tx.batch_execute(&format!("SET LOCAL work_mem = '{PUSHDOWN_WORK_MEM}'"))
+                    .map_err(|e| self.query_error(&e, "setting work_mem"))?;
                 if let Some(rows) = self.read_grouped(&mut tx, &grouped, ctx)? {
                     return Ok(rows);
                 }
