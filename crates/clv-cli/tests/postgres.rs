@@ -314,6 +314,42 @@ fn a_table_a_query_and_text_columns_give_the_files_summary() {
         "1997-09-30",
     ]);
     assert_eq!(text, file);
+    // The model file names the source without the password.
+    let dir = scratch("pg-fit");
+    let model = dir.join("model.json").display().to_string();
+    run(&[
+        "fit",
+        "--source",
+        &url,
+        "--source-table",
+        "orders",
+        "--model",
+        "bg-nbd",
+        "-o",
+        &model,
+    ]);
+    let json = std::fs::read_to_string(&model).unwrap();
+    assert!(
+        json.contains("orders (postgres://postgres@127.0.0.1:"),
+        "{json}"
+    );
+    assert!(!json.contains(PASSWORD));
+    // A command that needs more than the summary (validation's purchases
+    // per day) streams the rows even when the pushdown is asked for.
+    let (_, err) = run(&[
+        "validate",
+        "--source",
+        &url,
+        "--source-table",
+        "orders",
+        "--calibration-end",
+        "1997-09-30",
+        "--model",
+        "bg-nbd",
+        "--pushdown",
+        "always",
+    ]);
+    assert!(err.contains("rows streamed"), "{err}");
 }
 
 /// Rows with many same-day purchases (amounts whose sums depend on the
