@@ -32,7 +32,7 @@ pub fn fit_subscriptions(args: &FitSettings, progress: &dyn Progress) -> Result<
     let path = args.tables.subscriptions.as_deref().ok_or_else(|| {
         usage("--model sbg needs --subscriptions FILE (customer_id,duration,churned[,cohort])")
     })?;
-    if args.data.transactions.is_some() {
+    if args.data.transactions.is_some() || args.data.source.is_some() {
         return Err(usage(
             "--model sbg reads --subscriptions, not a transaction log",
         ));

@@ -49,15 +49,24 @@ pub struct DataSettings {
     /// read instead of `transactions`; its name stands for the file's in
     /// messages.
     pub table: Option<TableSource>,
-    /// A SQL query whose result is the transactions, over `transactions`
-    /// (a table named by its file stem) and the files of `register`; the
-    /// column flags then name columns of the result.
+    /// A SQL query whose result is the transactions: run by the PostgreSQL
+    /// server of `source` when it is set, else by the embedded engine over
+    /// `transactions` (a table named by its file stem) and the files of
+    /// `register`; the column flags then name columns of the result.
     pub query: Option<String>,
-    /// More files for `query`, as `(table name, file)`.
+    /// More files for `query`, as `(table name, file)` (not with `source`).
     pub register: Vec<(String, PathBuf)>,
-    /// Cap on the memory `query` holds, in bytes, beyond which it spills to
-    /// disk; `None` for half the machine's memory.
+    /// Cap on the memory the embedded engine's `query` holds, in bytes,
+    /// beyond which it spills to disk; `None` for half the machine's memory.
     pub query_memory_limit: Option<usize>,
+    /// A PostgreSQL server to read the transactions from
+    /// (`postgres://USER@HOST:PORT/DATABASE`), with `source_table` or `query`.
+    pub source: Option<clv_data::PgUrl>,
+    /// The table (or view) of `source` holding the transactions.
+    pub source_table: Option<String>,
+    /// Whether the PostgreSQL server groups the rows per customer and day
+    /// when only the summary is needed.
+    pub pushdown: clv_data::Pushdown,
 }
 
 /// Transactions in memory, shared between the settings that read them (see
@@ -104,6 +113,9 @@ impl Default for DataSettings {
             query: None,
             register: Vec::new(),
             query_memory_limit: None,
+            source: None,
+            source_table: None,
+            pushdown: clv_data::Pushdown::Auto,
         }
     }
 }
@@ -121,16 +133,21 @@ impl DataSettings {
     pub fn transactions_path(&self) -> Result<&Path> {
         self.transactions
             .as_deref()
-            .ok_or_else(|| usage("the TRANSACTIONS file is required"))
+            .ok_or_else(|| usage("the TRANSACTIONS file (or --source) is required"))
     }
 
     /// The source of the transactions: the in-memory table, else the
-    /// result of `query` over the registered files, else the file source of
-    /// `transactions` (a usage error when none is given), with the path
+    /// PostgreSQL `source` (its table, or `query` run by the server), else
+    /// the result of `query` over the registered files, else the file source
+    /// of `transactions` (a usage error when none is given), with the path
     /// messages and the model file name it by.
     pub fn source(&self) -> Result<(std::sync::Arc<dyn clv_data::Source + Send + Sync>, PathBuf)> {
         if let Some(t) = &self.table {
             return Ok((t.0.clone(), PathBuf::from(t.0.name())));
+        }
+        if let Some(pg) = self.postgres_source()? {
+            let name = clv_data::Source::name(&pg);
+            return Ok((std::sync::Arc::new(pg), PathBuf::from(name)));
         }
         if let Some(q) = &self.query {
             let sql = clv_data::SqlSource::new(q.clone(), self.sql_tables())?
@@ -167,9 +184,10 @@ impl DataSettings {
 
     /// Registers the other input files of a use case (customers, spend,
     /// events) as tables of `query` under their file stems, unless a table
-    /// of that name is already there. Nothing happens without a query.
+    /// of that name is already there. Nothing happens without a query, or
+    /// when the query runs on a PostgreSQL `source`.
     pub fn register_inputs<'p>(&mut self, files: impl IntoIterator<Item = Option<&'p Path>>) {
-        if self.query.is_none() {
+        if self.query.is_none() || self.source.is_some() {
             return;
         }
         for path in files.into_iter().flatten() {
@@ -178,6 +196,53 @@ impl DataSettings {
                 self.register.push((name, path.to_path_buf()));
             }
         }
+    }
+
+    /// The PostgreSQL source of `source` with `source_table` or `query`;
+    /// `None` without `source`; a usage error for flags that do not go
+    /// together.
+    pub fn postgres_source(&self) -> Result<Option<clv_data::PostgresSource>> {
+        let Some(url) = &self.source else {
+            if self.source_table.is_some() {
+                return Err(usage("--source-table needs --source postgres://..."));
+            }
+            return Ok(None);
+        };
+        if self.transactions.is_some() {
+            return Err(usage(
+                "--source reads the transactions from PostgreSQL: give no TRANSACTIONS file with it",
+            ));
+        }
+        if !self.register.is_empty() {
+            return Err(usage(
+                "--register names files for the embedded engine's --query; with --source the \
+                 query runs on the PostgreSQL server, over its tables",
+            ));
+        }
+        let input = match (&self.source_table, &self.query) {
+            (Some(t), None) => clv_data::PgInput::Table(t.clone()),
+            (None, Some(q)) => clv_data::PgInput::Query(q.clone()),
+            (None, None) => {
+                return Err(usage(
+                    "--source needs --source-table NAME or --query SQL (which rows are the transactions)",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(usage("give --source-table or --query, not both"));
+            }
+        };
+        let conn = clv_data::PgConnect::parse(url)?;
+        Ok(Some(clv_data::PostgresSource::new(
+            conn,
+            input,
+            self.pushdown,
+        )))
+    }
+
+    /// Whether the transactions come from somewhere (a file, a table in
+    /// memory, a database).
+    pub fn has_transactions(&self) -> bool {
+        self.transactions.is_some() || self.table.is_some() || self.source.is_some()
     }
 
     /// The data layer's read options.

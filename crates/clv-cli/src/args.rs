@@ -241,20 +241,48 @@ pub struct DataArgs {
     /// as in "1.234,50 EUR" [default: detected when the first rows settle it].
     #[arg(long)]
     pub decimal_comma: bool,
-    /// SQL query whose result is the transactions (DataFusion SQL), e.g.
-    /// "SELECT customer_id, date, SUM(amount) AS amount FROM orders WHERE
-    /// status = 'paid' GROUP BY customer_id, date". TRANSACTIONS (if given)
-    /// is the table named by its file stem in lower case; the column flags
-    /// name columns of the result.
+    /// SQL query whose result is the transactions, e.g. "SELECT customer_id,
+    /// date, SUM(amount) AS amount FROM orders WHERE status = 'paid' GROUP BY
+    /// customer_id, date": run by the embedded engine (DataFusion) over the
+    /// files, TRANSACTIONS (if given) being the table named by its file stem
+    /// in lower case; with --source, run by that PostgreSQL server. The
+    /// column flags name columns of the result.
     #[arg(long, value_name = "SQL")]
     pub query: Option<String>,
     /// Another file (CSV, Parquet, JSON) as table NAME of --query (repeatable).
-    #[arg(long, value_name = "NAME=PATH", value_parser = parse_register, requires = "query")]
+    #[arg(
+        long,
+        value_name = "NAME=PATH",
+        value_parser = parse_register,
+        requires = "query",
+        conflicts_with = "source"
+    )]
     pub register: Vec<(String, PathBuf)>,
     /// Memory the --query engine may hold (e.g. 512M, 4G) before its sorts and
     /// aggregations spill to temporary files [default: half the machine's memory].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "query")]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        value_parser = parse_size,
+        requires = "query",
+        conflicts_with = "source"
+    )]
     pub query_memory_limit: Option<usize>,
+    /// Read the transactions from PostgreSQL instead of a file:
+    /// postgres://USER@HOST:PORT/DATABASE (a password from the URL,
+    /// PGPASSWORD or ~/.pgpass; PGHOST, PGPORT, PGUSER, PGDATABASE fill in
+    /// the rest), with --source-table or --query.
+    #[arg(long, value_name = "URL", conflicts_with = "transactions", value_parser = pg_url)]
+    pub source: Option<clv_data::PgUrl>,
+    /// The table (or view, SCHEMA.TABLE) of --source holding the transactions.
+    #[arg(long, value_name = "NAME", conflicts_with = "query")]
+    pub source_table: Option<String>,
+    /// With --source, let PostgreSQL group the rows per customer and day
+    /// when only the summary is needed (same result, less data moved):
+    /// always, never, or auto: when the planner expects at least a fifth
+    /// fewer rows grouped than streamed.
+    #[arg(long, value_enum, default_value_t = Pushdown::Auto, hide_possible_values = true)]
+    pub pushdown: Pushdown,
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
@@ -287,6 +315,37 @@ fn parse_register(s: &str) -> Result<(String, PathBuf), String> {
             "expected NAME=PATH (a table name for --query, then the file), got {s:?}"
         )),
     }
+}
+
+/// A PostgreSQL URL (kept as given; shown without its password).
+fn pg_url(s: &str) -> std::result::Result<clv_data::PgUrl, String> {
+    Ok(clv_data::PgUrl::new(s))
+}
+
+/// Whether PostgreSQL aggregates the rows (`--pushdown`): `auto` when the
+/// planner expects at least a fifth fewer rows grouped, `always` whenever
+/// only the summary is needed and the columns allow it, `never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pushdown {
+    /// When the planner expects at least a fifth fewer rows grouped.
+    Auto,
+    /// Whenever only the summary is needed and the columns allow it.
+    Always,
+    /// Never: every row is streamed.
+    Never,
+}
+
+/// Where to write a result table in PostgreSQL (`--sink`, `--sink-table`).
+#[derive(Debug, Clone, Args)]
+pub struct SinkArgs {
+    /// Write the result table to PostgreSQL: postgres://USER@HOST:PORT/DATABASE
+    /// (credentials as for --source). The table is replaced atomically and
+    /// the run recorded in clv_runs.
+    #[arg(long, value_name = "URL", requires = "sink_table", value_parser = pg_url)]
+    pub sink: Option<clv_data::PgUrl>,
+    /// The table of --sink to replace with the result (SCHEMA.TABLE or TABLE).
+    #[arg(long, value_name = "NAME", requires = "sink")]
+    pub sink_table: Option<String>,
 }
 
 /// Where and how to write a table.
@@ -331,11 +390,11 @@ pub struct TableInputs {
     /// A per-customer summary instead of transactions: CSV with columns
     /// frequency,recency,T and optional weight, customer_id, monetary_value (for
     /// BG/BB: T = opportunities, recency = last opportunity with a transaction).
-    #[arg(long, conflicts_with_all = ["transactions", "query"])]
+    #[arg(long, conflicts_with_all = ["transactions", "query", "source"])]
     pub summary: Option<PathBuf>,
     /// Subscribers for --model sbg: CSV with columns customer_id,duration,churned
     /// and an optional cohort (duration = whole periods stayed).
-    #[arg(long, conflicts_with_all = ["transactions", "summary", "query"])]
+    #[arg(long, conflicts_with_all = ["transactions", "summary", "query", "source"])]
     pub subscriptions: Option<PathBuf>,
 }
 
@@ -419,6 +478,9 @@ pub struct PredictArgs {
     #[command(flatten)]
     /// Output.
     pub out: OutputArgs,
+    #[command(flatten)]
+    /// PostgreSQL output.
+    pub sink: SinkArgs,
 }
 
 /// `clv simulate`.
@@ -710,6 +772,13 @@ impl DataArgs {
             query: self.query.clone(),
             register: self.register.clone(),
             query_memory_limit: self.query_memory_limit,
+            source: self.source.clone(),
+            source_table: self.source_table.clone(),
+            pushdown: match self.pushdown {
+                Pushdown::Auto => clv_data::Pushdown::Auto,
+                Pushdown::Always => clv_data::Pushdown::Always,
+                Pushdown::Never => clv_data::Pushdown::Never,
+            },
         })
     }
 }
@@ -1024,12 +1093,19 @@ pub struct SegmentArgs {
     #[command(flatten)]
     /// Output.
     pub out: OutputArgs,
+    #[command(flatten)]
+    /// PostgreSQL output.
+    pub sink: SinkArgs,
 }
 
 /// `clv actions`.
 #[derive(Debug, Args)]
 #[command(
     mut_arg("calibration_end", |a| a.hide(true)),
+    mut_arg("sink_table", |a| a.help(
+        "The tables of --sink are NAME_win_back, NAME_remind, NAME_reward, NAME_ask_referral \
+         and NAME_activate_advocates, replaced together in one transaction"
+    )),
     mut_arg("model", |a| a
         .value_parser(PurchaseModelParser)
         .help("Purchase model to fit first (instead of --model-file)")),
@@ -1040,9 +1116,12 @@ pub struct ActionsArgs {
     pub input: InfluenceArgs,
     /// Directory for the lists: win_back.csv, remind.csv, reward.csv,
     /// ask_referral.csv, activate_advocates.csv (created when missing; its
-    /// parent must exist).
-    #[arg(long)]
-    pub out_dir: PathBuf,
+    /// parent must exist). Not needed with --sink.
+    #[arg(long, required_unless_present = "sink")]
+    pub out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    /// The lists as PostgreSQL tables, `<sink-table>_<list>`.
+    pub sink: SinkArgs,
     /// Win back: customers whose P(alive) is below this.
     #[arg(long, default_value_t = 0.3)]
     pub win_back_below: f64,

@@ -11,7 +11,7 @@ use clv_app::settings::ValidateFormat;
 
 use crate::args::{
     ActionsArgs, EconomicsArgs, EngagementArgs, FitArgs, OutputArgs, PredictArgs, ProfileArgs,
-    ReferralsArgs, SegmentArgs, ServeArgs, SimulateArgs, SummarizeArgs, ValidateArgs,
+    ReferralsArgs, SegmentArgs, ServeArgs, SimulateArgs, SinkArgs, SummarizeArgs, ValidateArgs,
 };
 use crate::output::write_to;
 
@@ -58,6 +58,46 @@ fn write_table(table: clv_data::Table, out: &OutputArgs, progress: &dyn Progress
     Ok(())
 }
 
+/// The connection of `--sink`, parsed before any data is read (a bad URL
+/// fails at once); `None` without `--sink`.
+fn sink_connect(sink: &SinkArgs) -> Result<Option<(clv_data::PgConnect, String)>> {
+    match (&sink.sink, &sink.sink_table) {
+        (Some(url), Some(table)) => Ok(Some((clv_data::PgConnect::parse(url)?, table.clone()))),
+        _ => Ok(None),
+    }
+}
+
+/// Writes `table` to the `--sink` table (replacing it atomically, the run
+/// recorded in `clv_runs`), and to `--output` too when it is given;
+/// without `--sink`, to `--output` or stdout.
+fn write_result(
+    table: clv_data::Table,
+    out: &OutputArgs,
+    sink: Option<(clv_data::PgConnect, String)>,
+    run: clv_data::RunRecord,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let Some((conn, name)) = sink else {
+        return write_table(table, out, progress);
+    };
+    let report = progress.stage(
+        &format!(
+            "wrote {} rows to table {name} of {}",
+            table.num_rows(),
+            conn.shown()
+        ),
+        || clv_data::write_table_postgres(&conn, &name, &table, &run),
+    )?;
+    progress.say(format!(
+        "{name}: {} rows (run {} in clv_runs)",
+        report.rows, report.run_id
+    ));
+    if out.output.is_some() {
+        write_table(table, out, progress)?;
+    }
+    Ok(())
+}
+
 /// Writes text to `path` (or stdout).
 fn write_text(path: Option<&std::path::Path>, text: &str) -> Result<()> {
     write_to(path, |w: &mut dyn Write| Ok(w.write_all(text.as_bytes())?))?;
@@ -97,8 +137,34 @@ pub fn predict(args: &PredictArgs, progress: &dyn Progress) -> Result<()> {
         args.model_file.as_deref(),
     ]);
     check_outputs(&[args.out.output.as_deref()], &inputs)?;
-    let prediction = clv_app::predict::predict(&args.settings()?, progress)?;
-    write_table(prediction.into_table(), &args.out, progress)
+    let sink = sink_connect(&args.sink)?;
+    let settings = args.settings()?;
+    let prediction = clv_app::predict::predict(&settings, progress)?;
+    let run = clv_data::RunRecord {
+        command: "predict".into(),
+        model: match (&args.model_file, args.model.model) {
+            (Some(path), _) => Some(format!("model file {}", path.display())),
+            (None, Some(m)) => Some(m.0.name().to_string()),
+            (None, None) => Some("bg-nbd".into()),
+        },
+        parameters: serde_json::json!({
+            "source": source_name(&settings.data),
+            "horizon": args.horizon.to_string(),
+            "discount_rate": args.discount_rate,
+            "margin": args.margin,
+            "spend": args.model.spend.map(|s| s.0.name()),
+            "intervals": args.intervals,
+        })
+        .to_string(),
+    };
+    write_result(prediction.into_table(), &args.out, sink, run, progress)
+}
+
+/// Where the transactions came from, as the data report names it (no password).
+fn source_name(data: &clv_app::settings::DataSettings) -> Option<String> {
+    data.source()
+        .ok()
+        .map(|(_, path)| path.display().to_string())
 }
 
 /// `clv simulate`.
@@ -192,29 +258,86 @@ pub fn segment(args: &SegmentArgs, progress: &dyn Progress) -> Result<()> {
     let mut settings = args.input.settings()?;
     settings.segment_map = args.segment_map.clone();
     settings.windows_days = args.windows.clone();
+    let sink = sink_connect(&args.sink)?;
     let scored = clv_app::influence::score(&settings, progress)?;
     progress.say(clv_app::influence::segment_summary(&scored));
-    write_table(
+    let run = clv_data::RunRecord {
+        command: "segment".into(),
+        model: Some(scored.model.to_string()),
+        parameters: serde_json::json!({
+            "source": source_name(&settings.data),
+            "horizon": args.input.horizon.to_string(),
+            "discount_rate": args.input.discount_rate,
+            "margin": args.input.margin,
+        })
+        .to_string(),
+    };
+    write_result(
         clv_app::influence::segment_table(&scored),
         &args.out,
+        sink,
+        run,
         progress,
     )
 }
 
-/// `clv actions`.
+/// `clv actions`: the lists as CSV files in `--out-dir`, and/or as the
+/// tables `<sink-table>_<list>` of `--sink` (all replaced in one
+/// transaction).
 pub fn actions(args: &ActionsArgs, progress: &dyn Progress) -> Result<()> {
-    let names = clv_core::actions::ActionList::ALL.map(|l| args.out_dir.join(l.file_name()));
-    let outputs: Vec<Option<&Path>> = names.iter().map(|p| Some(p.as_path())).collect();
-    if args.out_dir.is_dir() {
-        check_outputs(&outputs, &args.input.inputs())?;
-    } else {
-        // Created once the lists are ready; its parent must exist.
-        clv_app::actions::check_out_dir(&args.out_dir)?;
+    if let Some(out_dir) = &args.out_dir {
+        let names = clv_core::actions::ActionList::ALL.map(|l| out_dir.join(l.file_name()));
+        let outputs: Vec<Option<&Path>> = names.iter().map(|p| Some(p.as_path())).collect();
+        if out_dir.is_dir() {
+            check_outputs(&outputs, &args.input.inputs())?;
+        } else {
+            // Created once the lists are ready; its parent must exist.
+            clv_app::actions::check_out_dir(out_dir)?;
+        }
     }
-    let lists = clv_app::actions::actions(&args.input.settings()?, &args.settings(), progress)?;
-    let counts = clv_app::actions::write_lists(&args.out_dir, &lists)?;
-    for (file, rows) in counts {
-        progress.say(format!("{file}: {rows} customers",));
+    let sink = sink_connect(&args.sink)?;
+    let settings = args.input.settings()?;
+    let lists = clv_app::actions::actions(&settings, &args.settings(), progress)?;
+    if let Some((conn, base)) = sink {
+        let tables: Vec<(String, clv_data::Table)> = lists
+            .lists
+            .iter()
+            .map(|(list, rows)| {
+                (
+                    format!("{base}_{}", list.name()),
+                    clv_app::actions::list_table(&lists, rows),
+                )
+            })
+            .collect();
+        let named: Vec<(&str, &clv_data::Table)> =
+            tables.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let run = clv_data::RunRecord {
+            command: "actions".into(),
+            model: Some(lists.scored.model.to_string()),
+            parameters: serde_json::json!({
+                "source": source_name(&settings.data),
+                "horizon": args.input.horizon.to_string(),
+                "discount_rate": args.input.discount_rate,
+                "margin": args.input.margin,
+            })
+            .to_string(),
+        };
+        let reports = progress.stage(
+            &format!("wrote {} tables to {}", named.len(), conn.shown()),
+            || clv_data::write_tables_postgres(&conn, &named, &run),
+        )?;
+        for r in reports {
+            progress.say(format!(
+                "{}: {} customers (run {} in clv_runs)",
+                r.table, r.rows, r.run_id
+            ));
+        }
+    }
+    if let Some(out_dir) = &args.out_dir {
+        let counts = clv_app::actions::write_lists(out_dir, &lists)?;
+        for (file, rows) in counts {
+            progress.say(format!("{file}: {rows} customers",));
+        }
     }
     Ok(())
 }

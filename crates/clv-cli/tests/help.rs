@@ -31,6 +31,17 @@ fn listed_flags(cmd: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The flags that need a PostgreSQL server: `tests/postgres.rs` runs each of
+/// them against a throw-away server (`--sink` and `--sink-table` on
+/// `predict` and `segment`, the others on the data commands).
+const POSTGRES_FLAGS: [&str; 5] = [
+    "--source",
+    "--source-table",
+    "--pushdown",
+    "--sink",
+    "--sink-table",
+];
+
 /// One successful run per group of flags, on the small fixtures. `@` in an
 /// argument is replaced by a scratch directory.
 fn runs() -> Vec<(&'static str, Vec<String>)> {
@@ -620,7 +631,10 @@ fn every_flag_a_help_lists_is_accepted_by_that_command() {
                     }),
             )
             .collect();
-        let listed = listed_flags(cmd);
+        let listed: BTreeSet<String> = listed_flags(cmd)
+            .into_iter()
+            .filter(|f| !POSTGRES_FLAGS.contains(&f.as_str()))
+            .collect();
         let untested: Vec<&String> = listed.difference(&used).collect();
         assert!(
             untested.is_empty(),

@@ -95,6 +95,33 @@ pub enum DataError {
         /// What it was to be read as.
         role: &'static str,
     },
+    /// A column of a database table or query has a type that cannot play its
+    /// role; the message says what is expected and how to cast it.
+    #[error(
+        "{source_name}: column \"{column}\" has PostgreSQL type {pg_type}, which cannot be read as {role}; {advice}"
+    )]
+    ColumnType {
+        /// The source's name (table or query, and the scrubbed URL).
+        source_name: String,
+        /// The column's name.
+        column: String,
+        /// The column's PostgreSQL type.
+        pg_type: String,
+        /// What it was to be read as.
+        role: &'static str,
+        /// The types accepted for that role and what to do.
+        advice: String,
+    },
+    /// A database could not be reached, refused the credentials, or a query
+    /// failed: what was being done (naming the scrubbed URL, the table or
+    /// the query) and the server's message. Never holds a password.
+    #[error("{context}: {message}")]
+    Database {
+        /// What was being done.
+        context: String,
+        /// The server's or the client's message, with a hint when there is one.
+        message: String,
+    },
     /// Options that cannot work together, or with this data (a calibration end
     /// after the observation end, an unknown file extension, an invalid date format).
     #[error("{0}")]

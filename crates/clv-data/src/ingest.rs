@@ -69,7 +69,7 @@ pub fn ingest(
             "purchase histories cover the whole observation: no calibration end".into(),
         ));
     }
-    let ctx = ReadContext::new(read, options)?;
+    let ctx = ReadContext::new(read, options)?.with_summary_only(want == Aggregations::default());
     let rows = source.read(&ctx)?;
     let threads = ctx.threads();
     let mut report = rows.report;

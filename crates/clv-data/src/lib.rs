@@ -186,6 +186,7 @@ mod engine;
 mod error;
 mod history;
 mod ingest;
+pub mod postgres;
 pub mod purchase_days;
 mod purchases;
 mod read;
@@ -208,6 +209,10 @@ pub use datafusion;
 pub use error::{DataError, Location, Result};
 pub use history::{PurchaseHistory, summarize_with_history};
 pub use ingest::{Aggregations, Ingested, ingest, summarize_file};
+pub use postgres::{
+    PgConnect, PgInput, PgUrl, PostgresSource, Pushdown, RunRecord, SinkReport,
+    write_table_postgres, write_tables_postgres,
+};
 pub use purchase_days::PurchaseDays;
 pub use purchases::Purchases;
 pub use read::{CsvReader, InputFormat, ReadOptions};

@@ -118,6 +118,10 @@ pub(crate) struct Row {
     pub id: IdRef,
     pub amount: f64,
     pub day: i32,
+    /// How many source rows this row stands for: 1, or the rows of one
+    /// customer and day that a database summed before sending them (see
+    /// [`PartBuilder::group`]); `amount` is then their total.
+    pub n: u32,
 }
 
 impl Row {
@@ -452,6 +456,14 @@ impl<'a> PartBuilder<'a> {
                 return Checked::Ok;
             }
         }
+        self.store(id_trim, in_base, day, amount, 1);
+        Checked::Ok
+    }
+
+    /// Stores a kept row of `n` source rows worth `amount` in total.
+    #[inline]
+    fn store(&mut self, id_trim: &[u8], in_base: bool, day: i32, amount: f64, n: u32) {
+        let s = &mut self.part.stats;
         if s.all_int && int_key(id_trim).is_none() {
             s.all_int = false;
         }
@@ -477,8 +489,38 @@ impl<'a> PartBuilder<'a> {
             id,
             amount,
             day,
+            n,
         });
-        Checked::Ok
+    }
+
+    /// Adds the rows of one customer and day that a database has already
+    /// validated and summed (see [`crate::Source`] implementations that push
+    /// the aggregation down): `rows` rows in all, of which `negative` had a
+    /// negative amount (summing to `negative_total`), `zero` a zero amount,
+    /// and `kept` were kept (positive, or zero when zero amounts are
+    /// purchases) with the total `kept_total`, summed in ascending order of
+    /// the amounts as the summary sums one day's amounts. `id` must be
+    /// trimmed and non-empty; the day and amounts already checked.
+    #[allow(clippy::too_many_arguments)]
+    pub fn group(
+        &mut self,
+        id: &[u8],
+        day: i32,
+        rows: u64,
+        negative: u64,
+        negative_total: f64,
+        zero: u64,
+        kept: u32,
+        kept_total: f64,
+    ) {
+        let s = &mut self.part.stats;
+        s.rows_read += rows;
+        s.negative_rows += negative;
+        s.negative_total += negative_total;
+        s.zero_rows += zero;
+        if kept > 0 {
+            self.store(id, false, day, kept_total, kept);
+        }
     }
 }
 

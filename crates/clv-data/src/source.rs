@@ -92,6 +92,7 @@ pub struct ReadContext<'a> {
     read: &'a ReadOptions,
     pub(crate) validator: Validator,
     threads: usize,
+    summary_only: bool,
 }
 
 impl<'a> ReadContext<'a> {
@@ -101,7 +102,33 @@ impl<'a> ReadContext<'a> {
             read,
             validator: validator(read, options)?,
             threads: default_threads(read.threads.or(options.threads)),
+            summary_only: false,
         })
+    }
+
+    /// Says whether the caller needs only the per-customer summary (no
+    /// purchase histories, purchases per day or purchase rows).
+    pub(crate) fn with_summary_only(mut self, summary_only: bool) -> Self {
+        self.summary_only = summary_only;
+        self
+    }
+
+    /// Whether only the per-customer summary is built from the rows: a
+    /// source may then hand over one row per customer and day with
+    /// [`RowWriter::group`] instead of every row.
+    pub fn summary_only(&self) -> bool {
+        self.summary_only
+    }
+
+    /// Days (since 1970-01-01) after this are "in the future", a malformed
+    /// row; `None` when an observation end is given.
+    pub fn future_limit(&self) -> Option<i32> {
+        self.validator.future_limit
+    }
+
+    /// Whether rows with a zero amount are purchases.
+    pub fn keeps_zero_amounts(&self) -> bool {
+        self.validator.keep_zero
     }
 
     /// The read options (column names, date format, delimiter, ...).
@@ -191,6 +218,73 @@ impl RowWriter<'_> {
             Checked::Fatal(p) => Err(RowError(p)),
             Checked::Ok | Checked::Skipped => Ok(()),
         }
+    }
+
+    /// Adds one row whose amount is text (`None`: missing), parsed as the
+    /// file readers parse amounts: decimal comma when asked, currency
+    /// symbols and thousands separators stripped and counted.
+    ///
+    /// # Errors
+    ///
+    /// As [`RowWriter::push`].
+    pub fn push_text_amount(
+        &mut self,
+        pos: u64,
+        id: &str,
+        day: std::result::Result<i32, &str>,
+        amount: Option<&str>,
+    ) -> std::result::Result<(), RowError> {
+        let text = amount.unwrap_or_default();
+        let parsed = self.validator.amount(text.as_bytes());
+        let checked = self.builder.row(
+            self.validator,
+            pos,
+            id.as_bytes(),
+            false,
+            day.ok(),
+            &|| day.err().unwrap_or_default().to_string(),
+            parsed,
+            &|| text.to_string(),
+        );
+        match checked {
+            Checked::Fatal(p) => Err(RowError(p)),
+            Checked::Ok | Checked::Skipped => Ok(()),
+        }
+    }
+
+    /// Adds the rows of one customer and day that the source has already
+    /// validated and aggregated (a database's `GROUP BY customer, day`):
+    /// `rows` rows in all, `negative` of them negative (summing to
+    /// `negative_total`), `zero` of them zero, and `kept` kept rows (positive
+    /// amounts, and zero ones when [`ReadContext::keeps_zero_amounts`])
+    /// whose amounts sum to `kept_total` **in ascending order** (SQL
+    /// `sum(amount ORDER BY amount)`), which is how the summary sums one
+    /// customer's amounts of one day; the summary is then the same as from
+    /// the rows one by one. Only valid when [`ReadContext::summary_only`].
+    /// `id` is trimmed of ASCII whitespace and must not be empty.
+    #[allow(clippy::too_many_arguments)]
+    pub fn group(
+        &mut self,
+        id: &str,
+        day: i32,
+        rows: u64,
+        negative: u64,
+        negative_total: f64,
+        zero: u64,
+        kept: u32,
+        kept_total: f64,
+    ) {
+        self.builder.group(
+            id.trim_ascii().as_bytes(),
+            day,
+            rows,
+            negative,
+            negative_total,
+            zero,
+            kept,
+            // Rust's sums start at +0.0; a database's at its first value.
+            0.0 + kept_total,
+        );
     }
 }
 

@@ -8,8 +8,11 @@
 //! and, one partition at a time (so its hash table and arrays stay in
 //! cache), interns the ids in a `hashbrown` table whose entries carry the
 //! first 8 bytes of the id inline, groups the rows per customer with a
-//! counting sort that keeps input order (so same-day amounts are summed in
-//! file order, whatever the thread count), reduces each customer, and sorts
+//! counting sort, orders each customer's rows by day and one day's amounts
+//! ascending (so a day's total, and every sum built from day totals, is the
+//! same whatever the row order and the thread count, and equal to a
+//! database's `sum(amount ORDER BY amount)` per customer and day, which the
+//! PostgreSQL source's pushdown relies on), reduces each customer, and sorts
 //! the partition's customers by id. The global order comes from a stable
 //! radix sort of (id key, index) over all customers; the output columns are
 //! then gathered from the sorted partition runs.
@@ -411,7 +414,7 @@ struct Scratch {
     cust_hash: Vec<u64>,
     row_cust: Vec<u32>,
     start: Vec<u32>,
-    grouped: Vec<(i32, f64)>,
+    grouped: Vec<(i32, f64, u32)>,
 }
 
 /// Aggregates the partitions in `range` into one output (one per thread).
@@ -483,7 +486,7 @@ fn reduce_partition(
     for part in parts {
         for row in &part.shards[s] {
             if row.day > plan.obs_end {
-                out.after_obs += 1;
+                out.after_obs += u64::from(row.n);
                 row_cust.push(u32::MAX);
                 continue;
             }
@@ -556,7 +559,7 @@ fn reduce_partition(
     }
     let nrows = start[ncust] as usize;
     grouped.clear();
-    grouped.resize(nrows, (0, 0.0));
+    grouped.resize(nrows, (0, 0.0, 0));
     {
         // `fill` reuses `cust_hash`'s memory: it is no longer needed.
         let fill = cust_hash;
@@ -570,7 +573,7 @@ fn reduce_partition(
                 if c != u32::MAX {
                     let k = fill[c as usize] as usize;
                     fill[c as usize] += 1;
-                    grouped[k] = (row.day, row.amount);
+                    grouped[k] = (row.day, row.amount, row.n);
                 }
             }
         }
@@ -580,10 +583,17 @@ fn reduce_partition(
     let cal_key = plan.key(plan.cal_end);
     for c in 0..ncust {
         let rows = &mut grouped[start[c] as usize..start[c + 1] as usize];
-        if !rows.is_sorted_by_key(|r| r.0) {
-            rows.sort_by_key(|r| r.0); // stable: same-day order kept
+        // By day, and one day's amounts in ascending order: a day's total is
+        // then the same whatever the order of the input rows (floating-point
+        // addition is not associative), and the same as a database's
+        // `sum(amount ORDER BY amount)` for that customer and day.
+        let canon =
+            |a: &(i32, f64, u32), b: &(i32, f64, u32)| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1));
+        if !rows.is_sorted_by(|a, b| canon(a, b).is_le()) {
+            rows.sort_unstable_by(canon);
         }
         let rows = &*rows;
+        let source_rows: u64 = rows.iter().map(|r| u64::from(r.2)).sum();
         // Groups: consecutive rows with the same (side, key).
         let mut n_cal = 0u64;
         let mut cal_rows = 0u64;
@@ -595,21 +605,27 @@ fn reduce_partition(
         let mut hold_sum = 0.0;
         let mut i = 0;
         while i < rows.len() {
-            let (d0, _) = rows[i];
+            let (d0, _, _) = rows[i];
             let hold = d0 > plan.cal_end;
             let k = plan.key(d0);
+            // The group's total: the sum of its days' totals, in day order.
             let mut total = 0.0;
-            let group_start = i;
+            let mut group_rows = 0u64;
             while i < rows.len() {
-                let (d, v) = rows[i];
+                let d = rows[i].0;
                 if (d > plan.cal_end) != hold || plan.key(d) != k {
                     break;
                 }
-                total += v;
-                i += 1;
+                let mut day_total = 0.0;
+                while i < rows.len() && rows[i].0 == d {
+                    day_total += rows[i].1;
+                    group_rows += u64::from(rows[i].2);
+                    i += 1;
+                }
+                total += day_total;
             }
             if !hold {
-                cal_rows += (i - group_start) as u64;
+                cal_rows += group_rows;
                 cal_sum += total;
             }
             if hold {
@@ -627,10 +643,10 @@ fn reduce_partition(
         }
         if n_cal == 0 {
             out.late_customers += 1;
-            out.late_rows += rows.len() as u64;
+            out.late_rows += source_rows;
             continue;
         }
-        out.rows_used += rows.len() as u64;
+        out.rows_used += source_rows;
         out.first_day = out.first_day.min(rows[0].0);
         out.last_day = out.last_day.max(rows[rows.len() - 1].0);
         let x = n_cal - 1;
@@ -1023,6 +1039,69 @@ mod tests {
             period_index(day("2015-02-01"), TimeUnit::Month)
         );
         assert_eq!(period_index(day("2015-12-31"), TimeUnit::Year), 2015);
+    }
+
+    /// Same-day amounts whose sum depends on the order of addition
+    /// (`0.1 + 0.2 + 0.3` is not `0.3 + 0.2 + 0.1` in binary): any row order
+    /// gives the same summary, and a pre-summed day (as a database's pushdown
+    /// sends it, [`crate::RowWriter::group`]) gives it too.
+    #[test]
+    fn a_days_total_does_not_depend_on_the_row_order() {
+        let d0 = day("2024-01-01");
+        let amounts = [0.3, 0.1, 0.2, 1e-3, 7.7];
+        assert_ne!((0.1 + 0.2) + 0.3, (0.3 + 0.2) + 0.1);
+        let rows: Vec<(&str, i32, f64)> = amounts
+            .iter()
+            .map(|&a| ("a", d0 + 1, a))
+            .chain([
+                ("a", d0, 1.0),
+                ("a", d0 + 9, 0.7),
+                ("a", d0 + 9, 0.1),
+                ("a", d0 + 9, 0.2),
+            ])
+            .collect();
+        for convention in [Convention::Exact, Convention::Period] {
+            let options = SummaryOptions {
+                time_unit: TimeUnit::Week,
+                convention,
+                observation_end: NaiveDate::from_ymd_opt(2024, 1, 31),
+                threads: Some(1),
+                ..Default::default()
+            };
+            let run = |rows: &[(&str, i32, f64)]| {
+                let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+                let days: Vec<i32> = rows.iter().map(|r| r.1).collect();
+                let amounts: Vec<f64> = rows.iter().map(|r| r.2).collect();
+                summarize(&ids, &days, &amounts, &options).unwrap().0
+            };
+            let forward = run(&rows);
+            let mut reversed = rows.clone();
+            reversed.reverse();
+            assert_eq!(run(&reversed), forward);
+            // One row per day, its amounts summed in ascending order.
+            let mut b = PartBuilder::new(&[], 1);
+            for d in [d0, d0 + 1, d0 + 9] {
+                let mut of_day: Vec<f64> = rows.iter().filter(|r| r.1 == d).map(|r| r.2).collect();
+                of_day.sort_by(f64::total_cmp);
+                let sum = of_day[1..].iter().fold(of_day[0], |s, a| s + a);
+                b.group(
+                    b"a",
+                    d,
+                    of_day.len() as u64,
+                    0,
+                    0.0,
+                    0,
+                    of_day.len() as u32,
+                    sum,
+                );
+            }
+            let part = b.finish();
+            let stats = part.stats.clone();
+            let mut report = DataReport::new("<memory>", "test");
+            let grouped = build(vec![part], &stats, &options, 1, &mut report).unwrap();
+            assert_eq!(grouped, forward, "{convention}");
+            assert_eq!(report.rows_used, rows.len() as u64);
+        }
     }
 
     #[test]
