@@ -3,8 +3,11 @@
 # and Parquet), each taken from the raw file to every customer's prediction
 # written (`clv predict --model bg-nbd --spend gamma-gamma`, one pass), by the
 # embedded engine reading the file directly and through `--query` (DataFusion
-# SQL), and from PostgreSQL when CLV_BENCH_PG is set to a server URL
-# (`--source URL --source-table T`, the log loaded with psql's \copy first).
+# SQL), and from PostgreSQL when CLV_BENCH_PG is set: to a server URL, or to
+# `local` for a throw-away server on this machine (initdb under a temporary
+# directory, port 54330, fsync off; stopped at the end). The log is loaded
+# with psql's \copy first (not timed), then read with `--source URL
+# --source-table T` (streamed; `--pushdown auto`).
 # Every run is timed with /usr/bin/time (wall, user + sys CPU, peak RSS) and
 # printed as a Markdown table row.
 #
@@ -39,6 +42,19 @@ row() { # label, command... : one Markdown row with wall, CPU and peak memory
   fi
 }
 
+if [ "${CLV_BENCH_PG:-}" = local ]; then
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  pgdir=$(mktemp -d)
+  chmod 755 "$pgdir"
+  as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  [ "$(id -u)" = 0 ] && chown postgres: "$pgdir"
+  as_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync > "$pgdir/initdb.log"
+  as_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
+    -o "-p 54330 -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start > /dev/null
+  trap 'as_pg "$bin/pg_ctl" -D "$pgdir/data" -m fast stop > /dev/null; rm -rf "$pgdir"' EXIT
+  CLV_BENCH_PG="postgres://postgres@127.0.0.1:54330/postgres"
+fi
+
 echo "| run | wall | CPU (user + sys) | peak memory |"
 echo "|---|---|---|---|"
 for size in "${sizes[@]}"; do
@@ -62,8 +78,9 @@ for size in "${sizes[@]}"; do
     table="scale_${size,,}"
     psql "$CLV_BENCH_PG" -q -v ON_ERROR_STOP=1 \
       -c "DROP TABLE IF EXISTS $table" \
-      -c "CREATE TABLE $table (customer_id text, date date, amount numeric)" \
-      -c "\\copy $table FROM '$csv' WITH (FORMAT csv, HEADER true)" > /dev/null
+      -c "CREATE TABLE $table (customer_id bigint, date date, amount numeric(12,2))" \
+      -c "\\copy $table FROM '$(realpath "$csv")' WITH (FORMAT csv, HEADER true)" \
+      -c "ANALYZE $table" > /dev/null
     row "$size: predict, PostgreSQL source" "$clv" "${predict[@]}" \
       --source "$CLV_BENCH_PG" --source-table "$table"
   fi
